@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the e2e scripts need, only when missing.
+#   docker-registry  Debian's distribution 2.8.x registry (registry.sh)
+#   skopeo           copy/inspect images in e2e tests
+#   openssl          certificates (cluster.sh, registry.sh)
+#   jq               JSON in shell checks
+#   apache2-utils    htpasswd -B for registry basic auth
+#   util-linux       flock (tools.sh)
+#   curl             readiness probes
+set -euo pipefail
+
+PACKAGES=(docker-registry skopeo openssl jq apache2-utils util-linux curl)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "[install-deps] all present: ${PACKAGES[*]}" >&2
+  exit 0
+fi
+
+SUDO=()
+if ((EUID != 0)); then SUDO=(sudo); fi
+
+echo "[install-deps] installing: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+"${SUDO[@]}" apt-get update -qq
+# --no-install-recommends: docker-registry would otherwise pull in extra daemons' deps.
+"${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+# Debian's package starts a system-wide registry on :5000; the e2e scripts run
+# their own instances, so stop the packaged service when systemd is running it.
+if [[ " ${missing[*]} " == *" docker-registry "* ]] && command -v systemctl >/dev/null \
+   && systemctl is-active --quiet docker-registry 2>/dev/null; then
+  "${SUDO[@]}" systemctl disable --now docker-registry >/dev/null 2>&1 || true
+fi
+echo "[install-deps] done" >&2

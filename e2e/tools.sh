@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Builds the e2e binaries (etcd, kube-apiserver, kube-controller-manager,
+# kube-scheduler, kubectl, kwok) from the wrapper modules in e2e/go/ into
+#   ${FERRY_CACHE:-$HOME/.cache/ferry}/e2e-bin/<key>/
+# where <key> hashes the wrapper go.mod/go.sum files and the build recipe below.
+# Progress goes to stderr; the bin dir is the only line printed on stdout.
+set -euo pipefail
+
+# Keep in sync with e2e/go/*/go.mod (checked below).
+K8S_VERSION=v1.35.8
+ETCD_VERSION=v3.6.16
+KWOK_VERSION=v0.8.0
+# Bump when the build recipe (flags, binary list) changes.
+RECIPE_REV=1
+
+E2E_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+GO_DIR="$E2E_DIR/go"
+CACHE_ROOT="${FERRY_CACHE:-$HOME/.cache/ferry}/e2e-bin"
+BINARIES=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok)
+
+log() { printf '[tools] %s\n' "$*" >&2; }
+die() { printf '[tools] ERROR: %s\n' "$*" >&2; exit 1; }
+
+k8s_minor="${K8S_VERSION#v1.}"; k8s_minor="${k8s_minor%%.*}"
+KUBE_LDFLAGS="-s -w"
+for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+  KUBE_LDFLAGS+=" -X $pkg.gitVersion=$K8S_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$k8s_minor -X $pkg.gitTreeState=clean"
+done
+
+key="$(
+  {
+    printf '%s\n' "$K8S_VERSION" "$ETCD_VERSION" "$KWOK_VERSION" "$RECIPE_REV" "$KUBE_LDFLAGS"
+    for m in etcd kube kwok; do cat "$GO_DIR/$m/go.mod" "$GO_DIR/$m/go.sum"; done
+  } | sha256sum | cut -c1-16
+)"
+BIN_DIR="$CACHE_ROOT/$key"
+
+complete() {
+  local b
+  for b in "${BINARIES[@]}"; do [[ -x "$BIN_DIR/$b" ]] || return 1; done
+}
+
+if complete; then
+  log "cached: $BIN_DIR"
+  printf '%s\n' "$BIN_DIR"
+  exit 0
+fi
+
+command -v go >/dev/null || die "go is not installed (need Go >= 1.26)"
+for pair in "kube:k8s.io/kubernetes $K8S_VERSION" "etcd:go.etcd.io/etcd/server/v3 $ETCD_VERSION" \
+            "kwok:sigs.k8s.io/kwok $KWOK_VERSION"; do
+  grep -q "${pair#*:}" "$GO_DIR/${pair%%:*}/go.mod" || die "e2e/go/${pair%%:*}/go.mod does not require ${pair#*:}"
+done
+
+mkdir -p "$CACHE_ROOT"
+# Serialise concurrent callers (e.g. two clusters started at once on a cold cache).
+exec 9>"$CACHE_ROOT/.lock-$key"
+if ! flock -n 9; then
+  log "another build of $key is running; waiting for it"
+  flock 9
+fi
+if complete; then
+  log "cached (built by another process): $BIN_DIR"
+  printf '%s\n' "$BIN_DIR"
+  exit 0
+fi
+
+# Build into a temp dir and rename at the end, so an interrupted build never
+# leaves a half-populated cache dir.
+TMP_DIR="$(mktemp -d "$CACHE_ROOT/.tmp-$key.XXXXXX")"
+trap 'rm -rf "$TMP_DIR"' EXIT
+
+export CGO_ENABLED=0 GOTOOLCHAIN=local
+# go.sum is committed: never rewrite it. -trimpath keeps local paths out of binaries.
+export GOFLAGS="-mod=readonly -trimpath -buildvcs=false"
+
+build() { # build <module dir> <binary name> <package> [ldflags]
+  local dir="$1" name="$2" pkg="$3" ldflags="${4:-"-s -w"}" start=$SECONDS
+  log "building $name ($pkg) ..."
+  (cd "$GO_DIR/$dir" && go build -o "$TMP_DIR/$name" -ldflags "$ldflags" "$pkg") \
+    || die "go build of $name failed"
+  log "built $name in $((SECONDS - start))s"
+}
+
+total_start=$SECONDS
+log "cold build into $BIN_DIR (Kubernetes $K8S_VERSION, etcd $ETCD_VERSION, kwok $KWOK_VERSION)"
+# Sequential on purpose: each go build already uses every core, and linking the
+# kube binaries concurrently costs several GiB of memory.
+build etcd etcd go.etcd.io/etcd/server/v3
+build kwok kwok sigs.k8s.io/kwok/cmd/kwok
+for b in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
+  build kube "$b" "k8s.io/kubernetes/cmd/$b" "$KUBE_LDFLAGS"
+done
+
+if mv -T "$TMP_DIR" "$BIN_DIR" 2>/dev/null; then
+  trap - EXIT
+else
+  complete || die "could not move $TMP_DIR to $BIN_DIR"
+fi
+log "all binaries built in $((SECONDS - total_start))s"
+printf '%s\n' "$BIN_DIR"

@@ -1,0 +1,28 @@
+// Jest runs the ESM build of every module (node --experimental-vm-modules) with ts-jest
+// transpiling TypeScript file by file; typechecking is `npm run typecheck`'s job.
+const esmTypeScript = {
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }] },
+  testEnvironment: 'node',
+};
+
+export default {
+  projects: [
+    {
+      ...esmTypeScript,
+      displayName: 'unit',
+      roots: ['<rootDir>/src'],
+      testMatch: ['**/*.test.ts'],
+    },
+    {
+      ...esmTypeScript,
+      displayName: 'e2e',
+      roots: ['<rootDir>/e2e'],
+      testMatch: ['**/*.e2e.test.ts'],
+      globalSetup: '<rootDir>/e2e/support/global-setup.ts',
+      globalTeardown: '<rootDir>/e2e/support/global-teardown.ts',
+      testTimeout: 300000,
+    },
+  ],
+};

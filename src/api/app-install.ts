@@ -1,0 +1,170 @@
+import { z } from 'zod';
+import { conditionsList, dnsLabel, metadataSchema, semverString, timestamp } from './common.js';
+import { resourcesSchema } from './app-template.js';
+
+const listMap = (...keys: string[]) => ({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': keys });
+
+export const parameterValueSchema = z
+  .object({
+    name: z.string().min(1).max(128).describe('Name of a parameter the template declares.'),
+    value: z.string().optional().describe('The value. Prefer valueFrom for secrets.'),
+    valueFrom: z
+      .object({
+        secretKeyRef: z
+          .object({
+            name: dnsLabel('secret name', 253).describe('Secret in the install namespace.'),
+            key: z.string().min(1).describe('Key in the Secret.'),
+          })
+          .describe('Read the value from a key of a Secret in the same namespace.'),
+      })
+      .optional()
+      .describe('Where to read the value from.'),
+  })
+  .meta({
+    'x-kubernetes-validations': [
+      { rule: 'has(self.value) != has(self.valueFrom)', message: 'exactly one of value or valueFrom must be set' },
+    ],
+  })
+  .describe('A value for one template parameter.');
+
+export const componentOverrideSchema = z
+  .object({
+    component: dnsLabel('component', 40).describe('Name of a component of the template.'),
+    replicas: z.int32().min(0).optional().describe('Replica count instead of the template default.'),
+    env: z
+      .array(
+        z.object({
+          name: z.string().min(1).max(256).describe('Environment variable name.'),
+          value: z.string().max(65536).describe('Value set by the site; wins over the template and any upgrade.'),
+        }),
+      )
+      .meta(listMap('name'))
+      .optional()
+      .describe('Environment values set by the site admin.'),
+    configFiles: z
+      .array(
+        z.object({
+          name: z.string().min(1).max(63).describe('Name of a config file of the component.'),
+          content: z.string().max(262144).describe('File content set by the site; wins over the template.'),
+        }),
+      )
+      .meta(listMap('name'))
+      .optional()
+      .describe('Config file contents set by the site admin.'),
+    resources: resourcesSchema.optional().describe('Compute resources instead of the template default.'),
+  })
+  .describe('Site configuration of one component.');
+
+export const upgradePolicySchema = z
+  .object({
+    autoRollback: z
+      .boolean()
+      .default(false)
+      .describe('Roll back to the previous revision on its own when an upgrade fails.'),
+    progressDeadlineSeconds: z
+      .int32()
+      .min(10)
+      .default(600)
+      .describe('Seconds one component may take to roll out before the upgrade fails.'),
+    maxParallelComponents: z
+      .int32()
+      .min(1)
+      .max(50)
+      .default(4)
+      .describe('Components of one dependency level updated at the same time.'),
+  })
+  .describe('How upgrades and rollbacks of this install proceed.');
+
+export const appInstallSpecSchema = z
+  .object({
+    app: dnsLabel('app', 63).describe('Application name (spec.app of its AppTemplates).'),
+    version: semverString('version').describe('Desired version; changing it is an upgrade (GitOps).'),
+    parameters: z
+      .array(parameterValueSchema)
+      .meta(listMap('name'))
+      .optional()
+      .describe('Values for the template parameters.'),
+    overrides: z
+      .array(componentOverrideSchema)
+      .meta(listMap('component'))
+      .optional()
+      .describe('Site configuration per component: env, config files, replicas, resources.'),
+    upgradePolicy: upgradePolicySchema.prefault({}),
+    historyLimit: z.int32().min(1).max(100).default(10).describe('AppRevisions kept; the current one always is.'),
+    volumeDeletionPolicy: z
+      .enum(['Retain', 'Delete'])
+      .default('Retain')
+      .describe('Whether PVCs are deleted with the AppInstall.'),
+    includePrereleases: z
+      .boolean()
+      .default(false)
+      .describe('List pre-release versions in status.availableUpgrades.'),
+  })
+  .describe('Desired state of an installed application.');
+
+export const componentStatusSchema = z
+  .object({
+    name: z.string().describe('Component name.'),
+    workload: z.enum(['Deployment', 'StatefulSet']).describe('Workload kind.'),
+    image: z.string().describe('Image of the applied workload.'),
+    state: z
+      .enum(['Pending', 'Progressing', 'Ready', 'Failed', 'Retained'])
+      .describe('Rollout state; Retained means kept from an earlier version but no longer in the template.'),
+    desiredReplicas: z.int32().describe('spec.replicas of the workload.'),
+    updatedReplicas: z.int32().describe('Pods at the current revision.'),
+    availableReplicas: z.int32().describe('Available pods.'),
+    message: z.string().optional().describe('Why the component is not Ready.'),
+  })
+  .describe('Rollout state of one component.');
+
+export const historyEntrySchema = z
+  .object({
+    revision: z.int32().describe('Revision number.'),
+    version: z.string().describe('Template version.'),
+    cause: z.enum(['Install', 'Upgrade', 'Rollback', 'ConfigChange']).describe('What produced it.'),
+    outcome: z.enum(['Progressing', 'Succeeded', 'Failed', 'Superseded']).describe('How it ended.'),
+    startedAt: timestamp('When it started.'),
+    finishedAt: timestamp('When it ended.').optional(),
+  })
+  .describe('Summary of one AppRevision.');
+
+export const appInstallStatusSchema = z
+  .object({
+    observedGeneration: z.int().min(0).optional().describe('The generation last reconciled.'),
+    conditions: conditionsList().optional(),
+    version: z.string().optional().describe('Version actually installed.'),
+    revision: z.int32().optional().describe('Number of the AppRevision currently applied.'),
+    components: z.array(componentStatusSchema).optional().describe('Per-component rollout state.'),
+    retainedComponents: z
+      .array(z.string())
+      .optional()
+      .describe('Components kept running although the applied version does not have them.'),
+    availableUpgrades: z.array(z.string()).optional().describe('Newer versions of the app present, by SemVer.'),
+    history: z.array(historyEntrySchema).optional().describe('The last revisions, newest first.'),
+    operation: z
+      .object({
+        kind: z.enum(['Install', 'Upgrade', 'Rollback', 'ConfigChange']).describe('What is in progress.'),
+        name: z.string().optional().describe('The AppUpgrade or AppRollback driving it.'),
+        revision: z.int32().describe('The AppRevision being applied.'),
+      })
+      .optional()
+      .describe('The change in progress, if any; one at a time per install.'),
+  })
+  .describe('Observed state of an installed application.');
+
+export const appInstallSchema = z.object({
+  apiVersion: z.literal('ferry.dev/v1alpha1'),
+  kind: z.literal('AppInstall'),
+  metadata: metadataSchema,
+  spec: appInstallSpecSchema,
+  status: appInstallStatusSchema.optional(),
+});
+
+export type ParameterValue = z.infer<typeof parameterValueSchema>;
+export type ComponentOverride = z.infer<typeof componentOverrideSchema>;
+export type UpgradePolicy = z.infer<typeof upgradePolicySchema>;
+export type AppInstallSpec = z.infer<typeof appInstallSpecSchema>;
+export type AppInstallStatus = z.infer<typeof appInstallStatusSchema>;
+export type ComponentStatus = z.infer<typeof componentStatusSchema>;
+export type HistoryEntry = z.infer<typeof historyEntrySchema>;
+export type AppInstall = z.infer<typeof appInstallSchema>;

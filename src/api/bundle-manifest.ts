@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { dnsLabel, semverString, timestamp } from './common.js';
+
+export const BUNDLE_FORMAT_VERSION = 1;
+const digest = z.string().regex(/^sha256:[a-f0-9]{64}$/, 'expected sha256:<64 hex digits>');
+
+export const bundleImageSchema = z
+  .object({
+    ref: z.string().min(1).describe('Image reference as the templates name it.'),
+    repository: z.string().min(1).describe('Repository path without registry host, used on import.'),
+    digest: digest.describe('Digest of the manifest or index carried.'),
+    mediaType: z.string().describe('Media type of that manifest or index.'),
+    size: z.int().min(0).describe('Bytes of the image blobs (layers + config), counted once.'),
+    platforms: z.array(z.string()).optional().describe('Platforms kept, e.g. linux/amd64.'),
+  })
+  .describe('One image carried by the package.');
+
+export const bundleManifestSchema = z
+  .object({
+    kind: z.literal('FerryBundle').describe('Always FerryBundle.'),
+    formatVersion: z.literal(BUNDLE_FORMAT_VERSION).describe('Package format version this tool reads.'),
+    createdAt: timestamp('When the package was made.'),
+    createdBy: z.string().describe('Tool and version that made it.'),
+    app: dnsLabel('app', 63).describe('Application name.'),
+    versions: z.array(semverString('version')).min(1).describe('Template versions carried.'),
+    images: z.array(bundleImageSchema).describe('Images the templates reference.'),
+    baseVersions: z
+      .array(semverString('base version'))
+      .default([])
+      .describe('Differential package: blobs of these versions are left out and must be on the site.'),
+    omittedBlobs: z.array(digest).default([]).describe('Blobs referenced but not carried (differential).'),
+  })
+  .describe('ferry-bundle.json: what an offline package holds.');
+
+export type BundleImage = z.infer<typeof bundleImageSchema>;
+export type BundleManifest = z.infer<typeof bundleManifestSchema>;

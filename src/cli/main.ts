@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+import { InvalidInputError, formatProblem } from '../model/problems.js';
+import { diffCommand, diffHelp } from './commands/diff.js';
+import { renderCommand, renderHelp } from './commands/render.js';
+import { validateCommand, validateHelp } from './commands/validate.js';
+import { ManifestReadError } from './manifests.js';
+import type { Output } from './output.js';
+import { ProblemsFound, UsageError, processOutput } from './output.js';
+
+interface Command {
+  summary: string;
+  help: string;
+  run(args: string[], output: Output): void | Promise<void>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  validate: { summary: 'check AppTemplate and AppInstall manifests', help: validateHelp, run: validateCommand },
+  render: { summary: 'print the objects an AppInstall renders to', help: renderHelp, run: renderCommand },
+  diff: { summary: 'show the upgrade plan between two template versions', help: diffHelp, run: diffCommand },
+};
+
+export function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
+  return [
+    'Usage: ferry COMMAND [options]',
+    '',
+    'Commands:',
+    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Run `ferry COMMAND --help` for the options of a command.',
+  ].join('\n');
+}
+
+/** Runs the CLI and returns its exit code: 0 ok, 1 problems found or failure, 2 usage error. */
+export async function main(argv: string[], output: Output = processOutput): Promise<number> {
+  const [name, ...args] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    output.out(usage());
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    output.err(`ferry: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  if (args.includes('--help') || args.includes('-h')) {
+    output.out(command.help);
+    return 0;
+  }
+  try {
+    await command.run(args, output);
+    return 0;
+  } catch (error) {
+    return report(error, name, command, output);
+  }
+}
+
+function report(error: unknown, name: string, command: Command, output: Output): number {
+  if (error instanceof ProblemsFound) {
+    output.err(`ferry ${name}: ${error.message}`);
+    return 1;
+  }
+  if (error instanceof InvalidInputError) {
+    for (const p of error.problems) output.err(formatProblem(p));
+    return 1;
+  }
+  if (error instanceof ManifestReadError) {
+    output.err(error.message);
+    return 1;
+  }
+  if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    output.err(`ferry ${name}: ${(error as Error).message}\n\n${command.help}`);
+    return 2;
+  }
+  output.err(`ferry ${name}: ${(error as Error).stack ?? String(error)}`);
+  return 1;
+}
+
+const invokedDirectly = import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/ferry');
+if (invokedDirectly) {
+  process.exitCode = await main(process.argv.slice(2));
+}

@@ -1,0 +1,44 @@
+/** Names and labels of the objects Ferry renders (DESIGN §4). */
+
+export const FIELD_MANAGER = 'ferry-operator';
+export const LABEL_INSTALL = 'ferry.dev/install';
+export const LABEL_COMPONENT = 'ferry.dev/component';
+export const LABEL_REVISION = 'ferry.dev/revision';
+export const ANNOTATION_CONFIG_CHECKSUM = 'ferry.dev/config-checksum';
+export const ANNOTATION_VOLUME = 'ferry.dev/volume';
+
+/** Longest `<install>-<component>`: a StatefulSet's pods add `-<ordinal>` and a revision hash label. */
+export const MAX_WORKLOAD_NAME = 52;
+
+export const workloadName = (install: string, component: string) => `${install}-${component}`;
+export const serviceName = workloadName;
+export const headlessServiceName = (install: string, component: string) => `${install}-${component}-headless`;
+export const configMapName = (install: string, component: string) => `${install}-${component}-config`;
+export const secretName = (install: string, component: string) => `${install}-${component}-secret`;
+export const pvcName = (install: string, component: string, volume: string) => `${install}-${component}-${volume}`;
+
+/** DB -> DB, api-gateway -> API_GATEWAY: the prefix of injected <DEP>_HOST / <DEP>_PORT variables. */
+export const upperSnake = (name: string) => name.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+
+/** Labels that select a component's pods; never change for the life of the install. */
+export function selectorLabels(install: string, component: string): Record<string, string> {
+  return { [LABEL_INSTALL]: install, [LABEL_COMPONENT]: component };
+}
+
+export function commonLabels(args: {
+  install: string;
+  app: string;
+  component: string;
+  version: string;
+  revision: number;
+}): Record<string, string> {
+  return {
+    'app.kubernetes.io/name': args.component,
+    'app.kubernetes.io/instance': args.install,
+    'app.kubernetes.io/part-of': args.app,
+    'app.kubernetes.io/version': args.version,
+    'app.kubernetes.io/managed-by': 'ferry',
+    ...selectorLabels(args.install, args.component),
+    [LABEL_REVISION]: String(args.revision),
+  };
+}
