@@ -2,7 +2,10 @@ import { z } from 'zod';
 import { conditionsList, dnsLabel, metadataSchema, semverString, timestamp } from './common.js';
 import { resourcesSchema } from './app-template.js';
 
-const listMap = (...keys: string[]) => ({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': keys });
+const listMap = (...keys: string[]) => ({
+  'x-kubernetes-list-type': 'map',
+  'x-kubernetes-list-map-keys': keys,
+});
 
 export const parameterValueSchema = z
   .object({
@@ -20,9 +23,16 @@ export const parameterValueSchema = z
       .optional()
       .describe('Where to read the value from.'),
   })
+  .refine(
+    (p) => (p.value === undefined) !== (p.valueFrom === undefined),
+    'exactly one of value or valueFrom must be set',
+  )
   .meta({
     'x-kubernetes-validations': [
-      { rule: 'has(self.value) != has(self.valueFrom)', message: 'exactly one of value or valueFrom must be set' },
+      {
+        rule: 'has(self.value) != has(self.valueFrom)',
+        message: 'exactly one of value or valueFrom must be set',
+      },
     ],
   })
   .describe('A value for one template parameter.');
@@ -35,7 +45,10 @@ export const componentOverrideSchema = z
       .array(
         z.object({
           name: z.string().min(1).max(256).describe('Environment variable name.'),
-          value: z.string().max(65536).describe('Value set by the site; wins over the template and any upgrade.'),
+          value: z
+            .string()
+            .max(65536)
+            .describe('Value set by the site; wins over the template and any upgrade.'),
         }),
       )
       .meta(listMap('name'))
@@ -90,7 +103,12 @@ export const appInstallSpecSchema = z
       .optional()
       .describe('Site configuration per component: env, config files, replicas, resources.'),
     upgradePolicy: upgradePolicySchema.prefault({}),
-    historyLimit: z.int32().min(1).max(100).default(10).describe('AppRevisions kept; the current one always is.'),
+    historyLimit: z
+      .int32()
+      .min(1)
+      .max(100)
+      .default(10)
+      .describe('AppRevisions kept; the current one always is.'),
     volumeDeletionPolicy: z
       .enum(['Retain', 'Delete'])
       .default('Retain')
@@ -139,7 +157,10 @@ export const appInstallStatusSchema = z
       .array(z.string())
       .optional()
       .describe('Components kept running although the applied version does not have them.'),
-    availableUpgrades: z.array(z.string()).optional().describe('Newer versions of the app present, by SemVer.'),
+    availableUpgrades: z
+      .array(z.string())
+      .optional()
+      .describe('Newer versions of the app present, by SemVer.'),
     history: z.array(historyEntrySchema).optional().describe('The last revisions, newest first.'),
     operation: z
       .object({

@@ -6,8 +6,14 @@ export const REVISION_CAUSES = ['Install', 'Upgrade', 'Rollback', 'ConfigChange'
 export const snapshotSchema = z
   .object({
     encoding: z.enum(['json', 'gzip+base64']).describe('json, or gzip-compressed JSON in base64 when large.'),
-    data: z.string().max(1048576).describe('The snapshot: template spec, parameters, overrides, resolved config.'),
-    sha256: z.string().regex(/^[a-f0-9]{64}$/).describe('sha256 of the uncompressed JSON.'),
+    data: z
+      .string()
+      .max(1048576)
+      .describe('The snapshot: template spec, parameters, overrides, resolved config.'),
+    sha256: z
+      .string()
+      .regex(/^[a-f0-9]{64}$/)
+      .describe('sha256 of the uncompressed JSON.'),
   })
   .describe('Everything needed to re-create this state without the AppTemplate object.');
 
@@ -25,9 +31,17 @@ export const appRevisionSpecSchema = z
       })
       .optional()
       .describe('The object whose change produced this revision.'),
-    restoredRevision: z.int32().optional().describe('For a rollback: the revision whose snapshot was restored.'),
+    restoredRevision: z
+      .int32()
+      .optional()
+      .describe('For a rollback: the revision whose snapshot was restored.'),
     images: z
-      .array(z.object({ component: z.string(), image: z.string() }))
+      .array(
+        z.object({
+          component: z.string().describe('Component name.'),
+          image: z.string().describe('Its image reference.'),
+        }),
+      )
       .describe('Component images of this revision, for people.'),
     snapshot: snapshotSchema,
   })

@@ -8,7 +8,11 @@ export const ROLLBACK_PHASES = ['Pending', 'Progressing', 'Succeeded', 'Failed']
 export const appRollbackSpecSchema = z
   .object({
     install: dnsLabel('install', 63).describe('Name of the AppInstall in this namespace.'),
-    toRevision: z.int32().min(1).optional().describe('Revision to restore; default: the previous successful one.'),
+    toRevision: z
+      .int32()
+      .min(1)
+      .optional()
+      .describe('Revision to restore; default: the previous successful one.'),
     pruneAddedComponents: z
       .boolean()
       .default(false)
@@ -28,8 +32,14 @@ export const appRollbackStatusSchema = z
     revision: z.int32().optional().describe('The new AppRevision this rollback produced.'),
     plan: upgradePlanSchema.optional(),
     components: z.array(componentProgressSchema).optional().describe('Per-component progress.'),
-    retainedComponents: z.array(z.string()).optional().describe('Components kept although the restored revision lacks them.'),
-    prunedComponents: z.array(z.string()).optional().describe('Components deleted because pruning was asked for.'),
+    retainedComponents: z
+      .array(z.string())
+      .optional()
+      .describe('Components kept although the restored revision lacks them.'),
+    prunedComponents: z
+      .array(z.string())
+      .optional()
+      .describe('Components deleted because pruning was asked for.'),
     startedAt: timestamp('When execution started.').optional(),
     finishedAt: timestamp('When it ended.').optional(),
   })

@@ -10,11 +10,19 @@ import {
   semverString,
 } from './common.js';
 
-const listMap = (...keys: string[]) => ({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': keys });
+const listMap = (...keys: string[]) => ({
+  'x-kubernetes-list-type': 'map',
+  'x-kubernetes-list-map-keys': keys,
+});
 
 export const envVarSchema = z
   .object({
-    name: z.string().min(1).max(256).regex(new RegExp(ENV_NAME_PATTERN)).describe('Environment variable name.'),
+    name: z
+      .string()
+      .min(1)
+      .max(256)
+      .regex(new RegExp(ENV_NAME_PATTERN))
+      .describe('Environment variable name.'),
     value: z
       .string()
       .max(65536)
@@ -52,7 +60,9 @@ export const configFileSchema = z
 
 export const volumeSchema = z
   .object({
-    name: dnsLabel('volume name', 40).describe('Volume name, unique within the component; part of the PVC name.'),
+    name: dnsLabel('volume name', 40).describe(
+      'Volume name, unique within the component; part of the PVC name.',
+    ),
     mountPath: z
       .string()
       .regex(/^\//, 'mountPath must be an absolute path')
@@ -103,6 +113,10 @@ export const probeSchema = z
     timeoutSeconds: z.int32().min(1).optional().describe('Seconds before a probe times out.'),
     failureThreshold: z.int32().min(1).optional().describe('Failures before the probe is considered failed.'),
   })
+  .refine(
+    (p) => [p.httpGet, p.tcpSocket, p.exec].filter((x) => x !== undefined).length === 1,
+    'exactly one of httpGet, tcpSocket or exec must be set',
+  )
   .meta({
     'x-kubernetes-validations': [
       {
@@ -115,14 +129,18 @@ export const probeSchema = z
 
 export const updateStrategySchema = z
   .object({
-    maxSurge: intOrString('Pods above the desired count during a rolling update (Deployment only).').optional(),
+    maxSurge: intOrString(
+      'Pods above the desired count during a rolling update (Deployment only).',
+    ).optional(),
     maxUnavailable: intOrString('Pods that may be unavailable during a rolling update.').optional(),
   })
   .describe('RollingUpdate parameters of the component workload.');
 
 export const componentSchema = z
   .object({
-    name: dnsLabel('component name', 40).describe('Component name, unique in the template (DNS label, <= 40).'),
+    name: dnsLabel('component name', 40).describe(
+      'Component name, unique in the template (DNS label, <= 40).',
+    ),
     workload: z.enum(['Deployment', 'StatefulSet']).default('Deployment').describe('Workload kind.'),
     image: z
       .string()
@@ -133,7 +151,11 @@ export const componentSchema = z
     command: z.array(z.string()).optional().describe('Entrypoint override.'),
     args: z.array(z.string()).optional().describe('Arguments to the entrypoint.'),
     ports: z.array(portSchema).meta(listMap('name')).optional().describe('Ports; a Service exposes them.'),
-    env: z.array(envVarSchema).meta(listMap('name')).optional().describe('Environment variables with defaults.'),
+    env: z
+      .array(envVarSchema)
+      .meta(listMap('name'))
+      .optional()
+      .describe('Environment variables with defaults.'),
     configFiles: z
       .array(configFileSchema)
       .meta(listMap('name'))
@@ -148,7 +170,9 @@ export const componentSchema = z
       .array(dnsLabel('dependency name', 40))
       .meta({ 'x-kubernetes-list-type': 'set' })
       .optional()
-      .describe('Components this one needs; they roll out first and their <NAME>_HOST/<NAME>_PORT are injected.'),
+      .describe(
+        'Components this one needs; they roll out first and their <NAME>_HOST/<NAME>_PORT are injected.',
+      ),
     resources: resourcesSchema.optional(),
     readinessProbe: probeSchema.optional().describe('Readiness probe.'),
     livenessProbe: probeSchema.optional().describe('Liveness probe.'),
@@ -192,7 +216,11 @@ export const appTemplateSpecSchema = z
       .optional()
       .describe('Install-time parameters the template declares.'),
   })
-  .meta({ 'x-kubernetes-validations': [{ rule: 'self == oldSelf', message: 'spec is immutable: publish a new version instead' }] })
+  .meta({
+    'x-kubernetes-validations': [
+      { rule: 'self == oldSelf', message: 'spec is immutable: publish a new version instead' },
+    ],
+  })
   .describe('One published version of an application. Immutable.');
 
 export const appTemplateStatusSchema = z

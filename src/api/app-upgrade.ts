@@ -12,7 +12,8 @@ export const UPGRADE_PHASES = [
   'RolledBack',
 ] as const;
 
-const sameOptional = (f: string) => `has(self.${f}) == has(oldSelf.${f}) && (!has(self.${f}) || self.${f} == oldSelf.${f})`;
+const sameOptional = (f: string) =>
+  `has(self.${f}) == has(oldSelf.${f}) && (!has(self.${f}) || self.${f} == oldSelf.${f})`;
 
 export const appUpgradeSpecSchema = z
   .object({
@@ -24,7 +25,10 @@ export const appUpgradeSpecSchema = z
       .enum(['Automatic', 'Manual'])
       .default('Automatic')
       .describe('Manual: compute the plan and wait for spec.approved.'),
-    approved: z.boolean().default(false).describe('Set to true to start a Manual upgrade; cannot be withdrawn.'),
+    approved: z
+      .boolean()
+      .default(false)
+      .describe('Set to true to start a Manual upgrade; cannot be withdrawn.'),
     allowDowngrade: z.boolean().default(false).describe('Allow a lower target version.'),
     includePrereleases: z.boolean().default(false).describe('Consider pre-releases for the default target.'),
     components: z

@@ -26,23 +26,39 @@ export const semverString = (what: string) =>
   z
     .string()
     .max(128)
-    .regex(new RegExp(SEMVER_PATTERN), `${what} must be a SemVer 2.0 version such as 1.2.3 (no +build metadata)`);
+    .regex(
+      new RegExp(SEMVER_PATTERN),
+      `${what} must be a SemVer 2.0 version such as 1.2.3 (no +build metadata)`,
+    );
 
 export const intOrString = (description: string) =>
   z
-    .union([z.int32().min(0), z.string().regex(/^[0-9]+%?$/, 'expected an integer or a percentage such as 25%')])
+    .union([
+      z.int32().min(0),
+      z.string().regex(/^[0-9]+%?$/, 'expected an integer or a percentage such as 25%'),
+    ])
     .meta({ [INT_OR_STRING]: true, description });
 
 export const quantity = (description: string) =>
-  z.string().regex(new RegExp(QUANTITY_PATTERN), 'expected a Kubernetes quantity such as 500m, 1Gi').describe(description);
+  z
+    .string()
+    .regex(new RegExp(QUANTITY_PATTERN), 'expected a Kubernetes quantity such as 500m, 1Gi')
+    .describe(description);
 
 export const timestamp = (description: string) => z.string().meta({ format: 'date-time', description });
 
 export const conditionSchema = z
   .object({
-    type: z.string().max(316).describe('Condition type: Ready, Reconciling or Stalled (kstatus), or a kind-specific one.'),
+    type: z
+      .string()
+      .max(316)
+      .describe('Condition type: Ready, Reconciling or Stalled (kstatus), or a kind-specific one.'),
     status: z.enum(['True', 'False', 'Unknown']).describe('True, False or Unknown.'),
-    observedGeneration: z.int().min(0).optional().describe('The .metadata.generation this condition was set for.'),
+    observedGeneration: z
+      .int()
+      .min(0)
+      .optional()
+      .describe('The .metadata.generation this condition was set for.'),
     lastTransitionTime: timestamp('When the status last changed.'),
     reason: z.string().max(1024).describe('CamelCase reason for the last transition.'),
     message: z.string().max(32768).describe('Human-readable details; names the object and field at fault.'),

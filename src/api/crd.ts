@@ -29,7 +29,11 @@ interface KindDefinition {
 }
 
 const age: PrinterColumn = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' };
-const ready: PrinterColumn = { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status' };
+const ready: PrinterColumn = {
+  name: 'Ready',
+  type: 'string',
+  jsonPath: '.status.conditions[?(@.type=="Ready")].status',
+};
 const readyMessage: PrinterColumn = {
   name: 'Status',
   type: 'string',
@@ -144,7 +148,9 @@ export function toStructural(node: JsonSchema): JsonSchema {
     return out;
   }
   if (node.anyOf || node.oneOf || node.allOf) {
-    throw new Error(`unions are not structural; use ${INT_OR_STRING} or restructure: ${JSON.stringify(node)}`);
+    throw new Error(
+      `unions are not structural; use ${INT_OR_STRING} or restructure: ${JSON.stringify(node)}`,
+    );
   }
   const out: JsonSchema = {};
   for (const [key, value] of Object.entries(node)) {
@@ -170,7 +176,10 @@ export function toStructural(node: JsonSchema): JsonSchema {
 
 function narrowInteger(schema: JsonSchema): void {
   const { minimum, maximum } = schema;
-  const isInt32 = typeof maximum === 'number' && maximum <= INT32_MAX && (minimum === undefined || (minimum as number) >= -INT32_MAX - 1);
+  const isInt32 =
+    typeof maximum === 'number' &&
+    maximum <= INT32_MAX &&
+    (minimum === undefined || (minimum as number) >= -INT32_MAX - 1);
   schema.format = isInt32 ? 'int32' : 'int64';
   if (minimum === -INT32_MAX - 1 || minimum === -SAFE_INT) delete schema.minimum;
   if (maximum === INT32_MAX || maximum === SAFE_INT) delete schema.maximum;

@@ -39,7 +39,9 @@ export const upgradePlanSchema = z
       .array(z.array(z.string()))
       .describe('Rollout order: components of one level roll out together, after all earlier levels.'),
     components: z.array(componentChangeSchema).describe('Every component and its change.'),
-    notApplied: z.array(notAppliedSchema).describe('Template changes kept out because they are site configuration.'),
+    notApplied: z
+      .array(notAppliedSchema)
+      .describe('Template changes kept out because they are site configuration.'),
     retained: z
       .array(z.string())
       .describe('Components the new version drops that keep running (nothing is deleted implicitly).'),

@@ -17,14 +17,19 @@ const labelled = (label: string, value: string) =>
 
 /** The plan as a person reads it: rollout order, per-component changes, what is kept and why. */
 export function formatPlan(plan: UpgradePlan, title = 'Upgrade'): string {
-  const lines: string[] = [`${title} ${plan.fromVersion} -> ${plan.toVersion}`, '', 'Rollout order (dependencies first):'];
+  const lines: string[] = [
+    `${title} ${plan.fromVersion} -> ${plan.toVersion}`,
+    '',
+    'Rollout order (dependencies first):',
+  ];
   plan.levels.forEach((names, i) => lines.push(`  ${i + 1}. ${names.join(', ')}`));
   lines.push('', 'Components:');
   const width = Math.max(...plan.components.map((c) => c.name.length));
   for (const c of plan.components) {
     const name = c.name.padEnd(width);
     if (c.change === 'Added') lines.push(`  + ${name}  added, image ${c.toImage}`);
-    else if (c.change === 'Removed') lines.push(`  - ${name}  not in ${plan.toVersion}; kept running (image ${c.fromImage})`);
+    else if (c.change === 'Removed')
+      lines.push(`  - ${name}  not in ${plan.toVersion}; kept running (image ${c.fromImage})`);
     else if (c.change === 'Unchanged') lines.push(`  = ${name}  unchanged`);
     else {
       lines.push(`  ${SYMBOL[c.change]} ${name}  changed`);
@@ -47,7 +52,10 @@ export function formatPlan(plan: UpgradePlan, title = 'Upgrade'): string {
     lines.push('Not applied: nothing (no preserved value differs from the template).');
   }
   if (plan.retained.length) {
-    lines.push('', `Retained (not in ${plan.toVersion}, kept running; delete explicitly if unwanted): ${plan.retained.join(', ')}`);
+    lines.push(
+      '',
+      `Retained (not in ${plan.toVersion}, kept running; delete explicitly if unwanted): ${plan.retained.join(', ')}`,
+    );
   }
   return lines.join('\n');
 }

@@ -51,5 +51,6 @@ export function loadValid(files: readonly string[], output: Output): LoadedManif
 }
 
 export function findTemplate(loaded: LoadedManifests, app: string, version: string): AppTemplate | undefined {
-  return loaded.templates.find((t) => t.template.spec.app === app && t.template.spec.version === version)?.template;
+  return loaded.templates.find((t) => t.template.spec.app === app && t.template.spec.version === version)
+    ?.template;
 }

@@ -14,7 +14,11 @@ interface Command {
 }
 
 const COMMANDS: Record<string, Command> = {
-  validate: { summary: 'check AppTemplate and AppInstall manifests', help: validateHelp, run: validateCommand },
+  validate: {
+    summary: 'check AppTemplate and AppInstall manifests',
+    help: validateHelp,
+    run: validateCommand,
+  },
   render: { summary: 'print the objects an AppInstall renders to', help: renderHelp, run: renderCommand },
   diff: { summary: 'show the upgrade plan between two template versions', help: diffHelp, run: diffCommand },
 };
@@ -76,7 +80,8 @@ function report(error: unknown, name: string, command: Command, output: Output):
   return 1;
 }
 
-const invokedDirectly = import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/ferry');
+const invokedDirectly =
+  import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/ferry');
 if (invokedDirectly) {
   process.exitCode = await main(process.argv.slice(2));
 }

@@ -31,7 +31,8 @@ export function readManifests(files: readonly string[]): ManifestDocument[] {
     }
     parsed.forEach((body, i) => {
       if (body === null || body === undefined) return;
-      const kind = typeof body === 'object' && 'kind' in body ? String((body as { kind: unknown }).kind) : undefined;
+      const kind =
+        typeof body === 'object' && 'kind' in body ? String((body as { kind: unknown }).kind) : undefined;
       docs.push({ file, index: i + 1, kind, body });
     });
   }

@@ -10,14 +10,24 @@ export interface ChooseOptions {
 export type Choice = { ok: true; version: string } | { ok: false; reason: string };
 
 /** Versions of `available` newer than `installed` by SemVer precedence, highest first. */
-export function newerVersions(installed: string, available: readonly string[], includePrereleases = false): string[] {
+export function newerVersions(
+  installed: string,
+  available: readonly string[],
+  includePrereleases = false,
+): string[] {
   return [...new Set(available)]
-    .filter((v) => semver.valid(v) && semver.gt(v, installed) && (includePrereleases || !semver.prerelease(v)))
+    .filter(
+      (v) => semver.valid(v) && semver.gt(v, installed) && (includePrereleases || !semver.prerelease(v)),
+    )
     .sort(semver.rcompare);
 }
 
 /** Picks the version an upgrade moves to, or says why there is none. Never compares as strings. */
-export function chooseUpgrade(installed: string, available: readonly string[], options: ChooseOptions = {}): Choice {
+export function chooseUpgrade(
+  installed: string,
+  available: readonly string[],
+  options: ChooseOptions = {},
+): Choice {
   const listing = () => (available.length ? [...available].sort(semver.compare).join(', ') : 'none');
   if (options.target) {
     const target = options.target;

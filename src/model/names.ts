@@ -15,7 +15,8 @@ export const serviceName = workloadName;
 export const headlessServiceName = (install: string, component: string) => `${install}-${component}-headless`;
 export const configMapName = (install: string, component: string) => `${install}-${component}-config`;
 export const secretName = (install: string, component: string) => `${install}-${component}-secret`;
-export const pvcName = (install: string, component: string, volume: string) => `${install}-${component}-${volume}`;
+export const pvcName = (install: string, component: string, volume: string) =>
+  `${install}-${component}-${volume}`;
 
 /** DB -> DB, api-gateway -> API_GATEWAY: the prefix of injected <DEP>_HOST / <DEP>_PORT variables. */
 export const upperSnake = (name: string) => name.toUpperCase().replace(/[^A-Z0-9]/g, '_');

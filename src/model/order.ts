@@ -47,7 +47,8 @@ export function dependencyLevels(nodes: readonly DependencyNode[]): string[][] {
     const known = level.get(node.name);
     if (known !== undefined) return known;
     const deps = (node.dependsOn ?? []).filter((d) => names.has(d));
-    const value = deps.length === 0 ? 0 : 1 + Math.max(...deps.map((d) => levelOf(nodes.find((n) => n.name === d)!)));
+    const value =
+      deps.length === 0 ? 0 : 1 + Math.max(...deps.map((d) => levelOf(nodes.find((n) => n.name === d)!)));
     level.set(node.name, value);
     return value;
   };

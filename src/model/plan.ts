@@ -18,7 +18,11 @@ export interface PlanResult {
  * (with a field-level JSON patch per component), what preserved site configuration keeps out, and the
  * dependency levels that give the rollout order.
  */
-export function planUpgrade(applied: AppTemplateSpec, next: AppTemplateSpec, options: PreserveOptions = {}): PlanResult {
+export function planUpgrade(
+  applied: AppTemplateSpec,
+  next: AppTemplateSpec,
+  options: PreserveOptions = {},
+): PlanResult {
   const preserved = preserve(applied, next, options);
   return {
     plan: comparePlan(applied, preserved.spec, {
@@ -61,7 +65,8 @@ export function comparePlan(
     };
   });
   for (const before of from.components) {
-    if (!toNames.has(before.name)) components.push({ name: before.name, change: 'Removed', fromImage: before.image });
+    if (!toNames.has(before.name))
+      components.push({ name: before.name, change: 'Removed', fromImage: before.image });
   }
   return {
     fromVersion: from.version,

@@ -24,7 +24,11 @@ const ABSENT = '(absent)';
  * new ones come with the new template's defaults; everything else (image, command, ports, probes…)
  * follows the new template. `applied` is the effective spec of the current revision.
  */
-export function preserve(applied: AppTemplateSpec, next: AppTemplateSpec, options: PreserveOptions = {}): PreserveResult {
+export function preserve(
+  applied: AppTemplateSpec,
+  next: AppTemplateSpec,
+  options: PreserveOptions = {},
+): PreserveResult {
   const only = options.components ? new Set(options.components) : undefined;
   const appliedByName = new Map(applied.components.map((c) => [c.name, c]));
   const nextNames = new Set(next.components.map((c) => c.name));
@@ -61,14 +65,18 @@ export function preserve(applied: AppTemplateSpec, next: AppTemplateSpec, option
 }
 
 function mergeComponent(current: Component, next: Component, notApplied: NotApplied[]): Component {
-  const env = mergeNamed(current.env, next.env, (a, b) => a.value === b.value, (kept, proposed, name) =>
-    notApplied.push({
-      component: next.name,
-      kind: 'Env',
-      name,
-      installed: kept?.value ?? ABSENT,
-      template: proposed?.value ?? REMOVED,
-    }),
+  const env = mergeNamed(
+    current.env,
+    next.env,
+    (a, b) => a.value === b.value,
+    (kept, proposed, name) =>
+      notApplied.push({
+        component: next.name,
+        kind: 'Env',
+        name,
+        installed: kept?.value ?? ABSENT,
+        template: proposed?.value ?? REMOVED,
+      }),
   );
   const configFiles = mergeNamed(
     current.configFiles,
@@ -105,7 +113,11 @@ function mergeComponent(current: Component, next: Component, notApplied: NotAppl
   return merged;
 }
 
-function setList<K extends 'env' | 'configFiles' | 'volumes'>(c: Component, key: K, list: Component[K]): void {
+function setList<K extends 'env' | 'configFiles' | 'volumes'>(
+  c: Component,
+  key: K,
+  list: Component[K],
+): void {
   if (list && list.length) c[key] = list;
   else delete c[key];
 }

@@ -48,12 +48,7 @@ export interface RenderInput {
 }
 
 export type RenderedObject =
-  | V1ConfigMap
-  | V1Secret
-  | V1PersistentVolumeClaim
-  | V1Service
-  | V1Deployment
-  | V1StatefulSet;
+  V1ConfigMap | V1Secret | V1PersistentVolumeClaim | V1Service | V1Deployment | V1StatefulSet;
 
 export interface RenderedComponent {
   name: string;
@@ -185,7 +180,9 @@ function configMap(ctx: ComponentContext, data: Record<string, string>): V1Confi
 
 function secret(ctx: ComponentContext, data: Record<string, string>): V1Secret {
   const name = secretName(ctx.input.install.name, ctx.component.name);
-  const encoded = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')]));
+  const encoded = Object.fromEntries(
+    Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+  );
   return { apiVersion: 'v1', kind: 'Secret', metadata: metadata(ctx, name), type: 'Opaque', data: encoded };
 }
 
@@ -246,15 +243,28 @@ function podTemplate(
   }
   for (const f of files) {
     const source = f.secret ? 'secret-config' : 'config';
-    mounts.push({ name: source, mountPath: f.mountPath, subPath: f.secret ? `file.${f.name}` : f.name, readOnly: true });
+    mounts.push({
+      name: source,
+      mountPath: f.mountPath,
+      subPath: f.secret ? `file.${f.name}` : f.name,
+      readOnly: true,
+    });
   }
   for (const v of component.volumes ?? []) {
-    volumes.push({ name: `data-${v.name}`, persistentVolumeClaim: { claimName: pvcName(install.name, component.name, v.name) } });
+    volumes.push({
+      name: `data-${v.name}`,
+      persistentVolumeClaim: { claimName: pvcName(install.name, component.name, v.name) },
+    });
     mounts.push({ name: `data-${v.name}`, mountPath: v.mountPath });
   }
   const env: V1EnvVar[] = envVars.map((e) =>
     e.secret
-      ? { name: e.name, valueFrom: { secretKeyRef: { name: secretName(install.name, component.name), key: `env.${e.name}` } } }
+      ? {
+          name: e.name,
+          valueFrom: {
+            secretKeyRef: { name: secretName(install.name, component.name), key: `env.${e.name}` },
+          },
+        }
       : { name: e.name, value: e.value },
   );
   const resources = ctx.override?.resources ?? component.resources;
@@ -262,8 +272,12 @@ function podTemplate(
     name: component.name,
     image: component.image,
     imagePullPolicy: 'IfNotPresent',
-    ...(component.command ? { command: component.command.map((c) => substituteParameters(c, ctx.input.parameters)) } : {}),
-    ...(component.args ? { args: component.args.map((a) => substituteParameters(a, ctx.input.parameters)) } : {}),
+    ...(component.command
+      ? { command: component.command.map((c) => substituteParameters(c, ctx.input.parameters)) }
+      : {}),
+    ...(component.args
+      ? { args: component.args.map((a) => substituteParameters(a, ctx.input.parameters)) }
+      : {}),
     ...(component.ports?.length
       ? { ports: component.ports.map((p) => ({ name: p.name, containerPort: p.port, protocol: p.protocol })) }
       : {}),
@@ -316,7 +330,9 @@ function rollingUpdate(component: Component) {
   const exclusiveVolume = (component.volumes ?? []).some((v) =>
     v.accessModes.some((m) => m === 'ReadWriteOnce' || m === 'ReadWriteOncePod'),
   );
-  const defaults = exclusiveVolume ? { maxSurge: 0, maxUnavailable: 1 } : { maxSurge: '25%', maxUnavailable: '25%' };
+  const defaults = exclusiveVolume
+    ? { maxSurge: 0, maxUnavailable: 1 }
+    : { maxSurge: '25%', maxUnavailable: '25%' };
   return {
     maxSurge: component.updateStrategy?.maxSurge ?? defaults.maxSurge,
     maxUnavailable: component.updateStrategy?.maxUnavailable ?? defaults.maxUnavailable,

@@ -67,7 +67,11 @@ export function templateSpecProblems(object: string, spec: AppTemplateSpec): Pro
     componentProblems(problems, object, at, component);
     (component.dependsOn ?? []).forEach((dep, j) => {
       if (dep === component.name) {
-        problems.push({ object, field: `${at}.dependsOn[${j}]`, message: `component "${dep}" cannot depend on itself` });
+        problems.push({
+          object,
+          field: `${at}.dependsOn[${j}]`,
+          message: `component "${dep}" cannot depend on itself`,
+        });
       } else if (!componentNames.has(dep)) {
         problems.push({
           object,
@@ -89,7 +93,10 @@ export function templateSpecProblems(object: string, spec: AppTemplateSpec): Pro
     }
   });
 
-  const cycle = findCycle(spec.components);
+  // Self-dependencies are reported above; leave them out so they are not reported again as cycles.
+  const cycle = findCycle(
+    spec.components.map((c) => ({ name: c.name, dependsOn: c.dependsOn?.filter((d) => d !== c.name) })),
+  );
   if (cycle) {
     problems.push({ object, field: 'spec.components', message: `dependency cycle: ${cycle.join(' -> ')}` });
   }

@@ -47,7 +47,8 @@ export function diffCommand(args: string[], output: Output): void {
   if (values.output === 'json') output.out(JSON.stringify(result.plan, null, 2));
   else {
     output.out(formatPlan(result.plan, `Upgrade ${to.spec.app}`));
-    if (result.skipped.length) output.out(`\nNot added (not named by --component): ${result.skipped.join(', ')}`);
+    if (result.skipped.length)
+      output.out(`\nNot added (not named by --component): ${result.skipped.join(', ')}`);
   }
 }
 

@@ -29,7 +29,10 @@ export function offlineParameterValues(install: AppInstall): Map<string, string>
 export function renderCommand(args: string[], output: Output): void {
   const { values } = parseArgs({
     args,
-    options: { file: { type: 'string', short: 'f', multiple: true }, revision: { type: 'string', default: '1' } },
+    options: {
+      file: { type: 'string', short: 'f', multiple: true },
+      revision: { type: 'string', default: '1' },
+    },
   });
   const loaded = loadValid(values.file ?? [], output);
   if (loaded.installs.length !== 1) throw new UsageError('pass exactly one AppInstall');
@@ -39,7 +42,8 @@ export function renderCommand(args: string[], output: Output): void {
     throw new UsageError(`no AppTemplate ${install.spec.app} ${install.spec.version} among the files`);
   }
   const revision = Number(values.revision);
-  if (!Number.isInteger(revision) || revision < 1) throw new UsageError('--revision must be a positive integer');
+  if (!Number.isInteger(revision) || revision < 1)
+    throw new UsageError('--revision must be a positive integer');
   const object = objectRef('AppInstall', install.metadata);
   const problems = installProblems(object, install.metadata.name, install.spec, template.spec);
   if (problems.length) throw new InvalidInputError(problems);

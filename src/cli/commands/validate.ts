@@ -36,7 +36,10 @@ export function validateCommand(args: string[], output: Output): void {
     }
     const object = objectRef('AppInstall', install.metadata);
     problems.push(
-      ...installProblems(object, install.metadata.name, install.spec, template.spec).map((problem) => ({ doc, problem })),
+      ...installProblems(object, install.metadata.name, install.spec, template.spec).map((problem) => ({
+        doc,
+        problem,
+      })),
     );
   }
   for (const doc of loaded.others) {
