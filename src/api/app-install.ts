@@ -152,6 +152,10 @@ export const appInstallStatusSchema = z
     conditions: conditionsList().optional(),
     version: z.string().optional().describe('Version actually installed.'),
     revision: z.int32().optional().describe('Number of the AppRevision currently applied.'),
+    lastAppliedSpecDigest: z
+      .string()
+      .optional()
+      .describe('sha256 of the spec inputs (version, parameters, overrides) last turned into a revision.'),
     components: z.array(componentStatusSchema).optional().describe('Per-component rollout state.'),
     retainedComponents: z
       .array(z.string())

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { dnsLabel, metadataSchema, semverString, timestamp } from './common.js';
+import { componentProgressSchema } from './progress.js';
 
 export const REVISION_CAUSES = ['Install', 'Upgrade', 'Rollback', 'ConfigChange'] as const;
 
@@ -28,6 +29,10 @@ export const appRevisionSpecSchema = z
       .object({
         kind: z.enum(['AppInstall', 'AppUpgrade', 'AppRollback']).describe('Kind of the object.'),
         name: z.string().describe('Its name.'),
+        uid: z
+          .string()
+          .optional()
+          .describe('Its uid, so a re-created object of the same name is not confused with it.'),
       })
       .optional()
       .describe('The object whose change produced this revision.'),
@@ -43,6 +48,10 @@ export const appRevisionSpecSchema = z
         }),
       )
       .describe('Component images of this revision, for people.'),
+    inputsDigest: z
+      .string()
+      .regex(/^[a-f0-9]{64}$/)
+      .describe('sha256 of the inputs (version, parameters, overrides, components) that produced it.'),
     snapshot: snapshotSchema,
   })
   .meta({ 'x-kubernetes-validations': [{ rule: 'self == oldSelf', message: 'spec is immutable' }] })
@@ -56,6 +65,10 @@ export const appRevisionStatusSchema = z
     startedAt: timestamp('When applying started.'),
     finishedAt: timestamp('When it ended.').optional(),
     message: z.string().optional().describe('Why it failed, if it did.'),
+    components: z
+      .array(componentProgressSchema)
+      .optional()
+      .describe('Rollout progress per component, in dependency order.'),
   })
   .describe('How applying this revision went.');
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { conditionsList, dnsLabel, metadataSchema, timestamp } from './common.js';
-import { componentProgressSchema } from './app-upgrade.js';
+import { componentProgressSchema } from './progress.js';
 import { upgradePlanSchema } from './plan.js';
 
 export const ROLLBACK_PHASES = ['Pending', 'Progressing', 'Succeeded', 'Failed'] as const;

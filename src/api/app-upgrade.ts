@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { conditionsList, dnsLabel, metadataSchema, semverString, timestamp } from './common.js';
 import { upgradePlanSchema } from './plan.js';
+import { componentProgressSchema } from './progress.js';
 
 export const UPGRADE_PHASES = [
   'Pending',
@@ -55,17 +56,6 @@ export const appUpgradeSpecSchema = z
   })
   .describe('A request to move an install to another version.');
 
-export const componentProgressSchema = z
-  .object({
-    name: z.string().describe('Component name.'),
-    level: z.int32().describe('Dependency level.'),
-    state: z.enum(['Pending', 'Progressing', 'Ready', 'Failed', 'Skipped']).describe('Rollout state.'),
-    startedAt: timestamp('When its rollout started.').optional(),
-    finishedAt: timestamp('When it finished.').optional(),
-    message: z.string().optional().describe('Details.'),
-  })
-  .describe('Progress of one component.');
-
 export const appUpgradeStatusSchema = z
   .object({
     observedGeneration: z.int().min(0).optional().describe('The generation last reconciled.'),
@@ -92,7 +82,6 @@ export const appUpgradeSchema = z.object({
 });
 
 export type UpgradePhase = (typeof UPGRADE_PHASES)[number];
-export type ComponentProgress = z.infer<typeof componentProgressSchema>;
 export type AppUpgradeSpec = z.infer<typeof appUpgradeSpecSchema>;
 export type AppUpgradeStatus = z.infer<typeof appUpgradeStatusSchema>;
 export type AppUpgrade = z.infer<typeof appUpgradeSchema>;

@@ -5,4 +5,5 @@ export * from './app-revision.js';
 export * from './app-upgrade.js';
 export * from './app-rollback.js';
 export * from './plan.js';
+export * from './progress.js';
 export * from './bundle-manifest.js';

@@ -1,0 +1,122 @@
+type Labels = Record<string, string>;
+
+const labelText = (labels: Labels) => {
+  const entries = Object.entries(labels);
+  return entries.length
+    ? `{${entries.map(([k, v]) => `${k}="${v.replace(/["\\\n]/g, '\\$&')}"`).join(',')}}`
+    : '';
+};
+
+abstract class Metric {
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly type: string,
+  ) {}
+  abstract samples(): string[];
+  render(): string {
+    return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${this.type}`, ...this.samples()].join(
+      '\n',
+    );
+  }
+}
+
+export class Counter extends Metric {
+  private readonly values = new Map<string, number>();
+  constructor(name: string, help: string) {
+    super(name, help, 'counter');
+  }
+  inc(labels: Labels = {}, by = 1): void {
+    const key = labelText(labels);
+    this.values.set(key, (this.values.get(key) ?? 0) + by);
+  }
+  get(labels: Labels = {}): number {
+    return this.values.get(labelText(labels)) ?? 0;
+  }
+  samples(): string[] {
+    return [...this.values].map(([labels, v]) => `${this.name}${labels} ${v}`);
+  }
+}
+
+export class Gauge extends Metric {
+  private readonly values = new Map<string, () => number>();
+  constructor(name: string, help: string) {
+    super(name, help, 'gauge');
+  }
+  collect(labels: Labels, read: () => number): void {
+    this.values.set(labelText(labels), read);
+  }
+  samples(): string[] {
+    return [...this.values].map(([labels, read]) => `${this.name}${labels} ${read()}`);
+  }
+}
+
+export class Histogram extends Metric {
+  private readonly series = new Map<
+    string,
+    { counts: number[]; sum: number; count: number; labels: Labels }
+  >();
+  constructor(
+    name: string,
+    help: string,
+    private readonly buckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  ) {
+    super(name, help, 'histogram');
+  }
+  observe(labels: Labels, value: number): void {
+    const key = labelText(labels);
+    let s = this.series.get(key);
+    if (!s) {
+      s = { counts: this.buckets.map(() => 0), sum: 0, count: 0, labels };
+      this.series.set(key, s);
+    }
+    this.buckets.forEach((b, i) => {
+      if (value <= b) s.counts[i]!++;
+    });
+    s.sum += value;
+    s.count++;
+  }
+  samples(): string[] {
+    return [...this.series.values()].flatMap((s) => [
+      ...this.buckets.map(
+        (b, i) => `${this.name}_bucket${labelText({ ...s.labels, le: String(b) })} ${s.counts[i]}`,
+      ),
+      `${this.name}_bucket${labelText({ ...s.labels, le: '+Inf' })} ${s.count}`,
+      `${this.name}_sum${labelText(s.labels)} ${s.sum}`,
+      `${this.name}_count${labelText(s.labels)} ${s.count}`,
+    ]);
+  }
+}
+
+/** The operator's Prometheus metrics. */
+export class Metrics {
+  readonly reconciles = new Counter('ferry_reconcile_total', 'Reconciles by kind and result.');
+  readonly reconcileErrors = new Counter('ferry_reconcile_errors_total', 'Reconciles that failed, by kind.');
+  readonly reconcileDuration = new Histogram(
+    'ferry_reconcile_duration_seconds',
+    'Reconcile duration by kind.',
+  );
+  readonly queueDepth = new Gauge('ferry_workqueue_depth', 'Keys waiting in the work queue, by kind.');
+  readonly upgrades = new Counter(
+    'ferry_upgrades_total',
+    'Finished upgrades and rollbacks by cause and outcome.',
+  );
+  readonly apiWrites = new Counter(
+    'ferry_api_writes_total',
+    'Write requests sent to the API server, by verb.',
+  );
+  readonly isLeader = new Gauge('ferry_leader', '1 while this replica holds the leader lease.');
+
+  render(): string {
+    const all: Metric[] = [
+      this.reconciles,
+      this.reconcileErrors,
+      this.reconcileDuration,
+      this.queueDepth,
+      this.upgrades,
+      this.apiWrites,
+      this.isLeader,
+    ];
+    return `${all.map((m) => m.render()).join('\n')}\n`;
+  }
+}
