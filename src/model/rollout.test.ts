@@ -1,0 +1,85 @@
+import type { V1Deployment, V1StatefulSet } from '@kubernetes/client-node';
+import { rolloutState } from './rollout.js';
+
+const deployment = (
+  status: V1Deployment['status'],
+  generation = 2,
+  revision = '3',
+): V1Deployment & { kind: string } => ({
+  kind: 'Deployment',
+  metadata: { generation, labels: { 'ferry.dev/revision': revision } },
+  spec: { replicas: 3, selector: {}, template: {} },
+  status,
+});
+
+describe('rolloutState', () => {
+  it('is complete only when the new generation is observed and every pod is updated and available', () => {
+    expect(
+      rolloutState(
+        deployment({ observedGeneration: 2, replicas: 3, updatedReplicas: 3, availableReplicas: 3 }),
+        3,
+      ),
+    ).toEqual({
+      complete: true,
+      desired: 3,
+      updated: 3,
+      available: 3,
+      message: 'rolled out',
+    });
+    expect(
+      rolloutState(
+        deployment({ observedGeneration: 1, replicas: 3, updatedReplicas: 3, availableReplicas: 3 }),
+        3,
+      ).complete,
+    ).toBe(false);
+    const surging = rolloutState(
+      deployment({ observedGeneration: 2, replicas: 4, updatedReplicas: 3, availableReplicas: 3 }),
+      3,
+    );
+    expect(surging).toMatchObject({
+      complete: false,
+      message: '3/3 updated, 3/3 available, 1 old pod(s) terminating',
+    });
+    expect(
+      rolloutState(
+        deployment({ observedGeneration: 2, replicas: 3, updatedReplicas: 3, availableReplicas: 2 }),
+        3,
+      ).complete,
+    ).toBe(false);
+  });
+
+  it('is not complete for a workload still labelled with another revision or missing', () => {
+    const old = deployment(
+      { observedGeneration: 2, replicas: 3, updatedReplicas: 3, availableReplicas: 3 },
+      2,
+      '2',
+    );
+    expect(rolloutState(old, 3)).toMatchObject({
+      complete: false,
+      message: 'not yet applied for revision 3 (has 2)',
+    });
+    expect(rolloutState(undefined, 3)).toMatchObject({
+      complete: false,
+      message: 'workload not created yet',
+    });
+  });
+
+  it('requires a StatefulSet to reach its update revision', () => {
+    const sts = (currentRevision: string): V1StatefulSet & { kind: string } => ({
+      kind: 'StatefulSet',
+      metadata: { generation: 1, labels: { 'ferry.dev/revision': '1' } },
+      spec: { replicas: 1, selector: {}, serviceName: 's', template: {} },
+      status: {
+        observedGeneration: 1,
+        replicas: 1,
+        updatedReplicas: 1,
+        availableReplicas: 1,
+        readyReplicas: 1,
+        currentRevision,
+        updateRevision: 'b',
+      },
+    });
+    expect(rolloutState(sts('a'), 1).complete).toBe(false);
+    expect(rolloutState(sts('b'), 1).complete).toBe(true);
+  });
+});
