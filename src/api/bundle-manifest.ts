@@ -29,6 +29,13 @@ export const bundleManifestSchema = z
       .default([])
       .describe('Differential package: blobs of these versions are left out and must be on the site.'),
     omittedBlobs: z.array(digest).default([]).describe('Blobs referenced but not carried (differential).'),
+    baseRepositories: z
+      .array(z.string().min(1))
+      .default([])
+      .describe(
+        "Repositories of the base versions' images: where the omitted blobs are looked for on import.",
+      ),
+    carriedBytes: z.int().min(0).optional().describe('Bytes of the blobs the package carries.'),
   })
   .describe('ferry-bundle.json: what an offline package holds.');
 

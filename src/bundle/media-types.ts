@@ -32,6 +32,7 @@ export interface Descriptor {
   size: number;
   platform?: Platform;
   annotations?: Record<string, string>;
+  urls?: string[];
 }
 
 export interface ImageManifest {

@@ -338,6 +338,27 @@ export class RegistryClient {
     });
   }
 
+  /** Cross-repository mount: true when the registry linked the blob without moving bytes. */
+  async mountBlob(repository: string, digest: string, from: string): Promise<boolean> {
+    const query = `mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`;
+    const res = await this.request('POST', `/v2/${repository}/blobs/uploads/?${query}`, {
+      scopes: [`repository:${repository}:pull,push`, `repository:${from}:pull`],
+      headers: { 'Content-Length': 0 },
+    });
+    const text = await readText(res);
+    if (res.statusCode === 201) return true;
+    if (res.statusCode === 202 && res.headers.location) {
+      await this.request('DELETE', new URL(String(res.headers.location), this.base).toString(), {
+        scopes: [`repository:${repository}:pull,push`],
+        retry: false,
+      })
+        .then(drain)
+        .catch(() => {});
+      return false;
+    }
+    throw this.failure(`mount ${digest} from ${from} into ${repository}`, res, text);
+  }
+
   private async startUpload(repository: string): Promise<string> {
     const path = `/v2/${repository}/blobs/uploads/`;
     const res = await this.request('POST', path, {
@@ -498,7 +519,7 @@ export class RegistryClient {
         );
       }
       const status = res.statusCode ?? 0;
-      if (status === 401 && ownHost && !reauthenticated && options.body === undefined) {
+      if (status === 401 && ownHost && !reauthenticated && !(options.body instanceof Readable)) {
         await drain(res);
         await this.learnChallenge(String(res.headers['www-authenticate'] ?? ''), options.scopes);
         reauthenticated = true;

@@ -1,0 +1,213 @@
+import type { KeyObject } from 'node:crypto';
+import { rename, rm, stat } from 'node:fs/promises';
+import * as yaml from 'js-yaml';
+import type { AppTemplate, BundleImage, BundleManifest } from '../api/index.js';
+import { BUNDLE_FORMAT_VERSION } from '../api/index.js';
+import { createPackageWriter } from './compression.js';
+import { BundleError } from './errors.js';
+import type { ResolvedImage } from './image-source.js';
+import { imageSize, resolveImage } from './image-source.js';
+import type { Descriptor } from './media-types.js';
+import { OCI_LAYOUT_CONTENT, REF_NAME, blobPath, buildIndex } from './oci-layout.js';
+import {
+  IMAGES_DIR,
+  INDEX_ENTRY,
+  LAYOUT_ENTRY,
+  MANIFEST_ENTRY,
+  SIGNATURE_ENTRY,
+  SUMS_ENTRY,
+  formatSums,
+  signSums,
+  templateEntry,
+} from './package-format.js';
+import type { Progress } from './progress.js';
+import { silentProgress } from './progress.js';
+import { parseReference } from './reference.js';
+import type { RegistryClient } from './registry-client.js';
+import { TarWriter } from './tar-writer.js';
+
+/** What a differential package leaves out: blobs the site has from the base versions. */
+export interface BaseContent {
+  versions: string[];
+  blobs: Set<string>;
+  repositories: string[];
+}
+
+export interface ExportOptions {
+  templates: AppTemplate[];
+  output: string;
+  clientFor: (registry: string) => RegistryClient;
+  platforms?: string[];
+  base?: BaseContent;
+  signKey?: KeyObject;
+  progress?: Progress;
+  createdBy?: string;
+  now?: Date;
+}
+
+export interface ExportResult {
+  manifest: BundleManifest;
+  fileBytes: number;
+  carriedBlobs: number;
+  carriedBytes: number;
+  omittedBytes: number;
+}
+
+/** Every image the templates reference, each once, in the order they first appear. */
+export function templateImages(templates: AppTemplate[]): string[] {
+  return [...new Set(templates.flatMap((t) => t.spec.components.map((c) => c.image)))];
+}
+
+/** The template as it goes into a package: no server-side metadata, no status. */
+export function portableTemplate(template: AppTemplate): AppTemplate {
+  const { name, labels, annotations } = template.metadata as {
+    name: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+  return {
+    apiVersion: template.apiVersion,
+    kind: template.kind,
+    metadata: { name, ...(labels ? { labels } : {}), ...(annotations ? { annotations } : {}) },
+    spec: template.spec,
+  } as AppTemplate;
+}
+
+export async function resolveImages(
+  refs: string[],
+  clientFor: (registry: string) => RegistryClient,
+  platforms: string[],
+): Promise<ResolvedImage[]> {
+  const images: ResolvedImage[] = [];
+  for (const ref of refs) {
+    images.push(await resolveImage(ref, clientFor(parseReference(ref).registry), platforms));
+  }
+  return images;
+}
+
+/**
+ * Writes an offline package as one tar stream: ferry-bundle.json and the templates first, then the
+ * OCI layout (manifests before the blobs they name), SHA256SUMS (and its signature) last. The file
+ * appears under its name only once complete.
+ */
+export async function exportPackage(options: ExportOptions): Promise<ExportResult> {
+  const progress = options.progress ?? silentProgress;
+  const templates = [...options.templates];
+  const app = templates[0]?.spec.app;
+  if (!app) throw new BundleError('nothing to export: no templates');
+  const other = templates.find((t) => t.spec.app !== app);
+  if (other) throw new BundleError(`one package carries one app: got "${app}" and "${other.spec.app}"`);
+
+  const images = await resolveImages(templateImages(templates), options.clientFor, options.platforms ?? []);
+  const baseBlobs = options.base?.blobs ?? new Set<string>();
+
+  // each blob once, fetched from the first image that has it
+  const carried = new Map<string, { descriptor: Descriptor; image: ResolvedImage }>();
+  const omitted = new Map<string, number>();
+  for (const image of images) {
+    for (const blob of image.blobs) {
+      if (baseBlobs.has(blob.digest)) omitted.set(blob.digest, blob.size);
+      else if (!carried.has(blob.digest)) carried.set(blob.digest, { descriptor: blob, image });
+    }
+  }
+  const carriedBytes = [...carried.values()].reduce((n, b) => n + b.descriptor.size, 0);
+
+  const manifest: BundleManifest = {
+    kind: 'FerryBundle',
+    formatVersion: BUNDLE_FORMAT_VERSION,
+    createdAt: (options.now ?? new Date()).toISOString(),
+    createdBy: options.createdBy ?? 'ferry',
+    app,
+    versions: templates.map((t) => t.spec.version),
+    images: images.map((image): BundleImage => ({
+      ref: image.ref,
+      repository: image.source.repository,
+      digest: image.root.digest,
+      mediaType: image.root.mediaType,
+      size: imageSize(image),
+      ...(image.platforms.length ? { platforms: image.platforms } : {}),
+    })),
+    baseVersions: options.base?.versions ?? [],
+    omittedBlobs: [...omitted.keys()].sort(),
+    baseRepositories: options.base?.repositories ?? [],
+    carriedBytes,
+  };
+
+  const temp = `${options.output}.part-${process.pid}`;
+  const { stream, done } = createPackageWriter(temp);
+  const mtime = Math.floor(new Date(manifest.createdAt).getTime() / 1000);
+  const tar = new TarWriter(stream, mtime);
+  try {
+    await tar.addBuffer(MANIFEST_ENTRY, `${JSON.stringify(manifest, null, 2)}\n`);
+    for (const template of templates) {
+      await tar.addBuffer(
+        templateEntry(app, template.spec.version),
+        yaml.dump(portableTemplate(template), { lineWidth: 120, noRefs: true }),
+      );
+    }
+    await tar.addBuffer(LAYOUT_ENTRY, OCI_LAYOUT_CONTENT);
+    await tar.addBuffer(
+      INDEX_ENTRY,
+      buildIndex(
+        images.map((image) => ({
+          mediaType: image.root.mediaType,
+          digest: image.root.digest,
+          size: image.root.bytes.length,
+          annotations: { [REF_NAME]: image.ref },
+        })),
+      ),
+    );
+    const written = new Set<string>();
+    for (const image of images) {
+      for (const m of image.manifests) {
+        if (written.has(m.digest)) continue;
+        written.add(m.digest);
+        await tar.addBuffer(`${IMAGES_DIR}/${blobPath(m.digest)}`, m.bytes);
+      }
+    }
+
+    progress.phase('export', carriedBytes);
+    // one blob ahead is already requested while the current one streams into the tar
+    const queue = [...carried.values()].filter(({ descriptor }) => !written.has(descriptor.digest));
+    const fetch = (i: number) => {
+      const item = queue[i];
+      if (!item) return undefined;
+      const request = item.image.source;
+      return options
+        .clientFor(request.registry)
+        .getBlob(request.repository, item.descriptor.digest, item.descriptor.size);
+    };
+    let next = fetch(0);
+    next?.catch(() => {});
+    for (let i = 0; i < queue.length; i++) {
+      const body = await next!;
+      next = fetch(i + 1);
+      next?.catch(() => {});
+      const { descriptor } = queue[i]!;
+      await tar.addStream(`${IMAGES_DIR}/${blobPath(descriptor.digest)}`, descriptor.size, body, (n) =>
+        progress.advance(n),
+      );
+      progress.event('blob', { digest: descriptor.digest, size: descriptor.size, action: 'exported' });
+    }
+    progress.end();
+
+    const sums = Buffer.from(formatSums(tar.files));
+    await tar.addBuffer(SUMS_ENTRY, sums);
+    if (options.signKey) await tar.addBuffer(SIGNATURE_ENTRY, signSums(sums, options.signKey));
+    await tar.finish();
+    await done;
+    await rename(temp, options.output);
+  } catch (error) {
+    stream.destroy();
+    await done.catch(() => {});
+    await rm(temp, { force: true });
+    throw error;
+  }
+  return {
+    manifest,
+    fileBytes: (await stat(options.output)).size,
+    carriedBlobs: carried.size,
+    carriedBytes,
+    omittedBytes: [...omitted.values()].reduce((a, b) => a + b, 0),
+  };
+}

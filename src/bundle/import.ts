@@ -1,0 +1,257 @@
+import type { KeyObject } from 'node:crypto';
+import type { AppTemplate } from '../api/index.js';
+import { appTemplateSpecSchema } from '../api/index.js';
+import { ferryRef } from '../kube/client.js';
+import type { KubeClient } from '../kube/client.js';
+import { canonicalJson } from '../model/canonical.js';
+import { BundleError } from './errors.js';
+import { mapLimited } from './limiter.js';
+import type { PackageImage, VerifiedPackage } from './package-reader.js';
+import { forEachBlob, verifyPackage } from './package-reader.js';
+import type { Progress } from './progress.js';
+import { silentProgress } from './progress.js';
+import { parseReference } from './reference.js';
+import type { RegistryClient } from './registry-client.js';
+
+export interface ImportOptions {
+  file: string;
+  /** The site registry client and the repository prefix under it. */
+  registry: RegistryClient;
+  prefix: string;
+  kube?: KubeClient;
+  publicKey?: KeyObject;
+  dryRun?: boolean;
+  progress?: Progress;
+}
+
+export interface ImportResult {
+  package: VerifiedPackage;
+  blobsPushed: number;
+  bytesPushed: number;
+  blobsMounted: number;
+  blobsPresent: number;
+  manifestsPushed: number;
+  templates: { name: string; action: 'created' | 'unchanged' | 'planned' | 'not-created' }[];
+  /** The templates with image references rewritten to the site registry. */
+  rewritten: AppTemplate[];
+}
+
+export const siteRepository = (prefix: string, repository: string) =>
+  prefix ? `${prefix}/${repository}` : repository;
+
+/** `<registry>/<prefix>/<repository>@<digest>` for every image a template uses. */
+export function rewriteTemplate(
+  template: AppTemplate,
+  pkg: VerifiedPackage,
+  registry: string,
+  prefix: string,
+): AppTemplate {
+  const byRef = new Map(pkg.manifest.images.map((i) => [i.ref, i]));
+  return {
+    ...template,
+    metadata: {
+      name: template.metadata.name,
+      labels: { ...(template.metadata.labels ?? {}), 'app.kubernetes.io/name': template.spec.app },
+      annotations: { ...(template.metadata.annotations ?? {}) },
+    },
+    spec: {
+      ...template.spec,
+      components: template.spec.components.map((c) => {
+        const image = byRef.get(c.image)!;
+        return { ...c, image: `${registry}/${siteRepository(prefix, image.repository)}@${image.digest}` };
+      }),
+    },
+  } as AppTemplate;
+}
+
+const sameSpec = (a: unknown, b: unknown) =>
+  canonicalJson(appTemplateSpecSchema.parse(a)) === canonicalJson(appTemplateSpecSchema.parse(b));
+
+interface BlobPlan {
+  digest: string;
+  size: number;
+  carried: boolean;
+  /** Site repositories that need the blob and lack it. */
+  missing: string[];
+  /** A site repository that has it (to mount from). */
+  source?: string;
+}
+
+/**
+ * Imports a package into the site registry and cluster. Nothing is changed until the whole package
+ * verified (pass one); then blobs the registry lacks are pushed (HEAD first), manifests after the
+ * blobs they name, and the AppTemplates last — so an interrupted import leaves no template that
+ * points at a missing image, and running it again finishes the work.
+ */
+export async function importPackage(options: ImportOptions): Promise<ImportResult> {
+  const progress = options.progress ?? silentProgress;
+  const { registry, prefix } = options;
+  const pkg = await verifyPackage(options.file, { publicKey: options.publicKey, progress });
+  progress.event('verified', { entries: pkg.entries, bytes: pkg.bytes, signature: pkg.signature });
+
+  const rewritten = pkg.templates.map((t) => rewriteTemplate(t, pkg, registry.registry, prefix));
+  const templates: ImportResult['templates'] = [];
+  for (const template of rewritten) {
+    const name = template.metadata.name;
+    const existing = options.kube
+      ? await options.kube.get<AppTemplate>(ferryRef('AppTemplate', undefined, name))
+      : undefined;
+    if (existing && !sameSpec(existing.spec, template.spec)) {
+      throw new BundleError(
+        `AppTemplate ${name} already exists in the cluster with a different spec; templates are immutable: publish the change as a new version`,
+      );
+    }
+    templates.push({ name, action: existing ? 'unchanged' : options.kube ? 'planned' : 'not-created' });
+  }
+
+  const plans = await planBlobs(pkg, registry, prefix);
+  const missingBase = plans.filter((p) => !p.carried && p.missing.length && !p.source);
+  if (missingBase.length) {
+    const first = missingBase[0]!;
+    throw new BundleError(
+      `differential package: the site registry lacks ${missingBase.length} blob(s) of base version ${pkg.manifest.baseVersions.join(', ')} ` +
+        `(e.g. ${first.digest} for ${first.missing[0]}): import the ${pkg.manifest.app} ${pkg.manifest.baseVersions.join(', ')} package first`,
+    );
+  }
+  const result: ImportResult = {
+    package: pkg,
+    blobsPushed: 0,
+    bytesPushed: 0,
+    blobsMounted: 0,
+    blobsPresent: plans.filter((p) => !p.missing.length).length,
+    manifestsPushed: 0,
+    templates,
+    rewritten,
+  };
+  if (options.dryRun) return result;
+
+  // blobs: bytes once, to the first repository that lacks them; the others mount
+  const toPush = new Map(
+    plans.filter((p) => p.carried && p.missing.length && !p.source).map((p) => [p.digest, p]),
+  );
+  progress.phase(
+    'push',
+    [...toPush.values()].reduce((n, p) => n + p.size, 0),
+  );
+  await forEachBlob(pkg.file, new Set(toPush.keys()), async (digest, size, body) => {
+    const plan = toPush.get(digest)!;
+    const target = plan.missing.shift()!;
+    let sent = 0;
+    body.on('data', (chunk: Buffer) => {
+      sent += chunk.length;
+      progress.advance(chunk.length);
+    });
+    const pushed = await registry.pushBlob(target, digest, size, body, { skipHead: true });
+    result.blobsPushed++;
+    result.bytesPushed += pushed.bytes;
+    plan.source = target;
+    progress.event('blob', { digest, size, repository: target, action: 'pushed', bytes: sent });
+  });
+  progress.end();
+  for (const plan of plans) {
+    for (const repository of plan.missing) {
+      if (!(await registry.mountBlob(repository, plan.digest, plan.source!))) {
+        throw new BundleError(
+          `${registry.registry} did not mount ${plan.digest} from ${plan.source} into ${repository}`,
+        );
+      }
+      result.blobsMounted++;
+      progress.event('blob', { digest: plan.digest, repository, action: 'mounted', from: plan.source });
+    }
+  }
+
+  for (const image of pkg.images)
+    result.manifestsPushed += await pushManifests(image, registry, prefix, progress);
+
+  if (options.kube) {
+    for (const [i, template] of rewritten.entries()) {
+      if (templates[i]!.action === 'unchanged') continue;
+      await createTemplate(options.kube, template);
+      templates[i]!.action = 'created';
+      progress.event('template', { name: template.metadata.name, action: 'created' });
+    }
+  }
+  return result;
+}
+
+async function createTemplate(kube: KubeClient, template: AppTemplate): Promise<void> {
+  try {
+    await kube.create(template);
+  } catch (error) {
+    if ((error as { conflict?: boolean }).conflict) {
+      const existing = await kube.get<AppTemplate>(
+        ferryRef('AppTemplate', undefined, template.metadata.name),
+      );
+      if (existing && sameSpec(existing.spec, template.spec)) return;
+      throw new BundleError(
+        `AppTemplate ${template.metadata.name} was created meanwhile with a different spec`,
+        { cause: error },
+      );
+    }
+    throw new BundleError(
+      `cannot create AppTemplate ${template.metadata.name}: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+}
+
+/** For every blob: which site repositories need it and lack it (HEAD only: nothing changes). */
+async function planBlobs(
+  pkg: VerifiedPackage,
+  registry: RegistryClient,
+  prefix: string,
+): Promise<BlobPlan[]> {
+  const needs = new Map<string, { size: number; carried: boolean; repositories: Set<string> }>();
+  for (const image of pkg.images) {
+    const repository = siteRepository(prefix, image.repository);
+    for (const blob of image.blobs) {
+      const need = needs.get(blob.digest) ?? {
+        size: blob.size,
+        carried: blob.carried,
+        repositories: new Set<string>(),
+      };
+      need.repositories.add(repository);
+      needs.set(blob.digest, need);
+    }
+  }
+  const baseRepositories = pkg.manifest.baseRepositories.map((r) => siteRepository(prefix, r));
+  return mapLimited([...needs.entries()], 8, async ([digest, need]) => {
+    const plan: BlobPlan = { digest, size: need.size, carried: need.carried, missing: [] };
+    for (const repository of need.repositories) {
+      if ((await registry.headBlob(repository, digest)) === undefined) plan.missing.push(repository);
+      else plan.source ??= repository;
+    }
+    if (!plan.source && plan.missing.length && !need.carried) {
+      for (const repository of baseRepositories) {
+        if (need.repositories.has(repository)) continue;
+        if ((await registry.headBlob(repository, digest)) !== undefined) {
+          plan.source = repository;
+          break;
+        }
+      }
+    }
+    return plan;
+  });
+}
+
+async function pushManifests(
+  image: PackageImage,
+  registry: RegistryClient,
+  prefix: string,
+  progress: Progress,
+): Promise<number> {
+  const repository = siteRepository(prefix, image.repository);
+  let pushed = 0;
+  for (const manifest of image.manifests) {
+    if ((await registry.headManifest(repository, manifest.digest)) === manifest.digest) continue;
+    await registry.putManifest(repository, manifest.digest, manifest);
+    pushed++;
+    progress.event('manifest', { repository, digest: manifest.digest, action: 'pushed' });
+  }
+  const tag = parseReference(image.ref).tag;
+  if (tag && (await registry.headManifest(repository, tag)) !== image.root.digest) {
+    await registry.putManifest(repository, tag, image.root);
+    progress.event('tag', { repository, tag, digest: image.root.digest });
+  }
+  return pushed;
+}

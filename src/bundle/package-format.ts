@@ -1,0 +1,121 @@
+import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { BundleError } from './errors.js';
+
+export const MANIFEST_ENTRY = 'ferry-bundle.json';
+export const SUMS_ENTRY = 'SHA256SUMS';
+export const SIGNATURE_ENTRY = 'SHA256SUMS.sig';
+export const IMAGES_DIR = 'images';
+export const LAYOUT_ENTRY = 'images/oci-layout';
+export const INDEX_ENTRY = 'images/index.json';
+export const BLOB_PREFIX = 'images/blobs/sha256/';
+
+export const templateEntry = (app: string, version: string) => `templates/${app}/${version}.yaml`;
+
+const ALLOWED_DIRS = new Set(['templates', 'images', 'images/blobs', 'images/blobs/sha256']);
+const MiB = 1024 * 1024;
+
+export type EntryRole = 'manifest' | 'sums' | 'signature' | 'template' | 'layout' | 'index' | 'blob' | 'dir';
+
+/** What an entry name is in a package; anything else is refused. */
+export function entryRole(name: string): EntryRole {
+  if (name === MANIFEST_ENTRY) return 'manifest';
+  if (name === SUMS_ENTRY) return 'sums';
+  if (name === SIGNATURE_ENTRY) return 'signature';
+  if (name === LAYOUT_ENTRY) return 'layout';
+  if (name === INDEX_ENTRY) return 'index';
+  if (/^images\/blobs\/sha256\/[a-f0-9]{64}$/.test(name)) return 'blob';
+  if (/^templates\/[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[0-9A-Za-z.-]+\.yaml$/.test(name)) return 'template';
+  if (ALLOWED_DIRS.has(name) || /^templates\/[a-z0-9-]+$/.test(name)) return 'dir';
+  throw new BundleError(
+    'unexpected entry: a Ferry package holds only ferry-bundle.json, templates/, images/ and SHA256SUMS[.sig]',
+    {
+      entry: name,
+    },
+  );
+}
+
+/** Largest size each kind of entry may have; blobs are bounded by their digest check instead. */
+export function maxEntrySize(name: string): number {
+  switch (entryRole(name)) {
+    case 'manifest':
+      return 16 * MiB;
+    case 'sums':
+      return 64 * MiB;
+    case 'signature':
+      return 4096;
+    case 'template':
+      return 8 * MiB;
+    case 'layout':
+      return 4096;
+    case 'index':
+      return 16 * MiB;
+    default:
+      return Number.MAX_SAFE_INTEGER;
+  }
+}
+
+/** SHA256SUMS in `sha256sum` format, so `sha256sum -c SHA256SUMS` works on an unpacked package. */
+export function formatSums(files: { name: string; sha256: string }[]): string {
+  return files.map((f) => `${f.sha256}  ${f.name}\n`).join('');
+}
+
+export function parseSums(text: string): Map<string, string> {
+  const sums = new Map<string, string>();
+  text.split('\n').forEach((line, i) => {
+    if (!line) return;
+    const match = /^([a-f0-9]{64}) [ *](.+)$/.exec(line);
+    if (!match) throw new BundleError(`line ${i + 1} is not "<sha256>  <name>"`, { entry: SUMS_ENTRY });
+    if (sums.has(match[2]!))
+      throw new BundleError(`line ${i + 1} lists ${match[2]} twice`, { entry: SUMS_ENTRY });
+    sums.set(match[2]!, match[1]!);
+  });
+  return sums;
+}
+
+function readKey(file: string, what: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new BundleError(`cannot read ${what} ${file}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+export function loadPrivateKey(file: string): KeyObject {
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(readKey(file, 'signing key'));
+  } catch (error) {
+    if (error instanceof BundleError) throw error;
+    throw new BundleError(`${file} is not a PEM private key (make one with \`ferry keys generate\`)`, {
+      cause: error,
+    });
+  }
+  if (key.asymmetricKeyType !== 'ed25519')
+    throw new BundleError(`${file} is a ${key.asymmetricKeyType} key; Ferry signs with ed25519`);
+  return key;
+}
+
+export function loadPublicKey(file: string): KeyObject {
+  let key: KeyObject;
+  try {
+    key = createPublicKey(readKey(file, 'public key'));
+  } catch (error) {
+    if (error instanceof BundleError) throw error;
+    throw new BundleError(`${file} is not a PEM public key (the .pub file of \`ferry keys generate\`)`, {
+      cause: error,
+    });
+  }
+  if (key.asymmetricKeyType !== 'ed25519')
+    throw new BundleError(`${file} is a ${key.asymmetricKeyType} key; Ferry signs with ed25519`);
+  return key;
+}
+
+/** The detached signature file: base64 of the ed25519 signature over SHA256SUMS. */
+export const signSums = (sums: Buffer, key: KeyObject) => `${sign(null, sums, key).toString('base64')}\n`;
+
+export function signatureValid(sums: Buffer, signatureFile: Buffer, key: KeyObject): boolean {
+  const signature = Buffer.from(signatureFile.toString('utf8').trim(), 'base64');
+  return signature.length === 64 && verify(null, sums, key, signature);
+}

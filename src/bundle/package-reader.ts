@@ -1,0 +1,339 @@
+import { createHash } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { Readable, pipeline } from 'node:stream';
+import * as yaml from 'js-yaml';
+import type { AppTemplate, BundleManifest } from '../api/index.js';
+import { BUNDLE_FORMAT_VERSION, bundleManifestSchema, templateName } from '../api/index.js';
+import { formatProblem } from '../model/problems.js';
+import { validateTemplate } from '../model/validate.js';
+import { openPackageStream } from './compression.js';
+import { DigestVerifier, sha256Hex } from './digest.js';
+import { BundleError } from './errors.js';
+import type { Descriptor, ImageIndex, ManifestBlob } from './media-types.js';
+import { parseManifest } from './media-types.js';
+import { checkLayoutMarker, parseIndex } from './oci-layout.js';
+import {
+  BLOB_PREFIX,
+  INDEX_ENTRY,
+  LAYOUT_ENTRY,
+  MANIFEST_ENTRY,
+  SIGNATURE_ENTRY,
+  SUMS_ENTRY,
+  entryRole,
+  maxEntrySize,
+  parseSums,
+  signatureValid,
+  templateEntry,
+} from './package-format.js';
+import type { Progress } from './progress.js';
+import { silentProgress } from './progress.js';
+import { readTar } from './tar-reader.js';
+
+export type SignatureState = 'unsigned' | 'verified' | 'signed-not-checked';
+
+/** An image of the package with everything under it, as checked. */
+export interface PackageImage {
+  ref: string;
+  repository: string;
+  root: ManifestBlob;
+  /** Child manifests first, root last. */
+  manifests: ManifestBlob[];
+  /** Configs and layers, each once; `carried` false for the blobs a differential package omits. */
+  blobs: (Descriptor & { carried: boolean })[];
+}
+
+export interface VerifiedPackage {
+  file: string;
+  manifest: BundleManifest;
+  templates: AppTemplate[];
+  images: PackageImage[];
+  /** Every blob in the package by digest, with its size. */
+  blobs: Map<string, number>;
+  signature: SignatureState;
+  entries: number;
+  bytes: number;
+}
+
+const MANIFEST_CANDIDATE_LIMIT = 4 * 1024 * 1024;
+const RETAINED_BUDGET = 256 * 1024 * 1024;
+
+/** Parses ferry-bundle.json, refusing format versions this build does not read. */
+export function parseBundleManifest(bytes: Buffer): BundleManifest {
+  let json: unknown;
+  try {
+    json = JSON.parse(bytes.toString('utf8'));
+  } catch (error) {
+    throw new BundleError('not valid JSON', { cause: error, entry: MANIFEST_ENTRY });
+  }
+  const raw = json as { kind?: unknown; formatVersion?: unknown };
+  if (raw?.kind !== 'FerryBundle')
+    throw new BundleError(`kind is ${JSON.stringify(raw?.kind)}, expected "FerryBundle"`, {
+      entry: MANIFEST_ENTRY,
+    });
+  if (raw.formatVersion !== BUNDLE_FORMAT_VERSION) {
+    throw new BundleError(
+      `unknown formatVersion ${JSON.stringify(raw.formatVersion)}: this ferry reads version ${BUNDLE_FORMAT_VERSION}; use the ferry release that made the package`,
+      { entry: MANIFEST_ENTRY },
+    );
+  }
+  const parsed = bundleManifestSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new BundleError(`${issue.path.join('.') || '(root)'}: ${issue.message}`, { entry: MANIFEST_ENTRY });
+  }
+  return parsed.data;
+}
+
+async function collect(body: AsyncIterable<Buffer>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
+
+const entries = (file: string) =>
+  openPackageStream(file).then((stream) =>
+    readTar(stream, { maxEntrySize, maxEntries: 1_000_000, accept: (name) => void entryRole(name) }),
+  );
+
+/**
+ * Pass one of an import (and all of `ferry verify`): reads the whole package as a stream and checks
+ * every entry name, every blob against its digest, every file against SHA256SUMS (and the
+ * signature when a key is given), the manifest, the templates and the image graph. Holds only
+ * metadata in memory. Throws a BundleError naming the first entry at fault.
+ */
+export async function verifyPackage(
+  file: string,
+  options: { publicKey?: KeyObject; progress?: Progress } = {},
+): Promise<VerifiedPackage> {
+  const progress = options.progress ?? silentProgress;
+  const hashes = new Map<string, string>();
+  const metadata = new Map<string, Buffer>();
+  const candidates = new Map<string, Buffer>();
+  const blobs = new Map<string, number>();
+  let retained = 0;
+  let count = 0;
+  let bytes = 0;
+
+  progress.phase('verify', 0);
+  for await (const entry of await entries(file)) {
+    count++;
+    const role = entryRole(entry.name);
+    if (role === 'blob') {
+      const expected = entry.name.slice(BLOB_PREFIX.length);
+      const hash = createHash('sha256');
+      const keep = entry.size <= MANIFEST_CANDIDATE_LIMIT && retained + entry.size <= RETAINED_BUDGET;
+      const chunks: Buffer[] = [];
+      let first = true;
+      let looksLikeJson = false;
+      for await (const chunk of entry.body) {
+        if (first) looksLikeJson = chunk[0] === 0x7b;
+        first = false;
+        hash.update(chunk);
+        if (keep && looksLikeJson) chunks.push(chunk);
+        bytes += chunk.length;
+        progress.advance(chunk.length);
+      }
+      const actual = hash.digest('hex');
+      if (actual !== expected) {
+        throw new BundleError(
+          `digest mismatch: content is sha256:${actual}; the package is corrupt or was tampered with`,
+          {
+            entry: entry.name,
+          },
+        );
+      }
+      hashes.set(entry.name, actual);
+      blobs.set(`sha256:${actual}`, entry.size);
+      if (chunks.length) {
+        candidates.set(`sha256:${actual}`, Buffer.concat(chunks));
+        retained += entry.size;
+      }
+    } else {
+      const data = await collect(entry.body);
+      bytes += data.length;
+      metadata.set(entry.name, data);
+      if (role !== 'sums' && role !== 'signature') hashes.set(entry.name, sha256Hex(data));
+    }
+  }
+  progress.end();
+
+  for (const required of [MANIFEST_ENTRY, SUMS_ENTRY, LAYOUT_ENTRY, INDEX_ENTRY]) {
+    if (!metadata.has(required)) throw new BundleError('missing from the package', { entry: required });
+  }
+  const sumsBytes = metadata.get(SUMS_ENTRY)!;
+  const sums = parseSums(sumsBytes.toString('utf8'));
+  for (const [name, hash] of hashes) {
+    const listed = sums.get(name);
+    if (!listed)
+      throw new BundleError(`not listed in ${SUMS_ENTRY}: an entry was added to the package`, {
+        entry: name,
+      });
+    if (listed !== hash)
+      throw new BundleError(`does not match its ${SUMS_ENTRY} line: the package was changed`, {
+        entry: name,
+      });
+  }
+  for (const name of sums.keys()) {
+    if (!hashes.has(name))
+      throw new BundleError(`listed in ${SUMS_ENTRY} but missing from the package`, { entry: name });
+  }
+
+  let signature: SignatureState = metadata.has(SIGNATURE_ENTRY) ? 'signed-not-checked' : 'unsigned';
+  if (options.publicKey) {
+    if (signature === 'unsigned')
+      throw new BundleError('the package is not signed but a key was given', { entry: SIGNATURE_ENTRY });
+    if (!signatureValid(sumsBytes, metadata.get(SIGNATURE_ENTRY)!, options.publicKey)) {
+      throw new BundleError(
+        'signature does not verify with the given key: the package was changed or signed with another key',
+        {
+          entry: SIGNATURE_ENTRY,
+        },
+      );
+    }
+    signature = 'verified';
+  }
+
+  const manifest = parseBundleManifest(metadata.get(MANIFEST_ENTRY)!);
+  const templates = readTemplates(manifest, metadata);
+  checkLayoutMarker(metadata.get(LAYOUT_ENTRY)!, LAYOUT_ENTRY);
+  const index = parseIndex(metadata.get(INDEX_ENTRY)!, INDEX_ENTRY);
+  const images = walkImages(manifest, index, candidates, blobs);
+
+  const known = new Set(manifest.images.map((i) => i.ref));
+  for (const template of templates) {
+    for (const component of template.spec.components) {
+      if (!known.has(component.image)) {
+        throw new BundleError(
+          `component ${component.name} uses image ${component.image}, which ${MANIFEST_ENTRY} does not list`,
+          {
+            entry: templateEntry(manifest.app, template.spec.version),
+          },
+        );
+      }
+    }
+  }
+  return { file, manifest, templates, images, blobs, signature, entries: count, bytes };
+}
+
+function readTemplates(manifest: BundleManifest, metadata: Map<string, Buffer>): AppTemplate[] {
+  const expected = new Set(manifest.versions.map((v) => templateEntry(manifest.app, v)));
+  for (const name of metadata.keys()) {
+    if (name.startsWith('templates/') && !expected.has(name)) {
+      throw new BundleError(`template not listed in ${MANIFEST_ENTRY} versions`, { entry: name });
+    }
+  }
+  return manifest.versions.map((version) => {
+    const name = templateEntry(manifest.app, version);
+    const data = metadata.get(name);
+    if (!data) throw new BundleError(`missing: ${MANIFEST_ENTRY} lists version ${version}`, { entry: name });
+    let doc: unknown;
+    try {
+      doc = yaml.load(data.toString('utf8'));
+    } catch (error) {
+      throw new BundleError(`not valid YAML: ${(error as Error).message.split('\n')[0]}`, {
+        cause: error,
+        entry: name,
+      });
+    }
+    const result = validateTemplate(doc);
+    if (!result.ok)
+      throw new BundleError(`invalid AppTemplate: ${result.problems.map(formatProblem).join('; ')}`, {
+        entry: name,
+      });
+    const template = result.value;
+    if (template.spec.app !== manifest.app || template.spec.version !== version) {
+      throw new BundleError(
+        `holds ${templateName(template.spec.app, template.spec.version)}, expected ${templateName(manifest.app, version)}`,
+        {
+          entry: name,
+        },
+      );
+    }
+    return template;
+  });
+}
+
+function walkImages(
+  manifest: BundleManifest,
+  index: ImageIndex,
+  candidates: Map<string, Buffer>,
+  blobs: Map<string, number>,
+): PackageImage[] {
+  const omitted = new Set(manifest.omittedBlobs);
+  const inIndex = new Map(index.manifests.map((d) => [d.digest, d]));
+  const manifestBlob = (d: Descriptor, where: string): ManifestBlob => {
+    const bytes = candidates.get(d.digest);
+    if (!bytes)
+      throw new BundleError(`manifest ${d.digest} is not in the package (or is not JSON)`, { entry: where });
+    if (bytes.length !== d.size)
+      throw new BundleError(`manifest ${d.digest} is ${bytes.length} bytes, descriptor says ${d.size}`, {
+        entry: where,
+      });
+    return { digest: d.digest, mediaType: d.mediaType, bytes };
+  };
+  return manifest.images.map((image) => {
+    const where = `image ${image.ref}`;
+    const top = inIndex.get(image.digest);
+    if (!top) throw new BundleError(`${image.digest} is not in ${INDEX_ENTRY}`, { entry: where });
+    const root = manifestBlob(top, where);
+    const manifests: ManifestBlob[] = [];
+    const found = new Map<string, Descriptor & { carried: boolean }>();
+    const addImage = (blob: ManifestBlob) => {
+      const parsed = parseManifest(blob, where);
+      if (parsed.kind !== 'manifest')
+        throw new BundleError(`nested index ${blob.digest} is not supported`, { entry: where });
+      for (const d of [parsed.manifest.config, ...parsed.manifest.layers]) {
+        const size = blobs.get(d.digest);
+        if (size === undefined && !omitted.has(d.digest)) {
+          throw new BundleError(`blob ${d.digest} is neither in the package nor listed as omitted`, {
+            entry: where,
+          });
+        }
+        if (size !== undefined && size !== d.size) {
+          throw new BundleError(`blob ${d.digest} is ${size} bytes, its descriptor says ${d.size}`, {
+            entry: where,
+          });
+        }
+        found.set(d.digest, {
+          mediaType: d.mediaType,
+          digest: d.digest,
+          size: d.size,
+          carried: size !== undefined,
+        });
+      }
+      manifests.push(blob);
+    };
+    const parsed = parseManifest(root, where);
+    if (parsed.kind === 'index') {
+      for (const child of parsed.index.manifests) addImage(manifestBlob(child, where));
+      manifests.push(root);
+    } else addImage(root);
+    return { ref: image.ref, repository: image.repository, root, manifests, blobs: [...found.values()] };
+  });
+}
+
+/**
+ * Pass two of an import: streams the package again and hands each wanted blob to `onBlob` as a
+ * stream that fails unless its bytes still match the digest.
+ */
+export async function forEachBlob(
+  file: string,
+  wanted: Set<string>,
+  onBlob: (digest: string, size: number, body: Readable) => Promise<void>,
+): Promise<void> {
+  let left = wanted.size;
+  if (!left) return;
+  for await (const entry of await entries(file)) {
+    if (entryRole(entry.name) !== 'blob') continue;
+    const digest = `sha256:${entry.name.slice(BLOB_PREFIX.length)}`;
+    if (!wanted.has(digest)) continue;
+    const verifier = new DigestVerifier(digest, entry.size, entry.name);
+    pipeline(Readable.from(entry.body, { objectMode: false }), verifier, () => {});
+    await onBlob(digest, entry.size, verifier);
+    if (--left === 0) return;
+  }
+  if (left)
+    throw new BundleError(
+      `${left} blob(s) verified earlier are gone from the package: was it changed during the import?`,
+    );
+}
