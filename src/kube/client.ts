@@ -136,6 +136,8 @@ interface RequestOptions {
 export class KubeClient {
   private readonly server: URL;
   private readonly agent: http.Agent;
+  /** Called once per write request (POST, PUT, PATCH, DELETE), e.g. to count them. */
+  onWrite?: (method: string) => void;
 
   constructor(
     readonly config: KubeConfig,
@@ -290,6 +292,7 @@ export class KubeClient {
   }
 
   private async send(method: string, path: string, options: RequestOptions): Promise<http.IncomingMessage> {
+    if (method !== 'GET') this.onWrite?.(method);
     const url = new URL(this.server.pathname.replace(/\/$/, '') + path, this.server);
     for (const [key, value] of Object.entries(options.query ?? {})) {
       if (value !== undefined && value !== '') url.searchParams.set(key, String(value));

@@ -20,6 +20,7 @@ describe('rolloutState', () => {
         3,
       ),
     ).toEqual({
+      applied: true,
       complete: true,
       desired: 3,
       updated: 3,

@@ -2,7 +2,9 @@ import type { V1Deployment, V1StatefulSet } from '@kubernetes/client-node';
 import { LABEL_REVISION } from './names.js';
 
 export interface RolloutState {
-  /** The workload carries the target revision and its controller has fully rolled it out. */
+  /** The workload exists and carries the target revision. */
+  applied: boolean;
+  /** It is applied and its controller has fully rolled it out. */
   complete: boolean;
   desired: number;
   updated: number;
@@ -17,15 +19,24 @@ type Workload = (V1Deployment | V1StatefulSet) & { kind?: string };
  * latest generation, every desired pod is updated and available, and no old pod remains.
  */
 export function rolloutState(workload: Workload | undefined, revision: number): RolloutState {
-  if (!workload)
-    return { complete: false, desired: 0, updated: 0, available: 0, message: 'workload not created yet' };
+  if (!workload) {
+    return {
+      applied: false,
+      complete: false,
+      desired: 0,
+      updated: 0,
+      available: 0,
+      message: 'workload not created yet',
+    };
+  }
   const desired = workload.spec?.replicas ?? 1;
   const status = workload.status ?? {};
   const updated = status.updatedReplicas ?? 0;
   const available = status.availableReplicas ?? 0;
-  const base = { desired, updated, available };
   const labelled = workload.metadata?.labels?.[LABEL_REVISION];
-  if (labelled !== String(revision)) {
+  const applied = labelled === String(revision);
+  const base = { applied, desired, updated, available };
+  if (!applied) {
     return {
       ...base,
       complete: false,

@@ -1,0 +1,139 @@
+import type { AppInstall, ComponentOverride } from '../../api/index.js';
+import type { KubeObject } from '../../kube/client.js';
+import { KubeApiError } from '../../kube/client.js';
+import {
+  configMapName,
+  headlessServiceName,
+  secretName,
+  serviceName,
+  workloadName,
+} from '../../model/names.js';
+import { resolveParameterValues } from '../../model/params.js';
+import type { RenderedComponent } from '../../model/render.js';
+import { render } from '../../model/render.js';
+import type { RevisionContent } from '../../model/snapshot.js';
+import type { ControllerContext, Workload } from '../context.js';
+import { StallingError, WaitingError } from '../errors.js';
+import { Reason } from '../reasons.js';
+
+/**
+ * Parameter values for rendering a revision: values it recorded, Secret references read now, and for
+ * secret values given in plain (never stored in revisions) the install's current value.
+ */
+export async function resolveParameters(
+  ctx: ControllerContext,
+  install: AppInstall,
+  content: RevisionContent,
+): Promise<Map<string, string>> {
+  const namespace = install.metadata.namespace!;
+  const provided = new Map<string, string>();
+  for (const p of content.parameters) {
+    if ('redacted' in p) {
+      const current = install.spec.parameters?.find((c) => c.name === p.name)?.value;
+      if (current !== undefined) provided.set(p.name, current);
+    } else if (p.value !== undefined) {
+      provided.set(p.name, p.value);
+    } else if (p.valueFrom) {
+      provided.set(p.name, await readSecretKey(ctx, namespace, p.name, p.valueFrom.secretKeyRef));
+    }
+  }
+  return resolveParameterValues(content.effective.parameters ?? [], provided);
+}
+
+async function readSecretKey(
+  ctx: ControllerContext,
+  namespace: string,
+  parameter: string,
+  ref: { name: string; key: string },
+): Promise<string> {
+  const secret = await ctx.client.get<KubeObject & { data?: Record<string, string> }>({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    namespace,
+    name: ref.name,
+  });
+  const where = `spec.parameters[${parameter}].valueFrom.secretKeyRef`;
+  if (!secret) {
+    throw new WaitingError(
+      Reason.ParameterSecretNotFound,
+      `${where}: Secret ${namespace}/${ref.name} not found`,
+      15_000,
+    );
+  }
+  const encoded = secret.data?.[ref.key];
+  if (encoded === undefined) {
+    throw new WaitingError(
+      Reason.ParameterSecretNotFound,
+      `${where}: Secret ${namespace}/${ref.name} has no key "${ref.key}"`,
+      15_000,
+    );
+  }
+  return Buffer.from(encoded, 'base64').toString('utf8');
+}
+
+export function renderRevision(
+  install: AppInstall,
+  revision: number,
+  content: RevisionContent,
+  parameters: Map<string, string>,
+): Map<string, RenderedComponent> {
+  const components = render({
+    install: {
+      name: install.metadata.name,
+      namespace: install.metadata.namespace!,
+      uid: install.metadata.uid!,
+    },
+    spec: content.effective,
+    revision,
+    parameters,
+    overrides: content.overrides as ComponentOverride[],
+  });
+  return new Map(components.map((c) => [c.name, c]));
+}
+
+/** Applies a component's objects in order (workload last) and returns the applied workload. */
+export async function applyComponent(
+  ctx: ControllerContext,
+  component: RenderedComponent,
+): Promise<Workload> {
+  let workload: Workload | undefined;
+  for (const object of component.objects) {
+    try {
+      const applied = await ctx.client.apply(object as KubeObject);
+      if (object.kind === 'Deployment' || object.kind === 'StatefulSet') workload = applied as Workload;
+    } catch (error) {
+      if (error instanceof KubeApiError && (error.invalid || error.status === 400)) {
+        throw new StallingError(
+          Reason.InvalidSpec,
+          `${object.kind} ${object.metadata?.name} of component ${component.name} was refused by the API server: ${error.message}`,
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+  }
+  return workload!;
+}
+
+/** Deletes a component's objects except its PVCs (data is never deleted implicitly). */
+export async function deleteComponent(
+  ctx: ControllerContext,
+  namespace: string,
+  install: string,
+  component: string,
+): Promise<void> {
+  const refs = [
+    { apiVersion: 'apps/v1', kind: 'Deployment', name: workloadName(install, component) },
+    { apiVersion: 'apps/v1', kind: 'StatefulSet', name: workloadName(install, component) },
+    { apiVersion: 'v1', kind: 'Service', name: serviceName(install, component) },
+    { apiVersion: 'v1', kind: 'Service', name: headlessServiceName(install, component) },
+    { apiVersion: 'v1', kind: 'ConfigMap', name: configMapName(install, component) },
+    { apiVersion: 'v1', kind: 'Secret', name: secretName(install, component) },
+  ];
+  for (const ref of refs) await ctx.client.delete({ ...ref, namespace });
+}
+
+export function workloadOf(ctx: ControllerContext, namespace: string, install: string, component: string) {
+  const key = `${namespace}/${workloadName(install, component)}`;
+  return ctx.informers.deployments.get(key) ?? ctx.informers.statefulsets.get(key);
+}

@@ -1,0 +1,104 @@
+import type { AppInstall, AppRevision, AppRollback, AppTemplate, AppUpgrade } from '../../api/index.js';
+import { objectRef } from '../../api/index.js';
+import { chooseUpgrade } from '../../model/choose.js';
+import { formatProblem } from '../../model/problems.js';
+import { installProblems } from '../../model/validate.js';
+import { Reason } from '../reasons.js';
+import type { RevisionDraft } from './draft.js';
+import { draftRollback, resolveRollbackTarget } from './rollback.js';
+import { revisionContentOf } from './state.js';
+import { draftUpgrade } from './upgrade.js';
+
+export type RequestPlan = { ok: true; draft: RevisionDraft } | { ok: false; reason: string; message: string };
+
+const TERMINAL = new Set(['Succeeded', 'Failed', 'RolledBack']);
+
+export const isTerminal = (request: AppUpgrade | AppRollback) => TERMINAL.has(request.status?.phase ?? '');
+
+export const producedBy = (revisions: readonly AppRevision[], uid: string | undefined) =>
+  revisions.filter((r) => uid && r.spec.causeRef?.uid === uid);
+
+/** The version an install is at: its last successful revision's. */
+export function installedVersion(install: AppInstall, revisions: readonly AppRevision[]): string | undefined {
+  return (
+    install.status?.version ?? revisions.filter((r) => r.status?.outcome === 'Succeeded').at(-1)?.spec.version
+  );
+}
+
+/** What an AppUpgrade would apply now, or why it cannot. Shared by the install and upgrade controllers. */
+export function planUpgradeRequest(
+  install: AppInstall,
+  revisions: readonly AppRevision[],
+  templates: Map<string, AppTemplate>,
+  request: AppUpgrade,
+): RequestPlan {
+  const latest = revisions.at(-1);
+  const installed = installedVersion(install, revisions);
+  if (!latest || !installed) {
+    return {
+      ok: false,
+      reason: Reason.InstallNotFound,
+      message: `AppInstall ${install.metadata.name} is not installed yet`,
+    };
+  }
+  const choice = chooseUpgrade(installed, [...templates.keys()], {
+    target: request.spec.toVersion,
+    allowDowngrade: request.spec.allowDowngrade,
+    includePrereleases: request.spec.includePrereleases,
+  });
+  if (!choice.ok)
+    return { ok: false, reason: Reason.NoUpgradeAvailable, message: `spec.toVersion: ${choice.reason}` };
+  const template = templates.get(choice.version)!;
+  const current = revisionContentOf(latest);
+  const unknown = (request.spec.components ?? []).filter(
+    (c) =>
+      !template.spec.components.some((t) => t.name === c) &&
+      !current.effective.components.some((t) => t.name === c),
+  );
+  if (unknown.length) {
+    return {
+      ok: false,
+      reason: Reason.InvalidSpec,
+      message: `spec.components: unknown component(s) ${unknown.join(', ')} in ${template.spec.app} ${choice.version}`,
+    };
+  }
+  const draft = draftUpgrade(current, template.spec, install.spec, request.spec.components);
+  const problems = installProblems(
+    objectRef('AppInstall', install.metadata),
+    install.metadata.name,
+    install.spec,
+    draft.content.effective,
+  );
+  if (problems.length) {
+    return { ok: false, reason: Reason.InvalidSpec, message: problems.map(formatProblem).join('; ') };
+  }
+  return { ok: true, draft };
+}
+
+/** What an AppRollback would apply now, or why it cannot. */
+export function planRollbackRequest(
+  install: AppInstall,
+  revisions: readonly AppRevision[],
+  request: AppRollback,
+): RequestPlan {
+  const latest = revisions.at(-1);
+  if (!latest) {
+    return {
+      ok: false,
+      reason: Reason.InstallNotFound,
+      message: `AppInstall ${install.metadata.name} has no revisions`,
+    };
+  }
+  const summaries = revisions.map((r) => ({ revision: r.spec.revision, outcome: r.status?.outcome }));
+  const target = resolveRollbackTarget(summaries, latest.spec.revision, request.spec.toRevision);
+  if (!target.ok)
+    return { ok: false, reason: Reason.RevisionNotFound, message: `spec.toRevision: ${target.reason}` };
+  const restored = revisions.find((r) => r.spec.revision === target.revision)!;
+  const draft = draftRollback(
+    revisionContentOf(latest),
+    { revision: target.revision, content: revisionContentOf(restored) },
+    install.spec,
+    request.spec.pruneAddedComponents,
+  );
+  return { ok: true, draft };
+}

@@ -1,0 +1,180 @@
+import type { AppRollback, AppRollbackStatus, ComponentProgress } from '../../api/index.js';
+import { GROUP_VERSION, appRollbackSchema } from '../../api/index.js';
+import type { KubeObject } from '../../kube/client.js';
+import { canonicalJson } from '../../model/canonical.js';
+import type { ControllerContext } from '../context.js';
+import { removeCondition, setCondition } from '../conditions.js';
+import { ConditionType, Reason } from '../reasons.js';
+import { isTerminal, planRollbackRequest, producedBy } from '../install/requests.js';
+import { activeRevision, parseInstall, revisionContentOf, revisionsOf } from '../install/state.js';
+
+type Phase = NonNullable<AppRollbackStatus['phase']>;
+
+/** Reports an AppRollback: its plan while it waits, then the progress and outcome of its revision. */
+export async function reconcileRollback(ctx: ControllerContext, key: string): Promise<void> {
+  const raw = ctx.informers.rollbacks.get(key);
+  if (!raw) return;
+  const parsed = appRollbackSchema.safeParse(raw);
+  if (!parsed.success) return;
+  const rollback = parsed.data;
+  if (isTerminal(rollback) && rollback.status?.observedGeneration === rollback.metadata.generation) return;
+
+  const status: AppRollbackStatus = structuredClone(rollback.status ?? {});
+  const namespace = rollback.metadata.namespace!;
+  const installRaw = ctx.informers.installs.get(`${namespace}/${rollback.spec.install}`);
+  const install = installRaw && parseInstall(installRaw);
+  if (!install) {
+    setPhase(
+      ctx,
+      rollback,
+      status,
+      'Pending',
+      Reason.InstallNotFound,
+      `AppInstall ${namespace}/${rollback.spec.install} not found`,
+    );
+    return write(ctx, rollback, status);
+  }
+  const revisions = revisionsOf(ctx, namespace, install.metadata.name, install.metadata.uid);
+  const [revision] = producedBy(revisions, rollback.metadata.uid);
+  if (revision) {
+    const content = revisionContentOf(revision);
+    status.revision = revision.spec.revision;
+    status.toRevision = revision.spec.restoredRevision;
+    status.startedAt ??= revision.status?.startedAt;
+    status.components = (revision.status?.components ?? []) as ComponentProgress[];
+    if (content.retained.length) status.retainedComponents = content.retained;
+    if (content.prune.length) status.prunedComponents = content.prune;
+    const outcome = revision.status?.outcome ?? 'Progressing';
+    if (outcome === 'Progressing')
+      setPhase(
+        ctx,
+        rollback,
+        status,
+        'Progressing',
+        Reason.RollingBack,
+        revision.status?.message ?? 'starting',
+      );
+    else {
+      status.finishedAt = revision.status?.finishedAt;
+      if (outcome === 'Failed')
+        setPhase(
+          ctx,
+          rollback,
+          status,
+          'Failed',
+          Reason.RollbackFailed,
+          revision.status?.message ?? 'failed',
+        );
+      else {
+        const kept = content.retained.length
+          ? `; kept components added since: ${content.retained.join(', ')}`
+          : '';
+        setPhase(
+          ctx,
+          rollback,
+          status,
+          'Succeeded',
+          Reason.RollbackSucceeded,
+          `restored revision ${revision.spec.restoredRevision} (${revision.spec.version}) as revision ${revision.spec.revision}${kept}`,
+        );
+      }
+    }
+    return write(ctx, rollback, status);
+  }
+  const plan = planRollbackRequest(install, revisions, rollback);
+  if (!plan.ok) {
+    setPhase(
+      ctx,
+      rollback,
+      status,
+      plan.reason === Reason.InstallNotFound ? 'Pending' : 'Failed',
+      plan.reason,
+      plan.message,
+    );
+    return write(ctx, rollback, status);
+  }
+  status.plan = plan.draft.plan;
+  status.toRevision = plan.draft.restoredRevision;
+  status.fromRevision = revisions.at(-1)?.spec.revision;
+  const active = activeRevision(revisions);
+  if (active) {
+    setPhase(
+      ctx,
+      rollback,
+      status,
+      'Pending',
+      Reason.WaitingForOtherOperation,
+      `waiting: revision ${active.spec.revision} is in progress on ${install.metadata.name}`,
+    );
+  } else {
+    setPhase(ctx, rollback, status, 'Pending', Reason.Planned, 'plan ready; starting');
+    ctx.enqueue('install', `${namespace}/${install.metadata.name}`);
+  }
+  return write(ctx, rollback, status);
+}
+
+function setPhase(
+  ctx: ControllerContext,
+  rollback: AppRollback,
+  status: AppRollbackStatus,
+  phase: Phase,
+  reason: string,
+  message: string,
+): void {
+  const generation = rollback.metadata.generation;
+  const now = ctx.now();
+  const changed = status.phase !== phase;
+  status.phase = phase;
+  status.message = message;
+  status.observedGeneration = generation;
+  let conditions = status.conditions ?? [];
+  const terminal = phase === 'Succeeded' || phase === 'Failed';
+  conditions = setCondition(
+    conditions,
+    { type: ConditionType.Ready, status: phase === 'Succeeded' ? 'True' : 'False', reason, message },
+    generation,
+    now,
+  );
+  conditions = terminal
+    ? removeCondition(conditions, ConditionType.Reconciling)
+    : setCondition(
+        conditions,
+        { type: ConditionType.Reconciling, status: 'True', reason, message },
+        generation,
+        now,
+      );
+  conditions =
+    phase === 'Failed'
+      ? setCondition(
+          conditions,
+          { type: ConditionType.Stalled, status: 'True', reason, message },
+          generation,
+          now,
+        )
+      : removeCondition(conditions, ConditionType.Stalled);
+  status.conditions = conditions;
+  if (changed)
+    void ctx.events.record(
+      rollback as KubeObject,
+      phase === 'Failed' ? 'Warning' : 'Normal',
+      reason,
+      `${phase}: ${message}`,
+    );
+}
+
+async function write(
+  ctx: ControllerContext,
+  rollback: AppRollback,
+  status: AppRollbackStatus,
+): Promise<void> {
+  if (canonicalJson(status) === canonicalJson(rollback.status ?? {})) return;
+  await ctx.client.apply(
+    {
+      apiVersion: GROUP_VERSION,
+      kind: 'AppRollback',
+      metadata: { name: rollback.metadata.name, namespace: rollback.metadata.namespace },
+      status,
+    },
+    { subresource: 'status' },
+  );
+}

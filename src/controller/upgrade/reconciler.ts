@@ -1,0 +1,196 @@
+import type { AppRevision, AppUpgrade, AppUpgradeStatus, ComponentProgress } from '../../api/index.js';
+import { GROUP_VERSION, appUpgradeSchema } from '../../api/index.js';
+import type { KubeObject } from '../../kube/client.js';
+import { canonicalJson } from '../../model/canonical.js';
+import { ANNOTATION_AUTO_ROLLBACK_OF } from '../context.js';
+import type { ControllerContext } from '../context.js';
+import { removeCondition, setCondition } from '../conditions.js';
+import { ConditionType, Reason } from '../reasons.js';
+import { isTerminal, planUpgradeRequest, producedBy } from '../install/requests.js';
+import { activeRevision, parseInstall, revisionsOf, templatesOf } from '../install/state.js';
+
+type Phase = NonNullable<AppUpgradeStatus['phase']>;
+
+/**
+ * Reports an AppUpgrade: its plan while it waits (recomputed as the install moves), then the progress
+ * and outcome of the revision it produced. The install controller is the only one that starts it, so
+ * two upgrades of one install can never run at once.
+ */
+export async function reconcileUpgrade(
+  ctx: ControllerContext,
+  key: string,
+): Promise<{ requeueAfterMs?: number } | void> {
+  const raw = ctx.informers.upgrades.get(key);
+  if (!raw) return;
+  const parsed = appUpgradeSchema.safeParse(raw);
+  if (!parsed.success) return;
+  const upgrade = parsed.data;
+  if (isTerminal(upgrade) && upgrade.status?.observedGeneration === upgrade.metadata.generation) return;
+
+  const status: AppUpgradeStatus = structuredClone(upgrade.status ?? {});
+  const namespace = upgrade.metadata.namespace!;
+  const installRaw = ctx.informers.installs.get(`${namespace}/${upgrade.spec.install}`);
+  const install = installRaw && parseInstall(installRaw);
+  if (!install) {
+    setPhase(
+      ctx,
+      upgrade,
+      status,
+      'Pending',
+      Reason.InstallNotFound,
+      `AppInstall ${namespace}/${upgrade.spec.install} not found`,
+    );
+    return write(ctx, upgrade, status);
+  }
+  const revisions = revisionsOf(ctx, namespace, install.metadata.name, install.metadata.uid);
+  const produced = producedBy(revisions, upgrade.metadata.uid);
+  if (produced.length) reportExecution(ctx, upgrade, status, produced);
+  else {
+    const plan = planUpgradeRequest(install, revisions, templatesOf(ctx, install.spec.app), upgrade);
+    if (!plan.ok && plan.reason === Reason.InstallNotFound) {
+      setPhase(ctx, upgrade, status, 'Pending', plan.reason, plan.message);
+    } else if (!plan.ok) {
+      setPhase(ctx, upgrade, status, 'Failed', plan.reason, plan.message);
+      status.finishedAt ??= iso(ctx.now());
+    } else {
+      status.plan = plan.draft.plan;
+      status.fromVersion = plan.draft.plan.fromVersion;
+      status.toVersion = plan.draft.version;
+      status.fromRevision = revisions.at(-1)?.spec.revision;
+      const active = activeRevision(revisions);
+      if (upgrade.spec.approval === 'Manual' && !upgrade.spec.approved) {
+        setPhase(
+          ctx,
+          upgrade,
+          status,
+          'WaitingForApproval',
+          Reason.WaitingForApproval,
+          'plan ready; set spec.approved: true to start',
+        );
+      } else if (active) {
+        const by = active.spec.causeRef ? ` (${active.spec.causeRef.kind} ${active.spec.causeRef.name})` : '';
+        setPhase(
+          ctx,
+          upgrade,
+          status,
+          'Planned',
+          Reason.WaitingForOtherOperation,
+          `waiting: revision ${active.spec.revision}${by} is in progress on ${install.metadata.name}`,
+        );
+      } else {
+        setPhase(ctx, upgrade, status, 'Planned', Reason.Planned, 'plan ready; starting');
+        ctx.enqueue('install', `${namespace}/${install.metadata.name}`);
+      }
+    }
+  }
+  return write(ctx, upgrade, status);
+}
+
+function reportExecution(
+  ctx: ControllerContext,
+  upgrade: AppUpgrade,
+  status: AppUpgradeStatus,
+  produced: AppRevision[],
+): void {
+  const main = produced.find((r) => !r.metadata.annotations?.[ANNOTATION_AUTO_ROLLBACK_OF])!;
+  const rollback = produced.find((r) => r.metadata.annotations?.[ANNOTATION_AUTO_ROLLBACK_OF]);
+  status.revision = main.spec.revision;
+  status.toVersion = main.spec.version;
+  status.startedAt ??= main.status?.startedAt;
+  status.components = (main.status?.components ?? []) as ComponentProgress[];
+  const outcome = main.status?.outcome ?? 'Progressing';
+  if (outcome === 'Progressing') {
+    setPhase(ctx, upgrade, status, 'Progressing', Reason.Upgrading, main.status?.message ?? 'starting');
+  } else if (outcome === 'Failed' && rollback) {
+    const done = rollback.status?.outcome === 'Succeeded';
+    status.finishedAt = done ? rollback.status?.finishedAt : undefined;
+    setPhase(
+      ctx,
+      upgrade,
+      status,
+      done ? 'RolledBack' : 'Progressing',
+      done ? Reason.RolledBack : Reason.RollingBack,
+      `${main.status?.message}; ${done ? 'rolled back' : 'rolling back'} to revision ${rollback.spec.restoredRevision} as revision ${rollback.spec.revision}`,
+    );
+  } else if (outcome === 'Failed') {
+    status.finishedAt = main.status?.finishedAt;
+    setPhase(ctx, upgrade, status, 'Failed', Reason.UpgradeFailed, main.status?.message ?? 'failed');
+  } else {
+    status.finishedAt = main.status?.finishedAt;
+    setPhase(
+      ctx,
+      upgrade,
+      status,
+      'Succeeded',
+      Reason.UpgradeSucceeded,
+      `upgraded to ${main.spec.version} as revision ${main.spec.revision}`,
+    );
+  }
+}
+
+const iso = (d: Date) => d.toISOString().replace(/\.\d+Z$/, 'Z');
+const TERMINAL: Phase[] = ['Succeeded', 'Failed', 'RolledBack'];
+
+function setPhase(
+  ctx: ControllerContext,
+  upgrade: AppUpgrade,
+  status: AppUpgradeStatus,
+  phase: Phase,
+  reason: string,
+  message: string,
+): void {
+  const generation = upgrade.metadata.generation;
+  const now = ctx.now();
+  const changed = status.phase !== phase;
+  status.phase = phase;
+  status.message = message;
+  status.observedGeneration = generation;
+  let conditions = status.conditions ?? [];
+  const terminal = TERMINAL.includes(phase);
+  const ready = phase === 'Succeeded';
+  conditions = setCondition(
+    conditions,
+    { type: ConditionType.Ready, status: ready ? 'True' : 'False', reason, message },
+    generation,
+    now,
+  );
+  if (terminal || phase === 'WaitingForApproval')
+    conditions = removeCondition(conditions, ConditionType.Reconciling);
+  else
+    conditions = setCondition(
+      conditions,
+      { type: ConditionType.Reconciling, status: 'True', reason, message },
+      generation,
+      now,
+    );
+  if (phase === 'Failed' || phase === 'RolledBack') {
+    conditions = setCondition(
+      conditions,
+      { type: ConditionType.Stalled, status: 'True', reason, message },
+      generation,
+      now,
+    );
+  } else conditions = removeCondition(conditions, ConditionType.Stalled);
+  status.conditions = conditions;
+  if (changed) {
+    void ctx.events.record(
+      upgrade as KubeObject,
+      phase === 'Failed' ? 'Warning' : 'Normal',
+      reason,
+      `${phase}: ${message}`,
+    );
+  }
+}
+
+async function write(ctx: ControllerContext, upgrade: AppUpgrade, status: AppUpgradeStatus) {
+  if (canonicalJson(status) === canonicalJson(upgrade.status ?? {})) return;
+  await ctx.client.apply(
+    {
+      apiVersion: GROUP_VERSION,
+      kind: 'AppUpgrade',
+      metadata: { name: upgrade.metadata.name, namespace: upgrade.metadata.namespace },
+      status,
+    },
+    { subresource: 'status' },
+  );
+}
