@@ -46,9 +46,11 @@ export async function openPackageStream(file: string): Promise<Readable> {
   return out;
 }
 
-/** A writable that compresses (per the file name) into `file`; `done` settles when it is on disk. */
-export function createPackageWriter(file: string): { stream: Writable; done: Promise<void> } {
-  const compression = compressionForName(file);
+/** A writable that compresses (per the file name, unless told) into `file`; `done` settles when it is on disk. */
+export function createPackageWriter(
+  file: string,
+  compression: Compression = compressionForName(file),
+): { stream: Writable; done: Promise<void> } {
   const sink = createWriteStream(file);
   if (compression === 'none') {
     const stream = new PassThrough({ highWaterMark: 1024 * 1024 });

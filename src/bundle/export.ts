@@ -3,7 +3,7 @@ import { rename, rm, stat } from 'node:fs/promises';
 import * as yaml from 'js-yaml';
 import type { AppTemplate, BundleImage, BundleManifest } from '../api/index.js';
 import { BUNDLE_FORMAT_VERSION } from '../api/index.js';
-import { createPackageWriter } from './compression.js';
+import { compressionForName, createPackageWriter } from './compression.js';
 import { BundleError } from './errors.js';
 import type { ResolvedImage } from './image-source.js';
 import { imageSize, resolveImage } from './image-source.js';
@@ -134,7 +134,7 @@ export async function exportPackage(options: ExportOptions): Promise<ExportResul
   };
 
   const temp = `${options.output}.part-${process.pid}`;
-  const { stream, done } = createPackageWriter(temp);
+  const { stream, done } = createPackageWriter(temp, compressionForName(options.output));
   const mtime = Math.floor(new Date(manifest.createdAt).getTime() / 1000);
   const tar = new TarWriter(stream, mtime);
   try {

@@ -136,16 +136,14 @@ export async function importPackage(options: ImportOptions): Promise<ImportResul
   await forEachBlob(pkg.file, new Set(toPush.keys()), async (digest, size, body) => {
     const plan = toPush.get(digest)!;
     const target = plan.missing.shift()!;
-    let sent = 0;
-    body.on('data', (chunk: Buffer) => {
-      sent += chunk.length;
-      progress.advance(chunk.length);
+    const pushed = await registry.pushBlob(target, digest, size, body, {
+      skipHead: true,
+      onBytes: (n) => progress.advance(n),
     });
-    const pushed = await registry.pushBlob(target, digest, size, body, { skipHead: true });
     result.blobsPushed++;
     result.bytesPushed += pushed.bytes;
     plan.source = target;
-    progress.event('blob', { digest, size, repository: target, action: 'pushed', bytes: sent });
+    progress.event('blob', { digest, size, repository: target, action: 'pushed', bytes: pushed.bytes });
   });
   progress.end();
   for (const plan of plans) {

@@ -252,7 +252,17 @@ export class RegistryClient {
       release();
       throw error;
     }
-    const self = this;
+    const { retries, backoffMs } = this;
+    const resume = async (offset: number) => {
+      const answer = await this.request('GET', path, {
+        scopes: pull,
+        headers: { Range: `bytes=${offset}-` },
+      });
+      if (answer.statusCode !== 206) {
+        throw this.failure(`GET ${path} (resume at ${offset})`, answer, await readText(answer));
+      }
+      return answer;
+    };
     async function* bytes(): AsyncGenerator<Buffer> {
       let offset = 0;
       let attempt = 0;
@@ -266,15 +276,9 @@ export class RegistryClient {
             }
             return;
           } catch (error) {
-            if (!isTransient(error) || attempt >= self.retries) throw error;
-            await sleep(self.backoffMs * 2 ** attempt++);
-            current = await self.request('GET', path, {
-              scopes: pull,
-              headers: { Range: `bytes=${offset}-` },
-            });
-            if (current.statusCode !== 206) {
-              throw self.failure(`GET ${path} (resume at ${offset})`, current, await readText(current));
-            }
+            if (!isTransient(error) || attempt >= retries) throw error;
+            await sleep(backoffMs * 2 ** attempt++);
+            current = await resume(offset);
           }
         }
       } finally {
@@ -303,7 +307,7 @@ export class RegistryClient {
     digest: string,
     size: number,
     source: Buffer | Readable,
-    options: { mountFrom?: string[]; skipHead?: boolean } = {},
+    options: { mountFrom?: string[]; skipHead?: boolean; onBytes?: (n: number) => void } = {},
   ): Promise<PushResult> {
     return this.limiter.run(async () => {
       const push = `repository:${repository}:pull,push`;
@@ -334,7 +338,7 @@ export class RegistryClient {
         await this.finishUpload(repository, location, digest, source);
         return { bytes: source.length };
       }
-      return { bytes: await this.uploadChunks(repository, location, digest, size, source) };
+      return { bytes: await this.uploadChunks(repository, location, digest, size, source, options.onBytes) };
     });
   }
 
@@ -393,6 +397,7 @@ export class RegistryClient {
     digest: string,
     size: number,
     source: Readable,
+    onBytes?: (n: number) => void,
   ): Promise<number> {
     const scopes = [`repository:${repository}:pull,push`];
     let location = firstLocation;
@@ -402,10 +407,12 @@ export class RegistryClient {
         if (offset === 0 && chunk.length >= size) {
           // the whole blob fits one chunk: a monolithic PUT saves a round trip
           await this.finishUpload(repository, location, digest, chunk);
+          onBytes?.(chunk.length);
           return chunk.length;
         }
         location = await this.patchChunk(repository, location, offset, chunk, scopes);
         offset += chunk.length;
+        onBytes?.(chunk.length);
       }
       await this.finishUpload(repository, location, digest, Buffer.alloc(0));
       return offset;

@@ -1,6 +1,11 @@
 #!/usr/bin/env node
 import { InvalidInputError, formatProblem } from '../model/problems.js';
 import { diffCommand, diffHelp } from './commands/diff.js';
+import { operatorCommand, operatorHelp } from './commands/operator.js';
+import { exportCommand, exportHelp } from './commands/export.js';
+import { importCommand, importHelp } from './commands/import.js';
+import { inspectCommand, inspectHelp, verifyCommand, verifyHelp } from './commands/inspect.js';
+import { keysCommand, keysHelp } from './commands/keys.js';
 import { renderCommand, renderHelp } from './commands/render.js';
 import { validateCommand, validateHelp } from './commands/validate.js';
 import { ManifestReadError } from './manifests.js';
@@ -21,6 +26,24 @@ const COMMANDS: Record<string, Command> = {
   },
   render: { summary: 'print the objects an AppInstall renders to', help: renderHelp, run: renderCommand },
   diff: { summary: 'show the upgrade plan between two template versions', help: diffHelp, run: diffCommand },
+  operator: {
+    summary: 'run the operator (reconciles Ferry resources)',
+    help: operatorHelp,
+    run: operatorCommand,
+  },
+  export: { summary: 'write an offline package (templates + images)', help: exportHelp, run: exportCommand },
+  import: {
+    summary: 'verify a package and import it into a site registry and cluster',
+    help: importHelp,
+    run: importCommand,
+  },
+  inspect: { summary: 'show what an offline package holds', help: inspectHelp, run: inspectCommand },
+  verify: {
+    summary: 'check an offline package (digests, SHA256SUMS, signature)',
+    help: verifyHelp,
+    run: verifyCommand,
+  },
+  keys: { summary: 'generate an ed25519 key pair for signing packages', help: keysHelp, run: keysCommand },
 };
 
 export function usage(): string {

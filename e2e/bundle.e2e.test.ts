@@ -1,0 +1,538 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as yaml from 'js-yaml';
+import { RegistryClient } from '../src/bundle/registry-client.js';
+import type { TestImage } from '../src/bundle/testing/images.js';
+import { buildImage, buildIndexOf, pushImage, randomLayer } from '../src/bundle/testing/images.js';
+import { rawTar } from '../src/bundle/testing/hostile-tar.js';
+import type { LocalRegistry } from '../src/bundle/testing/registry.js';
+import { startRegistry } from '../src/bundle/testing/registry.js';
+import { main } from '../src/cli/main.js';
+import { KubeClient } from '../src/kube/client.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const has = (tool: string) => {
+  try {
+    execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** Runs the ferry CLI in-process; returns exit code and output. */
+async function ferry(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(args, { out: (t) => void (out += `${t}\n`), err: (t) => void (err += `${t}\n`) });
+  return { code, out, err };
+}
+
+async function ferryOk(...args: string[]): Promise<string> {
+  const r = await ferry(...args);
+  if (r.code !== 0) throw new Error(`ferry ${args.join(' ')} exited ${r.code}:\n${r.err}${r.out}`);
+  return r.out;
+}
+
+const skopeo = (...args: string[]) =>
+  JSON.parse(execFileSync('skopeo', args, { encoding: 'utf8' })) as Record<string, unknown>;
+
+function catalog(registry: LocalRegistry): string[] {
+  const out = execFileSync('curl', ['-s', `http://${registry.address}/v2/_catalog?n=1000`], {
+    encoding: 'utf8',
+  });
+  return (JSON.parse(out) as { repositories: string[] }).repositories;
+}
+
+let source: LocalRegistry;
+let site: LocalRegistry;
+let work: string;
+let client: RegistryClient;
+type V1 = Record<'db' | 'api' | 'webAmd' | 'webArm', TestImage>;
+type V2 = Record<'db' | 'api' | 'web' | 'reports', TestImage>;
+let v1: V1;
+let v2: V2;
+let webIndexDigest: string;
+const template1 = () => join(work, 'shop-1.0.0.yaml');
+const template2 = () => join(work, 'shop-2.0.0.yaml');
+const pkg1 = () => join(work, 'shop-1.0.0.tar.zst');
+const pkg2 = () => join(work, 'shop-2.0.0.tar');
+
+beforeAll(async () => {
+  source = startRegistry();
+  site = startRegistry();
+  work = mkdtempSync(join(tmpdir(), 'ferry-bundle-e2e-'));
+  client = new RegistryClient(source.address, { plainHttp: true });
+
+  // layers shared between images and versions: base everywhere, db1 in both db versions, common in both api versions
+  const base = await randomLayer(300 * 1024);
+  const db1 = await randomLayer(200 * 1024);
+  const common = await randomLayer(150 * 1024);
+  v1 = {
+    db: buildImage([base, db1]),
+    api: buildImage([base, common, await randomLayer(120 * 1024)]),
+    webAmd: buildImage([base, await randomLayer(100 * 1024)]),
+    webArm: buildImage([base, await randomLayer(100 * 1024)], { os: 'linux', architecture: 'arm64' }),
+  };
+  v2 = {
+    db: buildImage([base, db1, await randomLayer(90 * 1024)]),
+    api: buildImage([base, common, await randomLayer(2 * 1024 * 1024)]),
+    web: buildImage([base, await randomLayer(110 * 1024)]),
+    reports: buildImage([base, await randomLayer(80 * 1024)]),
+  };
+  await pushImage(client, 'shop/db', '1.0.0', v1.db);
+  await pushImage(client, 'shop/api', '1.0.0', v1.api);
+  await pushImage(client, 'shop/web', undefined, v1.webAmd);
+  await pushImage(client, 'shop/web', undefined, v1.webArm);
+  const webIndex = buildIndexOf([
+    { image: v1.webAmd, platform: { os: 'linux', architecture: 'amd64' } },
+    { image: v1.webArm, platform: { os: 'linux', architecture: 'arm64' } },
+  ]);
+  await client.putManifest('shop/web', '1.0.0', webIndex);
+  await pushImage(client, 'shop/db', '1.0.1', v2.db);
+  await pushImage(client, 'shop/api', '2.0.0', v2.api);
+  await pushImage(client, 'shop/web', '2.0.0', v2.web);
+  await pushImage(client, 'shop/reports', '2.0.0', v2.reports);
+  webIndexDigest = webIndex.digest;
+
+  // the example templates, pointed at the source registry (api 1.0.0 pinned by digest as well)
+  for (const [version, file] of [
+    ['1.0.0', template1()],
+    ['2.0.0', template2()],
+  ] as const) {
+    let text = readFileSync(join(root, 'examples/shop', `shop-${version}.yaml`), 'utf8').replaceAll(
+      'registry.example.com/',
+      `${source.address}/`,
+    );
+    if (version === '1.0.0')
+      text = text.replace(`shop/api:1.0.0`, `shop/api:1.0.0@${v1.api.manifest.digest}`);
+    writeFileSync(file, text);
+  }
+  await ferryOk('keys', 'generate', '-o', join(work, 'vendor'));
+  await ferryOk('keys', 'generate', '-o', join(work, 'other'));
+}, 120_000);
+
+afterAll(() => {
+  client?.close();
+  source?.stop();
+  site?.stop();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+const common = () => ['--plain-http', '--quiet'];
+
+describe('ferry export', () => {
+  it('exports shop 1.0.0 (zstd, signed, all platforms) and skopeo reads its OCI layout', async () => {
+    const out = await ferryOk(
+      'export',
+      'shop@1.0.0',
+      '-f',
+      template1(),
+      '-o',
+      pkg1(),
+      '--sign-key',
+      join(work, 'vendor.key'),
+      ...common(),
+    );
+    expect(out).toMatch(/shop 1.0.0, 3 images/);
+    const inspect = JSON.parse(await ferryOk('inspect', pkg1(), '-o', 'json')) as {
+      images: { ref: string; digest: string; platforms?: string[] }[];
+      signature: string;
+    };
+    expect(inspect.signature).toBe('signed-not-checked');
+    const web = inspect.images.find((i) => i.ref.includes('shop/web'))!;
+    expect(web.digest).toBe(webIndexDigest);
+    expect(web.platforms).toEqual(['linux/amd64', 'linux/arm64']);
+
+    const layout = join(work, 'layout1');
+    mkdirSync(layout);
+    execFileSync('tar', ['--zstd', '-xf', pkg1(), '-C', layout, 'images']);
+    const api = skopeo(
+      'inspect',
+      `oci:${join(layout, 'images')}:${source.address}/shop/api:1.0.0@${v1.api.manifest.digest}`,
+    );
+    expect(api.Digest).toBe(v1.api.manifest.digest);
+    expect((api.Layers as string[]).length).toBe(3);
+    // sha256sum -c works on the unpacked package
+    execFileSync('tar', ['--zstd', '-xf', pkg1(), '-C', layout]);
+    execFileSync('sha256sum', ['--quiet', '-c', 'SHA256SUMS'], { cwd: layout });
+  });
+
+  it('exports 2.0.0 differentially: blobs 1.0.0 carries are left out, whether the base is a version or a package', async () => {
+    await ferryOk(
+      'export',
+      'shop@2.0.0',
+      '-f',
+      template1(),
+      '-f',
+      template2(),
+      '--since',
+      '1.0.0',
+      '-o',
+      pkg2(),
+      '--platform',
+      'linux/amd64',
+      ...common(),
+    );
+    const byVersion = JSON.parse(await ferryOk('inspect', pkg2(), '-o', 'json')) as {
+      omittedBlobs: string[];
+      baseVersions: string[];
+      carriedBytes: number;
+    };
+    const fromFile = join(work, 'shop-2.0.0-b.tar.gz');
+    await ferryOk('export', 'shop@2.0.0', '-f', template2(), '--since', pkg1(), '-o', fromFile, ...common());
+    const byPackage = JSON.parse(await ferryOk('inspect', fromFile, '-o', 'json')) as {
+      omittedBlobs: string[];
+    };
+    expect(byVersion.baseVersions).toEqual(['1.0.0']);
+    expect(byPackage.omittedBlobs).toEqual(byVersion.omittedBlobs);
+    const oldBlobs = new Set(
+      Object.values(v1).flatMap((i) => [i.configDigest, ...i.layers.map((l) => l.descriptor.digest)]),
+    );
+    const newBlobs = new Map(
+      Object.values(v2).flatMap((i) => [
+        [i.configDigest, i.config.length] as const,
+        ...i.layers.map((l) => [l.descriptor.digest, l.descriptor.size] as const),
+      ]),
+    );
+    const expectedNew = [...newBlobs].filter(([d]) => !oldBlobs.has(d));
+    expect(byVersion.carriedBytes).toBe(expectedNew.reduce((n, [, s]) => n + s, 0));
+    expect(new Set(byVersion.omittedBlobs)).toEqual(
+      new Set([...newBlobs.keys()].filter((d) => oldBlobs.has(d))),
+    );
+    expect(statSync(pkg2()).size).toBeLessThan(byVersion.carriedBytes + 64 * 1024);
+  });
+});
+
+describe('ferry import', () => {
+  it('refuses the differential package before its base is on the site, naming the base, and pushes nothing', async () => {
+    const r = await ferry('import', pkg2(), '--registry', `${site.address}/acme`, ...common());
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/base version 1\.0\.0.*import the shop 1\.0\.0 package first/);
+    expect(catalog(site)).toEqual([]);
+  });
+
+  it('imports 1.0.0 with its signature checked, keeping digests; skopeo sees the images', async () => {
+    const summary = JSON.parse(
+      await ferryOk(
+        'import',
+        pkg1(),
+        '--registry',
+        `${site.address}/acme`,
+        '--key',
+        join(work, 'vendor.pub'),
+        '-o',
+        'json',
+        '--templates-out',
+        join(work, 'site-templates'),
+        ...common(),
+      ),
+    ) as { bytesPushed: number; signature: string; images: string[] };
+    expect(summary.signature).toBe('verified');
+    expect(summary.bytesPushed).toBeGreaterThan(0);
+    expect(summary.images).toContain(`${site.address}/acme/shop/api@${v1.api.manifest.digest}`);
+    const api = skopeo(
+      'inspect',
+      '--tls-verify=false',
+      `docker://${site.address}/acme/shop/api@${v1.api.manifest.digest}`,
+    );
+    expect(api.Digest).toBe(v1.api.manifest.digest);
+    const web = skopeo(
+      'inspect',
+      '--raw',
+      '--tls-verify=false',
+      `docker://${site.address}/acme/shop/web:1.0.0`,
+    );
+    expect((web.manifests as unknown[]).length).toBe(2);
+    const written = yaml.load(readFileSync(join(work, 'site-templates', 'shop.1.0.0.yaml'), 'utf8')) as {
+      spec: { components: { image: string }[] };
+    };
+    for (const c of written.spec.components)
+      expect(c.image).toMatch(new RegExp(`^${site.address}/acme/shop/\\w+@sha256:[a-f0-9]{64}$`));
+  });
+
+  it('imports the differential 2.0.0, mounting nothing it need not, and re-imports move 0 blob bytes', async () => {
+    const second = JSON.parse(
+      await ferryOk('import', pkg2(), '--registry', `${site.address}/acme`, '-o', 'json', ...common()),
+    ) as { bytesPushed: number };
+    expect(second.bytesPushed).toBeGreaterThan(0);
+    expect(
+      skopeo('inspect', '--tls-verify=false', `docker://${site.address}/acme/shop/reports:2.0.0`).Digest,
+    ).toBe(v2.reports.manifest.digest);
+    for (const file of [pkg1(), pkg2()]) {
+      const again = JSON.parse(
+        await ferryOk('import', file, '--registry', `${site.address}/acme`, '-o', 'json', ...common()),
+      ) as {
+        bytesPushed: number;
+        blobsPushed: number;
+        manifestsPushed: number;
+      };
+      expect(again).toMatchObject({ bytesPushed: 0, blobsPushed: 0, manifestsPushed: 0 });
+    }
+  });
+
+  it('refuses a wrong signing key and a flipped byte, naming the entry, and pushes nothing', async () => {
+    const wrongKey = await ferry(
+      'import',
+      pkg1(),
+      '--registry',
+      `${site.address}/wrongkey`,
+      '--key',
+      join(work, 'other.pub'),
+      ...common(),
+    );
+    expect(wrongKey.code).toBe(1);
+    expect(wrongKey.err).toMatch(/SHA256SUMS.sig: signature does not verify/);
+    expect((await ferry('verify', pkg1(), '--key', join(work, 'vendor.pub'))).code).toBe(0);
+
+    const tampered = join(work, 'tampered.tar');
+    const bytes = readFileSync(pkg2());
+    const listing = execFileSync('tar', ['-tvf', pkg2()], { encoding: 'utf8' });
+    expect(listing).toMatch(/images\/blobs\/sha256\//);
+    // flip one byte in the middle of the largest blob
+    const offset = Math.floor(bytes.length / 2);
+    bytes[offset] = bytes[offset]! ^ 0xff;
+    writeFileSync(tampered, bytes);
+    const r = await ferry('import', tampered, '--registry', `${site.address}/tampered`, ...common());
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/images\/blobs\/sha256\/[a-f0-9]{64}: digest mismatch/);
+    expect(catalog(site).filter((r) => /^(tampered|wrongkey)\//.test(r))).toEqual([]);
+  });
+
+  it('refuses hostile archives, each with a clear error naming the entry, and pushes nothing', async () => {
+    const cases: [string, Buffer, RegExp][] = [
+      ['absolute', rawTar([{ name: '/etc/passwd', data: 'x' }]), /"\/etc\/passwd": absolute path refused/],
+      [
+        'dotdot',
+        rawTar([{ name: 'images/../../evil', data: 'x' }]),
+        /"images\/..\/..\/evil": ".." in path refused/,
+      ],
+      [
+        'symlink',
+        rawTar([{ name: 'images/oci-layout', type: '2', linkName: '/etc/passwd' }]),
+        /images\/oci-layout": symbolic link refused/,
+      ],
+      [
+        'hardlink',
+        rawTar([{ name: 'templates/x', type: '1', linkName: 'ferry-bundle.json' }]),
+        /"templates\/x": hard link refused/,
+      ],
+      ['device', rawTar([{ name: 'images/dev', type: '3' }]), /"images\/dev": device or FIFO entry refused/],
+      [
+        'duplicate',
+        rawTar([
+          { name: 'ferry-bundle.json', data: '{}' },
+          { name: 'ferry-bundle.json', data: '{}' },
+        ]),
+        /ferry-bundle.json: duplicate entry name refused/,
+      ],
+      [
+        'truncated',
+        rawTar([{ name: 'ferry-bundle.json', data: '{"kind":', declaredSize: 4000 }], { endMarker: false }),
+        /ferry-bundle.json: archive truncated: entry ends after 8 of 4000 bytes/,
+      ],
+      [
+        'oversized',
+        rawTar([{ name: 'images/oci-layout', data: Buffer.alloc(5000, 0x20) }]),
+        /images\/oci-layout: entry of 5000 bytes exceeds the limit of 4096 bytes/,
+      ],
+      ['unknown entry', rawTar([{ name: 'run.sh', data: 'x' }]), /run.sh: unexpected entry/],
+      [
+        'no end marker',
+        rawTar([{ name: 'ferry-bundle.json', data: '{}' }], { endMarker: false }),
+        /archive truncated: it ends without the end-of-archive marker/,
+      ],
+      [
+        'unknown format',
+        rawTar([
+          { name: 'ferry-bundle.json', data: JSON.stringify({ kind: 'FerryBundle', formatVersion: 99 }) },
+          { name: 'images/oci-layout', data: '{"imageLayoutVersion":"1.0.0"}' },
+          { name: 'images/index.json', data: '{"schemaVersion":2,"manifests":[]}' },
+          { name: 'SHA256SUMS', data: '' },
+        ]),
+        /ferry-bundle.json/,
+      ],
+    ];
+    for (const [what, tar, expected] of cases) {
+      const file = join(work, `hostile-${what.replace(/ /g, '-')}.tar`);
+      writeFileSync(file, tar);
+      const r = await ferry('import', file, '--registry', `${site.address}/hostile`, ...common());
+      expect([what, r.code]).toEqual([what, 1]);
+      expect([what, r.err]).toEqual([what, expect.stringMatching(expected)]);
+    }
+    expect(catalog(site).filter((r) => r.startsWith('hostile/'))).toEqual([]);
+  });
+
+  it('finishes an import that was killed mid-way when run again', async () => {
+    const cli = [
+      '--no-warnings',
+      '--experimental-transform-types',
+      '--import',
+      join(root, 'e2e/bundle/ts-loader.mjs'),
+      join(root, 'src/cli/main.ts'),
+    ];
+    const child = spawn(
+      join(root, 'scripts/node'),
+      [...cli, 'import', pkg1(), '--registry', `${site.address}/crash`, '--plain-http'],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    let pushed = 0;
+    const killed = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.on('exit', (_code, signal) => resolve(signal)),
+    );
+    for await (const line of createInterface({ input: child.stderr! })) {
+      if (line.includes('"event":"blob"') && line.includes('"pushed"') && ++pushed === 2) {
+        child.kill('SIGKILL');
+        break;
+      }
+    }
+    expect(await killed).toBe('SIGKILL');
+    const site1 = new RegistryClient(site.address, { plainHttp: true });
+    try {
+      // manifests go up only after every blob, so the images are not there yet
+      expect(await site1.headManifest('crash/shop/db', v1.db.manifest.digest)).toBeUndefined();
+      const rerun = JSON.parse(
+        await ferryOk('import', pkg1(), '--registry', `${site.address}/crash`, '-o', 'json', ...common()),
+      ) as {
+        blobsPushed: number;
+        blobsPresent: number;
+      };
+      // 1.0.0 carries 10 blobs (6 layers, 4 configs): the two pushed before the kill are not sent again
+      expect(rerun.blobsPushed).toBeGreaterThan(0);
+      expect(rerun.blobsPushed).toBeLessThanOrEqual(10 - 2);
+      expect(await site1.headManifest('crash/shop/db', v1.db.manifest.digest)).toBe(v1.db.manifest.digest);
+    } finally {
+      site1.close();
+    }
+  });
+});
+
+describe('ferry export --format compose', () => {
+  it('writes a compose project docker-compose accepts and image archives skopeo reads', async () => {
+    const dir = join(work, 'compose');
+    await ferryOk('export', 'shop@2.0.0', '-f', template2(), '--format', 'compose', '-o', dir, ...common());
+    const files = readdirSync(dir);
+    expect(files).toEqual(
+      expect.arrayContaining(['docker-compose.yaml', '.env', 'SHA256SUMS', 'README.md', 'images', 'config']),
+    );
+    execFileSync('sha256sum', ['--quiet', '-c', 'SHA256SUMS'], { cwd: dir });
+    if (has('docker-compose')) {
+      const config = execFileSync('docker-compose', ['config'], {
+        cwd: dir,
+        encoding: 'utf8',
+        env: { ...process.env, DB_PASSWORD: 'pw' },
+      });
+      expect(config).toMatch(/reports:/);
+    } else console.warn('docker-compose is not installed: compose file not checked by docker-compose');
+    const archives = readdirSync(join(dir, 'images'));
+    expect(archives).toHaveLength(4);
+    const api = skopeo(
+      'inspect',
+      `docker-archive:${join(
+        dir,
+        'images',
+        archives.find((a) => a.includes('api'))!,
+      )}`,
+    );
+    expect(api.Layers as string[]).toHaveLength(v2.api.layers.length);
+    const tarOut = join(work, 'compose.tar.gz');
+    await ferryOk(
+      'export',
+      'shop@2.0.0',
+      '-f',
+      template2(),
+      '--format',
+      'compose',
+      '-o',
+      tarOut,
+      ...common(),
+    );
+    expect(execFileSync('tar', ['-tzf', tarOut], { encoding: 'utf8' })).toMatch(/docker-compose.yaml/);
+  });
+});
+
+const kubeconfig = process.env.FERRY_E2E_KUBECONFIG;
+(kubeconfig ? describe : describe.skip)('ferry import into a cluster', () => {
+  let kube: KubeClient;
+  beforeAll(async () => {
+    kube = KubeClient.fromDefault(kubeconfig);
+    for (const file of readdirSync(join(root, 'crds'))) {
+      const crd = yaml.load(readFileSync(join(root, 'crds', file), 'utf8')) as { metadata: { name: string } };
+      await kube.apply(crd as never);
+      for (let i = 0; ; i++) {
+        const got = (await kube.get({
+          apiVersion: 'apiextensions.k8s.io/v1',
+          kind: 'CustomResourceDefinition',
+          name: crd.metadata.name,
+        })) as {
+          status?: { conditions?: { type: string; status: string }[] };
+        };
+        if (got?.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) break;
+        if (i > 100) throw new Error(`CRD ${crd.metadata.name} not Established`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  });
+  afterAll(() => kube?.close());
+
+  it('creates the AppTemplates last, with digest-pinned site references; identical re-import is fine, a changed spec is refused', async () => {
+    await ferryOk(
+      'import',
+      pkg1(),
+      '--registry',
+      `${site.address}/acme`,
+      '--kubeconfig',
+      kubeconfig!,
+      ...common(),
+    );
+    await ferryOk(
+      'import',
+      pkg2(),
+      '--registry',
+      `${site.address}/acme`,
+      '--kubeconfig',
+      kubeconfig!,
+      ...common(),
+    );
+    for (const name of ['shop.1.0.0', 'shop.2.0.0']) {
+      const t = (await kube.get({ apiVersion: 'ferry.dev/v1alpha1', kind: 'AppTemplate', name })) as {
+        spec: { components: { name: string; image: string }[] };
+      };
+      for (const c of t.spec.components)
+        expect(c.image).toMatch(new RegExp(`^${site.address}/acme/shop/[a-z]+@sha256:[a-f0-9]{64}$`));
+      if (name === 'shop.2.0.0')
+        expect(t.spec.components.find((c) => c.name === 'reports')!.image).toBe(
+          `${site.address}/acme/shop/reports@${v2.reports.manifest.digest}`,
+        );
+    }
+    const again = await ferryOk(
+      'import',
+      pkg1(),
+      '--registry',
+      `${site.address}/acme`,
+      '--kubeconfig',
+      kubeconfig!,
+      ...common(),
+    );
+    expect(again).toMatch(/AppTemplate shop.1.0.0: unchanged/);
+    // the same package imported under another prefix would change the spec of shop.1.0.0
+    const refused = await ferry(
+      'import',
+      pkg1(),
+      '--registry',
+      `${site.address}/elsewhere`,
+      '--kubeconfig',
+      kubeconfig!,
+      ...common(),
+    );
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/AppTemplate shop.1.0.0 already exists in the cluster with a different spec/);
+    expect(catalog(site).filter((r) => r.startsWith('elsewhere/'))).toEqual([]);
+  });
+});

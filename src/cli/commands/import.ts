@@ -1,0 +1,113 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as yaml from 'js-yaml';
+import { importPackage } from '../../bundle/import.js';
+import { loadPublicKey } from '../../bundle/package-format.js';
+import { formatBytes } from '../../bundle/progress.js';
+import { parseRegistryTarget } from '../../bundle/reference.js';
+import type { Output } from '../output.js';
+import { UsageError } from '../output.js';
+import {
+  bundleCommand,
+  optionalKube,
+  progressFor,
+  registryClients,
+  registryHelp,
+  registryOptions,
+} from './bundle-options.js';
+
+export const importHelp = `Usage: ferry import FILE --registry HOST[:PORT][/PREFIX] [options]
+
+Imports an offline package at the site. First it verifies everything (every digest, SHA256SUMS,
+the signature with --key); nothing is changed unless that passes. Then it pushes the blobs and
+manifests the registry lacks (a re-import moves nothing), rewrites the templates' images to
+HOST/PREFIX/<repository>@sha256:... (the digests are kept) and creates the AppTemplates last.
+An interrupted import leaves no AppTemplate behind; run it again to finish it.
+
+Options:
+  --registry HOST[:PORT][/PREFIX]   the site registry (required)
+  --key PEM              require a valid signature by this public key
+  --kubeconfig PATH      cluster to create the AppTemplates in (default: $KUBECONFIG; with
+                         neither, no AppTemplate is created)
+  --templates-out DIR    also write the rewritten templates there
+  --dry-run              verify and report what would be pushed and created; change nothing
+  -o text|json           summary format (default text)
+  --quiet                no progress
+${registryHelp}`;
+
+export const importCommand = bundleCommand(async (args: string[], output: Output) => {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      registry: { type: 'string' },
+      key: { type: 'string' },
+      kubeconfig: { type: 'string' },
+      'templates-out': { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      output: { type: 'string', short: 'o', default: 'text' },
+      quiet: { type: 'boolean' },
+      ...registryOptions,
+    },
+  });
+  if (positionals.length !== 1) throw new UsageError('name exactly one package FILE');
+  if (!values.registry) throw new UsageError('--registry HOST[:PORT][/PREFIX] is required');
+  if (values.output !== 'text' && values.output !== 'json') throw new UsageError('-o must be text or json');
+  const target = parseRegistryTarget(values.registry);
+  const publicKey = values.key ? loadPublicKey(values.key) : undefined;
+  const kube = optionalKube(values.kubeconfig);
+  const { clientFor, closeAll } = registryClients(values);
+  try {
+    const result = await importPackage({
+      file: positionals[0]!,
+      registry: clientFor(target.registry),
+      prefix: target.prefix,
+      kube,
+      publicKey,
+      dryRun: values['dry-run'],
+      progress: progressFor(values.quiet),
+    });
+    if (values['templates-out']) {
+      mkdirSync(values['templates-out'], { recursive: true });
+      for (const t of result.rewritten) {
+        writeFileSync(
+          join(values['templates-out'], `${t.metadata.name}.yaml`),
+          yaml.dump(t, { lineWidth: 120, noRefs: true }),
+        );
+      }
+    }
+    const summary = {
+      app: result.package.manifest.app,
+      versions: result.package.manifest.versions,
+      signature: result.package.signature,
+      dryRun: Boolean(values['dry-run']),
+      blobsPushed: result.blobsPushed,
+      bytesPushed: result.bytesPushed,
+      blobsMounted: result.blobsMounted,
+      blobsPresent: result.blobsPresent,
+      manifestsPushed: result.manifestsPushed,
+      templates: result.templates,
+      images: result.rewritten
+        .flatMap((t) => t.spec.components.map((c) => c.image))
+        .filter((v, i, a) => a.indexOf(v) === i),
+    };
+    if (values.output === 'json') {
+      output.out(JSON.stringify(summary, null, 2));
+      return;
+    }
+    const m = result.package.manifest;
+    output.out(
+      `verified ${positionals[0]}: ${m.app} ${m.versions.join(', ')} (${result.package.entries} entries, signature: ${result.package.signature})`,
+    );
+    output.out(
+      `${values['dry-run'] ? 'would push' : 'pushed'} ${result.blobsPushed} blobs (${formatBytes(result.bytesPushed)}), ` +
+        `mounted ${result.blobsMounted}, already present ${result.blobsPresent}; manifests pushed ${result.manifestsPushed}`,
+    );
+    for (const t of result.templates) output.out(`AppTemplate ${t.name}: ${t.action}`);
+    if (!kube) output.out('no cluster configured (--kubeconfig / KUBECONFIG): no AppTemplate created');
+  } finally {
+    closeAll();
+    kube?.close();
+  }
+});
