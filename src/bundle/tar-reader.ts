@@ -23,8 +23,13 @@ class ByteReader {
   private buffer: Buffer = Buffer.alloc(0);
   private done = false;
 
-  constructor(source: AsyncIterable<Buffer>) {
-    this.iterator = source[Symbol.asyncIterator]();
+  constructor(source: AsyncIterable<Buffer> | Iterable<Buffer>) {
+    this.iterator =
+      Symbol.asyncIterator in source
+        ? source[Symbol.asyncIterator]()
+        : (async function* () {
+            yield* source;
+          })();
   }
 
   private async fill(): Promise<boolean> {
@@ -131,7 +136,7 @@ export function safeEntryName(raw: string): string {
  * Directories are checked and skipped.
  */
 export async function* readTar(
-  source: AsyncIterable<Buffer>,
+  source: AsyncIterable<Buffer> | Iterable<Buffer>,
   limits: TarReadLimits = {},
 ): AsyncGenerator<TarEntry, void, undefined> {
   const reader = new ByteReader(source);
