@@ -5,7 +5,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const e2eDir = join(dirname(fileURLToPath(import.meta.url)), '..');
-export const STATE_FILE = join(tmpdir(), `ferry-e2e-state-${process.pid}.json`);
+const repoRoot = join(e2eDir, '..');
+/** PersistentVolumes for the local cluster, which has no storage provisioner. */
+const LOCAL_PERSISTENT_VOLUMES = 40;
 
 function lastLine(output: string, prefix: string): string {
   const line = output
@@ -24,25 +26,67 @@ function run(script: string, args: string[]): string {
   });
 }
 
+function kubectl(args: string[], input?: string): string {
+  return execFileSync(
+    join(process.env.FERRY_E2E_BIN!, 'kubectl'),
+    ['--kubeconfig', process.env.FERRY_E2E_KUBECONFIG!, ...args],
+    {
+      encoding: 'utf8',
+      input,
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
+}
+
+function persistentVolumes(count: number): string {
+  return Array.from({ length: count }, (_, i) =>
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'PersistentVolume',
+      metadata: { name: `ferry-e2e-pv-${i}`, labels: { 'ferry.dev/e2e': 'true' } },
+      spec: {
+        capacity: { storage: '100Gi' },
+        accessModes: ['ReadWriteOnce', 'ReadOnlyMany', 'ReadWriteMany'],
+        persistentVolumeReclaimPolicy: 'Delete',
+        hostPath: { path: `/tmp/ferry-e2e-pv-${i}` },
+      },
+    }),
+  ).join('\n---\n');
+}
+
 /**
  * Brings up what the e2e suites need, once per run: the local control plane (unless KUBECONFIG points
- * at a cluster already, e.g. kind) and a local OCI registry. Tests read FERRY_E2E_* variables.
+ * at a cluster already, e.g. kind), Ferry's CRDs, and a local OCI registry. Tests read FERRY_E2E_*.
  */
 export default async function globalSetup(): Promise<void> {
+  const stateFile = join(tmpdir(), `ferry-e2e-state-${process.pid}.json`);
   const state: Record<string, string> = {};
-  run('install-deps.sh', []);
-  process.env.FERRY_E2E_BIN = run('tools.sh', []).trim().split('\n').pop()!;
-  if (process.env.KUBECONFIG) {
-    process.env.FERRY_E2E_KUBECONFIG = process.env.KUBECONFIG;
-  } else {
-    const clusterDir = mkdtempSync(join(tmpdir(), 'ferry-e2e-cluster-'));
-    state.clusterDir = clusterDir;
-    writeFileSync(STATE_FILE, JSON.stringify(state));
-    process.env.FERRY_E2E_KUBECONFIG = lastLine(run('cluster.sh', ['up', clusterDir]), 'KUBECONFIG=');
+  process.env.FERRY_E2E_STATE = stateFile;
+  const save = () => writeFileSync(stateFile, JSON.stringify(state));
+  try {
+    run('install-deps.sh', []);
+    process.env.FERRY_E2E_BIN = run('tools.sh', []).trim().split('\n').pop()!;
+    if (process.env.KUBECONFIG) {
+      process.env.FERRY_E2E_KUBECONFIG = process.env.KUBECONFIG;
+    } else {
+      state.clusterDir = mkdtempSync(join(tmpdir(), 'ferry-e2e-cluster-'));
+      save();
+      process.env.FERRY_E2E_KUBECONFIG = lastLine(run('cluster.sh', ['up', state.clusterDir]), 'KUBECONFIG=');
+      kubectl(['apply', '-f', '-'], persistentVolumes(LOCAL_PERSISTENT_VOLUMES));
+    }
+    kubectl(['apply', '--server-side', '--force-conflicts', '-f', join(repoRoot, 'crds')]);
+    kubectl(['wait', '--for', 'condition=Established', '--timeout=60s', '-f', join(repoRoot, 'crds')]);
+    state.registryDir = mkdtempSync(join(tmpdir(), 'ferry-e2e-registry-'));
+    save();
+    process.env.FERRY_E2E_REGISTRY = lastLine(run('registry.sh', ['up', state.registryDir]), 'REGISTRY=');
+  } catch (error) {
+    // Jest skips global teardown when setup fails: stop what was started here.
+    for (const [script, dir] of [
+      ['registry.sh', state.registryDir],
+      ['cluster.sh', state.clusterDir],
+    ] as const) {
+      if (dir) execFileSync('bash', [join(e2eDir, script), 'down', dir], { stdio: 'inherit' });
+    }
+    throw error;
   }
-  const registryDir = mkdtempSync(join(tmpdir(), 'ferry-e2e-registry-'));
-  state.registryDir = registryDir;
-  writeFileSync(STATE_FILE, JSON.stringify(state));
-  process.env.FERRY_E2E_REGISTRY = lastLine(run('registry.sh', ['up', registryDir]), 'REGISTRY=');
-  process.env.FERRY_E2E_STATE = STATE_FILE;
 }

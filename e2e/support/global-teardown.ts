@@ -5,13 +5,15 @@ import { fileURLToPath } from 'node:url';
 
 const e2eDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** Stops exactly what global-setup started. Set FERRY_E2E_KEEP=1 to leave it running for debugging. */
+/** Stops exactly what global-setup started. FERRY_E2E_KEEP=1 leaves it running for debugging. */
 export default async function globalTeardown(): Promise<void> {
   const stateFile = process.env.FERRY_E2E_STATE;
   if (!stateFile || !existsSync(stateFile)) return;
   const state = JSON.parse(readFileSync(stateFile, 'utf8')) as { clusterDir?: string; registryDir?: string };
   if (process.env.FERRY_E2E_KEEP === '1') {
-    console.log(`\nFERRY_E2E_KEEP=1: left running; KUBECONFIG=${process.env.FERRY_E2E_KUBECONFIG}`);
+    console.log(
+      `\nFERRY_E2E_KEEP=1: left running; KUBECONFIG=${process.env.FERRY_E2E_KUBECONFIG} REGISTRY=${process.env.FERRY_E2E_REGISTRY}`,
+    );
     return;
   }
   for (const [script, dir] of [

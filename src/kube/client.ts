@@ -252,12 +252,15 @@ export class KubeClient {
     onEvent: (event: WatchEvent<T>) => void,
     options: { labelSelector?: string; signal?: AbortSignal; timeoutSeconds?: number } = {},
   ): Promise<void> {
-    const res = await this.send('GET', resourcePath(ref), {
+    // One object is watched through its collection with a field selector; the path form is not a watch.
+    const path = resourcePath({ ...ref, name: undefined });
+    const res = await this.send('GET', path, {
       query: {
         watch: true,
         resourceVersion,
         allowWatchBookmarks: true,
         labelSelector: options.labelSelector,
+        fieldSelector: ref.name ? `metadata.name=${ref.name}` : undefined,
         timeoutSeconds: options.timeoutSeconds ?? 300,
       },
       signal: options.signal,

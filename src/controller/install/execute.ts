@@ -10,7 +10,7 @@ import { applyComponent, deleteComponent, renderRevision, resolveParameters, wor
 export type StepResult =
   { state: 'progressing'; message: string } | { state: 'succeeded' } | { state: 'failed'; message: string };
 
-const iso = (d: Date) => d.toISOString().replace(/\.\d+Z$/, 'Z');
+const iso = (d: Date) => d.toISOString();
 
 /** Progress rows for a revision, one per component in dependency order, all Pending. */
 export function initialProgress(content: RevisionContent): ComponentProgress[] {

@@ -8,7 +8,7 @@ import type { ControllerContext } from '../context.js';
 import type { RevisionDraft } from './draft.js';
 import { initialProgress } from './execute.js';
 
-export const iso = (d: Date) => d.toISOString().replace(/\.\d+Z$/, 'Z');
+export const iso = (d: Date) => d.toISOString();
 
 /** Highest revision numbers created per install by this process, to notice a cache that lags behind. */
 const created = new Map<string, number>();
