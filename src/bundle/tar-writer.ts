@@ -86,7 +86,7 @@ export class TarWriter {
   async addStream(
     name: string,
     size: number,
-    source: AsyncIterable<Buffer>,
+    source: AsyncIterable<Buffer> | Iterable<Buffer>,
     onBytes?: (n: number) => void,
   ): Promise<WrittenFile> {
     await this.write(tarHeader(name, size, '0', this.mtime));
