@@ -8,6 +8,8 @@ const esmTypeScript = {
 };
 
 export default {
+  // Applies to hooks as well; e2e waits are bounded by their own timeouts well below this.
+  testTimeout: 300000,
   projects: [
     {
       ...esmTypeScript,
@@ -22,7 +24,6 @@ export default {
       testMatch: ['**/*.e2e.test.ts'],
       globalSetup: '<rootDir>/e2e/support/global-setup.ts',
       globalTeardown: '<rootDir>/e2e/support/global-teardown.ts',
-      testTimeout: 300000,
     },
   ],
 };

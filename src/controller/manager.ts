@@ -119,7 +119,7 @@ export class Manager {
     this.stopping = true;
     for (const queue of Object.values(this.queues)) queue.stop();
     for (const informer of Object.values(this.informers)) informer.stop();
-    await Promise.race([Promise.all(this.running), new Promise((r) => setTimeout(r, 10_000))]);
+    await Promise.race([Promise.all(this.running), new Promise((r) => setTimeout(r, 10_000).unref())]);
     await this.elector?.release().catch(() => undefined);
     await new Promise((r) => this.server?.close(r) ?? r(undefined));
     this.client.close();
