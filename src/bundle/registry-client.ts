@@ -263,30 +263,43 @@ export class RegistryClient {
       }
       return answer;
     };
-    async function* bytes(): AsyncGenerator<Buffer> {
-      let offset = 0;
-      let attempt = 0;
-      let current = res;
-      try {
-        for (;;) {
-          try {
-            for await (const chunk of current) {
-              offset += (chunk as Buffer).length;
-              yield chunk as Buffer;
-            }
-            return;
-          } catch (error) {
-            if (!isTransient(error) || attempt >= retries) throw error;
-            await sleep(backoffMs * 2 ** attempt++);
-            current = await resume(offset);
-          }
-        }
-      } finally {
-        release();
-      }
-    }
+    // plain pipes (no async iteration per chunk): several times faster on large layers
     const verifier = new DigestVerifier(digest, size, `${this.registry}/${repository}@${digest}`);
-    pipeline(Readable.from(bytes(), { objectMode: false }), verifier, () => {});
+    let offset = 0;
+    let attempt = 0;
+    let finished = false;
+    const finish = (error?: Error) => {
+      if (finished) return;
+      finished = true;
+      release();
+      if (error) verifier.destroy(error);
+      else verifier.end();
+    };
+    const follow = (current: http.IncomingMessage) => {
+      current.on('data', (chunk: Buffer) => {
+        offset += chunk.length;
+        if (!verifier.write(chunk)) {
+          current.pause();
+          verifier.once('drain', () => current.resume());
+        }
+      });
+      current.on('end', () => finish());
+      current.on('error', (error) => {
+        if (finished) return;
+        if (!isTransient(error) || attempt >= retries) return finish(error);
+        sleep(backoffMs * 2 ** attempt++)
+          .then(() => resume(offset))
+          .then(follow, (e: Error) => finish(e));
+      });
+    };
+    verifier.on('close', () => {
+      if (!finished) {
+        finished = true;
+        release();
+        res.destroy();
+      }
+    });
+    follow(res);
     return verifier;
   }
 
