@@ -7,6 +7,7 @@ import type { ControllerContext } from '../context.js';
 import { removeCondition, setCondition } from '../conditions.js';
 import { ConditionType, Reason } from '../reasons.js';
 import { isTerminal, planUpgradeRequest, producedBy } from '../install/requests.js';
+import { resolveRollbackTarget } from '../install/rollback.js';
 import { activeRevision, parseInstall, revisionsOf, templatesOf } from '../install/state.js';
 
 type Phase = NonNullable<AppUpgradeStatus['phase']>;
@@ -44,7 +45,14 @@ export async function reconcileUpgrade(
   }
   const revisions = revisionsOf(ctx, namespace, install.metadata.name, install.metadata.uid);
   const produced = producedBy(revisions, upgrade.metadata.uid);
-  if (produced.length) reportExecution(ctx, upgrade, status, produced);
+  if (produced.length)
+    reportExecution(
+      ctx,
+      upgrade,
+      status,
+      produced,
+      willRollBack(install.spec.upgradePolicy.autoRollback, revisions),
+    );
   else {
     const plan = planUpgradeRequest(install, revisions, templatesOf(ctx, install.spec.app), upgrade);
     if (!plan.ok && plan.reason === Reason.InstallNotFound) {
@@ -86,11 +94,22 @@ export async function reconcileUpgrade(
   return write(ctx, upgrade, status);
 }
 
+/** Whether the install controller will roll a failed revision back on its own (then it is not final yet). */
+function willRollBack(autoRollback: boolean, revisions: readonly AppRevision[]) {
+  return (failed: AppRevision) =>
+    autoRollback &&
+    resolveRollbackTarget(
+      revisions.map((r) => ({ revision: r.spec.revision, outcome: r.status?.outcome })),
+      failed.spec.revision,
+    ).ok;
+}
+
 function reportExecution(
   ctx: ControllerContext,
   upgrade: AppUpgrade,
   status: AppUpgradeStatus,
   produced: AppRevision[],
+  rollsBack: (failed: AppRevision) => boolean,
 ): void {
   const main = produced.find((r) => !r.metadata.annotations?.[ANNOTATION_AUTO_ROLLBACK_OF])!;
   const rollback = produced.find((r) => r.metadata.annotations?.[ANNOTATION_AUTO_ROLLBACK_OF]);
@@ -111,6 +130,15 @@ function reportExecution(
       done ? 'RolledBack' : 'Progressing',
       done ? Reason.RolledBack : Reason.RollingBack,
       `${main.status?.message}; ${done ? 'rolled back' : 'rolling back'} to revision ${rollback.spec.restoredRevision} as revision ${rollback.spec.revision}`,
+    );
+  } else if (outcome === 'Failed' && rollsBack(main)) {
+    setPhase(
+      ctx,
+      upgrade,
+      status,
+      'Progressing',
+      Reason.RollingBack,
+      `${main.status?.message}; rolling back automatically`,
     );
   } else if (outcome === 'Failed') {
     status.finishedAt = main.status?.finishedAt;
