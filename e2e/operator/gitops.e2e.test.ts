@@ -1,0 +1,214 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- reading arbitrary status fields */
+/**
+ * The GitOps path (spec.version edited in git and synced), no-op reconciles that write nothing,
+ * invalid input reported with the field at fault and nothing changed, and deletion that keeps data.
+ */
+import type { KubeClient, KubeObject } from '../../src/kube/client.js';
+import { KubeApiError, ferryRef } from '../../src/kube/client.js';
+import type { Obj } from '../support/shop.js';
+import {
+  asVersion,
+  condition,
+  createShopSecret,
+  getInstall,
+  imageOf,
+  revisions,
+  shopInstall,
+  shopTemplate,
+  userApply,
+  waitReady,
+  workload,
+} from '../support/shop.js';
+import { OperatorProcess, createNamespace, kube, sleep, waitFor } from '../support/world.js';
+
+const APP = 'shop-gitops';
+
+describe('GitOps, no-op reconciles, invalid input, deletion', () => {
+  let client: KubeClient;
+  let operator: OperatorProcess;
+  let ns: string;
+
+  beforeAll(async () => {
+    client = kube();
+    await userApply(client, shopTemplate('1.0.0', APP));
+    await userApply(client, shopTemplate('2.0.0', APP));
+    await userApply(
+      client,
+      asVersion(shopTemplate('1.0.0', APP), '9.0.0', (spec) => (spec.components[0].dependsOn = ['web'])),
+    );
+    operator = await OperatorProcess.start(['--resync', '2']);
+    ns = await createNamespace(client, 'gitops');
+    await createShopSecret(client, ns);
+  });
+  afterAll(async () => {
+    expect(await operator.stop()).toBe(0);
+    expect(operator.errors()).toEqual([]);
+    client.close();
+  });
+
+  async function resourceVersions(): Promise<Map<string, string>> {
+    const kinds = [
+      ['apps/v1', 'Deployment'],
+      ['apps/v1', 'StatefulSet'],
+      ['v1', 'Service'],
+      ['v1', 'ConfigMap'],
+      ['v1', 'Secret'],
+      ['v1', 'PersistentVolumeClaim'],
+      ['ferry.dev/v1alpha1', 'AppInstall'],
+      ['ferry.dev/v1alpha1', 'AppRevision'],
+      ['v1', 'Event'],
+    ];
+    const out = new Map<string, string>();
+    for (const [apiVersion, kind] of kinds) {
+      const list = await client.list({ apiVersion: apiVersion!, kind: kind!, namespace: ns });
+      for (const o of list.items) out.set(`${kind}/${o.metadata!.name}`, o.metadata!.resourceVersion!);
+    }
+    return out;
+  }
+
+  async function apiWrites(): Promise<number> {
+    const text = await (await fetch(`http://127.0.0.1:${operator.probePort}/metrics`)).text();
+    return text
+      .split('\n')
+      .filter((l) => l.startsWith('ferry_api_writes_total'))
+      .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+  }
+
+  it('upgrades when spec.version is edited, and re-applying the same manifest writes nothing', async () => {
+    await userApply(client, shopInstall(ns, APP, '1.0.0'));
+    await waitReady(client, ns, 1);
+    await userApply(client, shopInstall(ns, APP, '2.0.0'));
+    const install = await waitReady(client, ns, 2);
+    expect(install.status.version).toBe('2.0.0');
+    const [, upgrade] = await revisions(client, ns);
+    expect(upgrade!.spec).toMatchObject({
+      cause: 'Upgrade',
+      version: '2.0.0',
+      causeRef: { kind: 'AppInstall', name: 'shop' },
+    });
+    expect(imageOf(await workload(client, ns, 'reports'))).toBe('registry.example.com/shop/reports:2.0.0');
+
+    await sleep(3000); // let the last watch events settle
+    const before = await resourceVersions();
+    const writesBefore = await apiWrites();
+    await userApply(client, shopInstall(ns, APP, '2.0.0'));
+    await sleep(6000); // three resync periods of 2s
+    expect(await resourceVersions()).toEqual(before);
+    expect(await apiWrites()).toBe(writesBefore);
+  });
+
+  it('refuses a version that is not SemVer at the API server', async () => {
+    const error = await userApply(client, shopInstall(ns, APP, '2.0')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KubeApiError);
+    expect((error as KubeApiError).message).toContain('spec.version');
+    expect((await getInstall(client, ns)).spec.version).toBe('2.0.0');
+  });
+
+  const stalledWith = (reason: string) =>
+    waitFor(`Stalled ${reason}`, async () => {
+      const install = await getInstall(client, ns);
+      const stalled = condition(install, 'Stalled');
+      return (
+        stalled?.status === 'True' &&
+        stalled.reason === reason &&
+        install.status.observedGeneration === install.metadata!.generation &&
+        install
+      );
+    });
+
+  async function expectNothingChanged(before: Map<string, string>) {
+    const after = await resourceVersions();
+    for (const [key, rv] of before) {
+      if (key.startsWith('AppInstall/') || key.startsWith('Event/')) continue;
+      expect(`${key}@${after.get(key)}`).toBe(`${key}@${rv}`);
+    }
+    expect((await revisions(client, ns)).map((r) => r.spec.revision)).toEqual([1, 2]);
+  }
+
+  it('reports an unknown component in overrides, an unknown version and a template with a cycle as Stalled, changing nothing', async () => {
+    const before = await resourceVersions();
+
+    await userApply(
+      client,
+      shopInstall(ns, APP, '2.0.0', { overrides: [{ component: 'cache', replicas: 2 }] }),
+    );
+    let install = await stalledWith('InvalidSpec');
+    expect(condition(install, 'Stalled')!.message).toContain(
+      'spec.overrides[0].component: unknown component "cache"',
+    );
+    expect(condition(install, 'Ready')!.message).toContain('shop-gitops 2.0.0 (revision 2) keeps running');
+
+    await userApply(client, shopInstall(ns, APP, '7.7.7'));
+    install = await stalledWith('TemplateNotFound');
+    expect(condition(install, 'Stalled')!.message).toContain(
+      'spec.version: AppTemplate shop-gitops.7.7.7 not found (available versions of shop-gitops: 1.0.0, 2.0.0)',
+    );
+
+    await waitFor('template 9.0.0 marked invalid', async () => {
+      const t = await client.get<Obj>(ferryRef('AppTemplate', undefined, `${APP}.9.0.0`));
+      return (
+        condition(t, 'Valid')?.status === 'False' &&
+        condition(t, 'Valid')!.message.includes('dependency cycle: db -> web -> api -> db')
+      );
+    });
+    await userApply(client, shopInstall(ns, APP, '9.0.0'));
+    await stalledWith('TemplateInvalid');
+
+    await expectNothingChanged(before);
+    await userApply(client, shopInstall(ns, APP, '2.0.0'));
+    const back = await waitReady(client, ns, 2);
+    expect(condition(back, 'Stalled')).toBeUndefined();
+    await expectNothingChanged(before);
+  });
+
+  it('reports a missing required parameter without creating anything', async () => {
+    const other = await createNamespace(client, 'noparam');
+    const manifest = shopInstall(other, APP, '1.0.0');
+    manifest.spec.parameters = [{ name: 'PUBLIC_URL', value: 'x' }];
+    await userApply(client, manifest);
+    const install = await waitFor('Stalled InvalidSpec', async () => {
+      const i = await getInstall(client, other);
+      return condition(i, 'Stalled')?.reason === 'InvalidSpec' && i;
+    });
+    expect(condition(install, 'Stalled')!.message).toContain(
+      'spec.parameters: required parameter "DB_PASSWORD" has no value',
+    );
+    expect(await revisions(client, other)).toEqual([]);
+    expect(await workload(client, other, 'api')).toBeUndefined();
+  });
+
+  it('keeps PVCs when an install is deleted, unless volumeDeletionPolicy is Delete', async () => {
+    const retainNs = await createNamespace(client, 'retain');
+    const deleteNs = await createNamespace(client, 'delete');
+    for (const [namespace, policy] of [
+      [retainNs, 'Retain'],
+      [deleteNs, 'Delete'],
+    ] as const) {
+      await createShopSecret(client, namespace);
+      await userApply(client, shopInstall(namespace, APP, '1.0.0', { volumeDeletionPolicy: policy }));
+      await waitReady(client, namespace, 1);
+      await client.delete(ferryRef('AppInstall', namespace, 'shop'));
+    }
+    const pvc = (namespace: string) =>
+      client.get<KubeObject>({
+        apiVersion: 'v1',
+        kind: 'PersistentVolumeClaim',
+        namespace,
+        name: 'shop-db-data',
+      });
+    for (const namespace of [retainNs, deleteNs]) {
+      await waitFor(`install and workloads gone in ${namespace}`, async () => {
+        const gone = !(await client.get(ferryRef('AppInstall', namespace, 'shop')));
+        const revisionsLeft = (await revisions(client, namespace)).length;
+        const workloadsLeft =
+          (await workload(client, namespace, 'api')) ?? (await workload(client, namespace, 'db'));
+        return gone && revisionsLeft === 0 && !workloadsLeft;
+      });
+    }
+    expect(await pvc(retainNs)).toBeDefined();
+    await waitFor('PVC deleted with policy Delete', async () => {
+      const claim = await pvc(deleteNs);
+      return !claim || Boolean(claim.metadata?.deletionTimestamp);
+    });
+  });
+});
