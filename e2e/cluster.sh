@@ -35,7 +35,7 @@ reserve_port() { # reserve_port <stateDir> -> prints port
     if ! mkdir "$PORTS_DIR/$p" 2>/dev/null; then
       local prev; prev="$(cat "$PORTS_DIR/$p/owner" 2>/dev/null || true)"
       [[ -n "$prev" && ! -d "$prev" ]] || continue
-      rm -rf "$PORTS_DIR/$p"
+      rm -rf "${PORTS_DIR:?}/$p"
       mkdir "$PORTS_DIR/$p" 2>/dev/null || continue
     fi
     printf '%s\n' "$owner" >"$PORTS_DIR/$p/owner"
@@ -95,8 +95,8 @@ wait_until() {
   done
 }
 
-# stop_pids <name pid>... : TERM, wait up to 15s, then KILL. A pid is only
-# signalled while its command line still names the expected binary.
+# stop_pids (stdin: "name pid" lines): TERM, wait up to 15s, then KILL. A pid
+# is only signalled while its command line still names the expected binary.
 stop_pids() {
   local -a pids=()
   local name pid
@@ -117,6 +117,27 @@ stop_pids() {
   done
   log "killing (SIGKILL) ${alive[*]}"
   kill -KILL "${alive[@]}" 2>/dev/null || true
+}
+
+# stop_all (stdin: "name pid" lines): clients first, then kube-apiserver, then
+# etcd; an apiserver whose etcd is already gone takes much longer to exit.
+stop_all() {
+  local lines; lines="$(cat)"
+  { grep -v -E '^(kube-apiserver|etcd) ' <<<"$lines" || true; } | stop_pids
+  { grep -E '^kube-apiserver ' <<<"$lines" || true; } | stop_pids
+  { grep -E '^etcd ' <<<"$lines" || true; } | stop_pids
+}
+
+UP_OK=0
+on_up_exit() {
+  local rc=$? i
+  if ((UP_OK == 0)); then
+    log "start-up failed; stopping started components (logs kept in $STATE/logs)"
+    for i in "${!STARTED_PIDS[@]}"; do echo "${STARTED_NAMES[$i]} ${STARTED_PIDS[$i]}"; done | stop_all
+    rm -f "$STATE/pids"
+    release_ports "$STATE"
+  fi
+  exit "$rc"
 }
 
 # --- certificates -----------------------------------------------------------
@@ -209,21 +230,17 @@ cmd_up() {
   mkdir -p "$STATE"
   [[ -z "$(ls -A "$STATE")" ]] || die "$STATE is not empty (run '$0 down $STATE' first)"
   touch "$STATE/$MARKER"
-  mkdir -p "$STATE/logs" "$STATE/etcd" "$STATE/kwok"
+  mkdir -p "$STATE/logs" "$STATE/kwok"
+  mkdir -m 700 "$STATE/etcd"
   local t0=$SECONDS
+
+  # On any failure or interrupt: stop what we started and free the ports; the
+  # logs stay in $STATE for inspection ('down' removes them).
+  trap on_up_exit EXIT
+  trap 'exit 130' INT TERM
 
   local bin; bin="$("$E2E_DIR/tools.sh")" || die "e2e/tools.sh failed"
   [[ -x "$bin/kube-apiserver" ]] || die "tools.sh returned '$bin' without kube-apiserver"
-
-  UP_OK=0
-  # On any failure or interrupt: stop what we started and free the ports; the
-  # logs stay in $STATE for inspection ('down' removes them).
-  trap 'rc=$?; if ((UP_OK == 0)); then
-          log "start-up failed; stopping started components (logs kept in $STATE/logs)"
-          for i in "${!STARTED_PIDS[@]}"; do echo "${STARTED_NAMES[$i]} ${STARTED_PIDS[$i]}"; done | stop_pids
-          rm -f "$STATE/pids"; release_ports "$STATE"
-        fi; exit $rc' EXIT
-  trap 'exit 130' INT TERM
 
   ETCD_PORT="$(reserve_port "$STATE")"
   ETCD_PEER_PORT="$(reserve_port "$STATE")"
@@ -289,6 +306,7 @@ cmd_up() {
     "${kubectl[@]}" wait --for=condition=Ready node --all --timeout=2s
   # The not-ready taint added at node creation is removed by the node
   # lifecycle controller once kwok reports Ready.
+  # shellcheck disable=SC2016 # expanded by the inner bash
   wait_until "node taints cleared" kube-controller-manager \
     bash -c '[[ -z "$("$@" get nodes -o jsonpath="{.items[*].spec.taints}")" ]]' _ "${kubectl[@]}"
   check_alive
@@ -304,7 +322,7 @@ cmd_down() {
   if [[ ! -e "$STATE" ]]; then log "$STATE does not exist; nothing to do"; return 0; fi
   [[ -f "$STATE/$MARKER" ]] || die "$STATE was not created by $0 up; refusing to remove it"
   if [[ -f "$STATE/pids" ]]; then
-    stop_pids <"$STATE/pids"
+    stop_all <"$STATE/pids"
   fi
   release_ports "$STATE"
   rm -rf -- "$STATE"

@@ -31,7 +31,7 @@ reserve_port() {
     if ! mkdir "$PORTS_DIR/$p" 2>/dev/null; then
       local prev; prev="$(cat "$PORTS_DIR/$p/owner" 2>/dev/null || true)"
       [[ -n "$prev" && ! -d "$prev" ]] || continue
-      rm -rf "$PORTS_DIR/$p"
+      rm -rf "${PORTS_DIR:?}/$p"
       mkdir "$PORTS_DIR/$p" 2>/dev/null || continue
     fi
     printf '%s\n' "$owner" >"$PORTS_DIR/$p/owner"
@@ -74,6 +74,13 @@ gen_tls() {
     -days 365 -sha256 -extfile "$d/server.ext" -out "$d/server.crt" 2>/dev/null
 }
 
+UP_OK=0
+on_up_exit() { # failure or interrupt during up: stop the registry, free the port
+  local rc=$?
+  if ((UP_OK == 0)); then stop_registry; rm -f "$STATE/pids"; release_ports "$STATE"; fi
+  exit "$rc"
+}
+
 cmd_up() {
   local auth="" tls=0
   while (($#)); do
@@ -90,8 +97,7 @@ cmd_up() {
   touch "$STATE/$MARKER"
   mkdir -p "$STATE/data" "$STATE/logs"
 
-  UP_OK=0
-  trap 'rc=$?; if ((UP_OK == 0)); then stop_registry; rm -f "$STATE/pids"; release_ports "$STATE"; fi; exit $rc' EXIT
+  trap on_up_exit EXIT
   trap 'exit 130' INT TERM
 
   local port; port="$(reserve_port "$STATE")"

@@ -6,7 +6,9 @@
 # Progress goes to stderr; the bin dir is the only line printed on stdout.
 set -euo pipefail
 
-# Keep in sync with e2e/go/*/go.mod (checked below).
+# Keep in sync with e2e/go/*/go.mod (checked below). To bump: edit the require
+# (and, for kube, every staging replace to the matching v0.X.Y), run
+# `go mod tidy` in that wrapper dir, then update the constant here.
 K8S_VERSION=v1.35.8
 ETCD_VERSION=v3.6.16
 KWOK_VERSION=v0.8.0
@@ -68,17 +70,29 @@ fi
 # Build into a temp dir and rename at the end, so an interrupted build never
 # leaves a half-populated cache dir.
 TMP_DIR="$(mktemp -d "$CACHE_ROOT/.tmp-$key.XXXXXX")"
-trap 'rm -rf "$TMP_DIR"' EXIT
+chmod 755 "$TMP_DIR"
+BUILD_PID=""
+# On exit (error or signal) stop a running `go build` (its own process group)
+# and drop the temp dir.
+trap 'if [[ -n "$BUILD_PID" ]]; then kill -TERM -- "-$BUILD_PID" 2>/dev/null || true; wait "$BUILD_PID" 2>/dev/null || true; fi
+      rm -rf "$TMP_DIR"' EXIT
+trap 'exit 130' INT TERM
 
 export CGO_ENABLED=0 GOTOOLCHAIN=local
-# go.sum is committed: never rewrite it. -trimpath keeps local paths out of binaries.
+# go.sum is committed and lists every module, so builds never consult the
+# checksum DB; no GOSUMDB/GONOSUMDB override is needed (sum.golang.org itself is
+# unreachable here, but `go mod tidy` reaches it through the module proxy).
+# -mod=readonly: never rewrite go.mod/go.sum. -trimpath: no local paths in binaries.
 export GOFLAGS="-mod=readonly -trimpath -buildvcs=false"
 
 build() { # build <module dir> <binary name> <package> [ldflags]
   local dir="$1" name="$2" pkg="$3" ldflags="${4:-"-s -w"}" start=$SECONDS
   log "building $name ($pkg) ..."
-  (cd "$GO_DIR/$dir" && go build -o "$TMP_DIR/$name" -ldflags "$ldflags" "$pkg") \
-    || die "go build of $name failed"
+  # Background + wait so that a signal reaches our trap at once.
+  (cd "$GO_DIR/$dir" && exec setsid go build -o "$TMP_DIR/$name" -ldflags "$ldflags" "$pkg") &
+  BUILD_PID=$!
+  wait "$BUILD_PID" || die "go build of $name failed"
+  BUILD_PID=""
   log "built $name in $((SECONDS - start))s"
 }
 
