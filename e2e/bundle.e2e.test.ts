@@ -217,6 +217,21 @@ describe('ferry import', () => {
   });
 
   it('imports 1.0.0 with its signature checked, keeping digests; skopeo sees the images', async () => {
+    const dry = JSON.parse(
+      await ferryOk(
+        'import',
+        pkg1(),
+        '--registry',
+        `${site.address}/acme`,
+        '--dry-run',
+        '-o',
+        'json',
+        ...common(),
+      ),
+    ) as { blobsToPush: number; bytesToPush: number; blobsPushed: number };
+    // 1.0.0: 6 layers and 4 configs, none on the site yet; a dry run changes nothing
+    expect(dry).toMatchObject({ blobsToPush: 10, blobsPushed: 0 });
+    expect(catalog(site)).toEqual([]);
     const summary = JSON.parse(
       await ferryOk(
         'import',

@@ -26,6 +26,9 @@ export interface ImportOptions {
 
 export interface ImportResult {
   package: VerifiedPackage;
+  /** What the plan found missing (what a dry run reports). */
+  blobsToPush: number;
+  bytesToPush: number;
   blobsPushed: number;
   bytesPushed: number;
   blobsMounted: number;
@@ -113,8 +116,11 @@ export async function importPackage(options: ImportOptions): Promise<ImportResul
         `(e.g. ${first.digest} for ${first.missing[0]}): import the ${pkg.manifest.app} ${pkg.manifest.baseVersions.join(', ')} package first`,
     );
   }
+  const pending = plans.filter((p) => p.carried && p.missing.length && !p.source);
   const result: ImportResult = {
     package: pkg,
+    blobsToPush: pending.length,
+    bytesToPush: pending.reduce((n, p) => n + p.size, 0),
     blobsPushed: 0,
     bytesPushed: 0,
     blobsMounted: 0,

@@ -82,6 +82,8 @@ export const importCommand = bundleCommand(async (args: string[], output: Output
       versions: result.package.manifest.versions,
       signature: result.package.signature,
       dryRun: Boolean(values['dry-run']),
+      blobsToPush: result.blobsToPush,
+      bytesToPush: result.bytesToPush,
       blobsPushed: result.blobsPushed,
       bytesPushed: result.bytesPushed,
       blobsMounted: result.blobsMounted,
@@ -101,7 +103,9 @@ export const importCommand = bundleCommand(async (args: string[], output: Output
       `verified ${positionals[0]}: ${m.app} ${m.versions.join(', ')} (${result.package.entries} entries, signature: ${result.package.signature})`,
     );
     output.out(
-      `${values['dry-run'] ? 'would push' : 'pushed'} ${result.blobsPushed} blobs (${formatBytes(result.bytesPushed)}), ` +
+      (values['dry-run']
+        ? `would push ${result.blobsToPush} blobs (${formatBytes(result.bytesToPush)}), `
+        : `pushed ${result.blobsPushed} blobs (${formatBytes(result.bytesPushed)}), `) +
         `mounted ${result.blobsMounted}, already present ${result.blobsPresent}; manifests pushed ${result.manifestsPushed}`,
     );
     for (const t of result.templates) output.out(`AppTemplate ${t.name}: ${t.action}`);
