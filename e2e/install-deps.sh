@@ -9,7 +9,7 @@
 #   curl             readiness probes
 set -euo pipefail
 
-PACKAGES=(docker-registry skopeo openssl jq apache2-utils util-linux curl)
+PACKAGES=(docker-registry skopeo docker-compose openssl jq apache2-utils util-linux curl)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- reading arbitrary status fields */
 /**
  * The GitOps path (spec.version edited in git and synced), no-op reconciles that write nothing,
  * invalid input reported with the field at fault and nothing changed, and deletion that keeps data.

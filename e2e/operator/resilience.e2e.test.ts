@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- reading arbitrary status fields */
 /**
  * All progress lives in resource status: an operator SIGKILLed at random moments of an upgrade and of
  * a rollback resumes and finishes with exactly one revision per change. Two AppUpgrades created at

@@ -1,7 +1,11 @@
 #!/usr/bin/env node
 import { InvalidInputError, formatProblem } from '../model/problems.js';
 import { diffCommand, diffHelp } from './commands/diff.js';
+import { historyCommand, historyHelp } from './commands/history.js';
 import { operatorCommand, operatorHelp } from './commands/operator.js';
+import { rollbackCommand, rollbackHelp } from './commands/rollback.js';
+import { statusCommand, statusHelp } from './commands/status.js';
+import { upgradeCommand, upgradeHelp } from './commands/upgrade.js';
 import { exportCommand, exportHelp } from './commands/export.js';
 import { importCommand, importHelp } from './commands/import.js';
 import { inspectCommand, inspectHelp, verifyCommand, verifyHelp } from './commands/inspect.js';
@@ -26,6 +30,22 @@ const COMMANDS: Record<string, Command> = {
   },
   render: { summary: 'print the objects an AppInstall renders to', help: renderHelp, run: renderCommand },
   diff: { summary: 'show the upgrade plan between two template versions', help: diffHelp, run: diffCommand },
+  status: {
+    summary: 'show an installed application and its components',
+    help: statusHelp,
+    run: statusCommand,
+  },
+  history: { summary: 'list the revisions of an install', help: historyHelp, run: historyCommand },
+  upgrade: {
+    summary: 'plan and run an upgrade (AppUpgrade), following it live',
+    help: upgradeHelp,
+    run: upgradeCommand,
+  },
+  rollback: {
+    summary: 'restore a recorded revision (AppRollback), following it live',
+    help: rollbackHelp,
+    run: rollbackCommand,
+  },
   operator: {
     summary: 'run the operator (reconciles Ferry resources)',
     help: operatorHelp,
@@ -106,5 +126,10 @@ function report(error: unknown, name: string, command: Command, output: Output):
 const invokedDirectly =
   import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/ferry');
 if (invokedDirectly) {
+  // A closed pipe (ferry history | head) ends the command quietly.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
   process.exitCode = await main(process.argv.slice(2));
 }

@@ -184,7 +184,7 @@ export class KubeClient {
   ): Promise<KubeList<T>> {
     const items: T[] = [];
     let cont: string | undefined;
-    let resourceVersion = '';
+    let resourceVersion: string;
     do {
       const page = await this.request<KubeList<T>>('GET', resourcePath(ref), {
         query: { ...query, limit: query.limit ?? 500, continue: cont },

@@ -78,6 +78,7 @@ export async function createRevision(
     if (!same)
       throw new Error(
         `AppRevision ${body.metadata!.name} exists with other content; retrying with fresh state`,
+        { cause: error },
       );
     object = existing;
   }
@@ -105,6 +106,12 @@ export async function writeRevisionStatus(
   revision: AppRevision,
   status: AppRevisionStatus,
 ): Promise<void> {
+  // A merge patch keeps keys it does not mention: fields the new status dropped are nulled.
+  const cleared = Object.fromEntries(
+    Object.keys(revision.status ?? {})
+      .filter((k) => !(k in status))
+      .map((k) => [k, null]),
+  );
   await ctx.client.mergePatch(
     {
       apiVersion: GROUP_VERSION,
@@ -112,7 +119,7 @@ export async function writeRevisionStatus(
       namespace: revision.metadata.namespace,
       name: revision.metadata.name,
     },
-    { status },
+    { status: { ...cleared, ...status } },
     'status',
   );
   revision.status = status;

@@ -50,7 +50,7 @@ export class LeaderElector {
   /** Campaigns until elected (calls onStart), then renews; calls onStop if leadership is lost. */
   async run(callbacks: { onStart: () => void; onStop: () => void }): Promise<void> {
     while (!this.stopped) {
-      let renewed = false;
+      let renewed: boolean;
       try {
         renewed = await this.tryAcquireOrRenew();
       } catch {

@@ -8,7 +8,14 @@ import { removeCondition, setCondition } from '../conditions.js';
 import { ConditionType, Reason } from '../reasons.js';
 import { isTerminal, planUpgradeRequest, producedBy } from '../install/requests.js';
 import { resolveRollbackTarget } from '../install/rollback.js';
-import { activeRevision, parseInstall, revisionsOf, templatesOf } from '../install/state.js';
+import {
+  activeRevision,
+  parseInstall,
+  revisionContentOf,
+  revisionsOf,
+  templatesOf,
+} from '../install/state.js';
+import { planUpgrade } from '../../model/plan.js';
 
 type Phase = NonNullable<AppUpgradeStatus['phase']>;
 
@@ -51,6 +58,7 @@ export async function reconcileUpgrade(
       upgrade,
       status,
       produced,
+      revisions,
       willRollBack(install.spec.upgradePolicy.autoRollback, revisions),
     );
   else {
@@ -94,6 +102,16 @@ export async function reconcileUpgrade(
   return write(ctx, upgrade, status);
 }
 
+/** The plan of an upgrade that started before it was planned here (Automatic approval), from its revisions. */
+function recordedPlan(main: AppRevision, revisions: readonly AppRevision[]) {
+  const before = revisions.filter((r) => r.spec.revision < main.spec.revision).at(-1);
+  if (!before) return undefined;
+  const content = revisionContentOf(main);
+  return planUpgrade(revisionContentOf(before).effective, content.template, {
+    components: content.components,
+  }).plan;
+}
+
 /** Whether the install controller will roll a failed revision back on its own (then it is not final yet). */
 function willRollBack(autoRollback: boolean, revisions: readonly AppRevision[]) {
   return (failed: AppRevision) =>
@@ -109,10 +127,12 @@ function reportExecution(
   upgrade: AppUpgrade,
   status: AppUpgradeStatus,
   produced: AppRevision[],
+  revisions: readonly AppRevision[],
   rollsBack: (failed: AppRevision) => boolean,
 ): void {
   const main = produced.find((r) => !r.metadata.annotations?.[ANNOTATION_AUTO_ROLLBACK_OF])!;
   const rollback = produced.find((r) => r.metadata.annotations?.[ANNOTATION_AUTO_ROLLBACK_OF]);
+  status.plan ??= recordedPlan(main, revisions);
   status.revision = main.spec.revision;
   status.toVersion = main.spec.version;
   status.startedAt ??= main.status?.startedAt;
