@@ -151,6 +151,7 @@ async function main(): Promise<void> {
     '--key',
     `${key}.pub`,
     '--plain-http',
+    '--quiet',
     '--kubeconfig',
     kubeconfig,
   );
@@ -219,6 +220,7 @@ async function main(): Promise<void> {
     '--key',
     `${key}.pub`,
     '--plain-http',
+    '--quiet',
     '--kubeconfig',
     kubeconfig,
   );
