@@ -1,10 +1,9 @@
 import type { AppRollback, AppRollbackStatus, ComponentProgress } from '../../api/index.js';
-import { GROUP_VERSION, appRollbackSchema } from '../../api/index.js';
-import type { KubeObject } from '../../kube/client.js';
-import { canonicalJson } from '../../model/canonical.js';
+import { appRollbackSchema } from '../../api/index.js';
 import type { ControllerContext } from '../context.js';
-import { removeCondition, setCondition } from '../conditions.js';
-import { ConditionType, Reason } from '../reasons.js';
+import { Reason } from '../reasons.js';
+import type { PhaseMeaning } from '../request-status.js';
+import { setRequestPhase, writeRequestStatus } from '../request-status.js';
 import { isTerminal, planRollbackRequest, producedBy } from '../install/requests.js';
 import { activeRevision, parseInstall, revisionContentOf, revisionsOf } from '../install/state.js';
 
@@ -113,6 +112,13 @@ export async function reconcileRollback(ctx: ControllerContext, key: string): Pr
   return write(ctx, rollback, status);
 }
 
+const MEANING: Record<Phase, PhaseMeaning> = {
+  Pending: { succeeded: false, reconciling: true, stalled: false },
+  Progressing: { succeeded: false, reconciling: true, stalled: false },
+  Succeeded: { succeeded: true, reconciling: false, stalled: false },
+  Failed: { succeeded: false, reconciling: false, stalled: true },
+};
+
 function setPhase(
   ctx: ControllerContext,
   rollback: AppRollback,
@@ -121,60 +127,8 @@ function setPhase(
   reason: string,
   message: string,
 ): void {
-  const generation = rollback.metadata.generation;
-  const now = ctx.now();
-  const changed = status.phase !== phase;
-  status.phase = phase;
-  status.message = message;
-  status.observedGeneration = generation;
-  let conditions = status.conditions ?? [];
-  const terminal = phase === 'Succeeded' || phase === 'Failed';
-  conditions = setCondition(
-    conditions,
-    { type: ConditionType.Ready, status: phase === 'Succeeded' ? 'True' : 'False', reason, message },
-    generation,
-    now,
-  );
-  conditions = terminal
-    ? removeCondition(conditions, ConditionType.Reconciling)
-    : setCondition(
-        conditions,
-        { type: ConditionType.Reconciling, status: 'True', reason, message },
-        generation,
-        now,
-      );
-  conditions =
-    phase === 'Failed'
-      ? setCondition(
-          conditions,
-          { type: ConditionType.Stalled, status: 'True', reason, message },
-          generation,
-          now,
-        )
-      : removeCondition(conditions, ConditionType.Stalled);
-  status.conditions = conditions;
-  if (changed)
-    void ctx.events.record(
-      rollback as KubeObject,
-      phase === 'Failed' ? 'Warning' : 'Normal',
-      reason,
-      `${phase}: ${message}`,
-    );
+  setRequestPhase(ctx, { ...rollback, kind: 'AppRollback' }, status, phase, MEANING[phase], reason, message);
 }
 
-async function write(
-  ctx: ControllerContext,
-  rollback: AppRollback,
-  status: AppRollbackStatus,
-): Promise<void> {
-  if (canonicalJson(status) === canonicalJson(rollback.status ?? {})) return;
-  await ctx.client.apply(
-    {
-      apiVersion: GROUP_VERSION,
-      kind: 'AppRollback',
-      metadata: { name: rollback.metadata.name, namespace: rollback.metadata.namespace },
-      status,
-    },
-    { subresource: 'status' },
-  );
-}
+const write = (ctx: ControllerContext, rollback: AppRollback, status: AppRollbackStatus) =>
+  writeRequestStatus(ctx, { ...rollback, kind: 'AppRollback' }, status);

@@ -1,11 +1,10 @@
 import type { AppRevision, AppUpgrade, AppUpgradeStatus, ComponentProgress } from '../../api/index.js';
-import { GROUP_VERSION, appUpgradeSchema } from '../../api/index.js';
-import type { KubeObject } from '../../kube/client.js';
-import { canonicalJson } from '../../model/canonical.js';
+import { appUpgradeSchema } from '../../api/index.js';
 import { ANNOTATION_AUTO_ROLLBACK_OF } from '../context.js';
 import type { ControllerContext } from '../context.js';
-import { removeCondition, setCondition } from '../conditions.js';
-import { ConditionType, Reason } from '../reasons.js';
+import { Reason } from '../reasons.js';
+import type { PhaseMeaning } from '../request-status.js';
+import { setRequestPhase, writeRequestStatus } from '../request-status.js';
 import { isTerminal, planUpgradeRequest, producedBy } from '../install/requests.js';
 import { resolveRollbackTarget } from '../install/rollback.js';
 import {
@@ -177,7 +176,16 @@ function reportExecution(
 }
 
 const iso = (d: Date) => d.toISOString().replace(/\.\d+Z$/, 'Z');
-const TERMINAL: Phase[] = ['Succeeded', 'Failed', 'RolledBack'];
+
+const MEANING: Record<Phase, PhaseMeaning> = {
+  Pending: { succeeded: false, reconciling: true, stalled: false },
+  Planned: { succeeded: false, reconciling: true, stalled: false },
+  WaitingForApproval: { succeeded: false, reconciling: false, stalled: false },
+  Progressing: { succeeded: false, reconciling: true, stalled: false },
+  Succeeded: { succeeded: true, reconciling: false, stalled: false },
+  Failed: { succeeded: false, reconciling: false, stalled: true },
+  RolledBack: { succeeded: false, reconciling: false, stalled: true },
+};
 
 function setPhase(
   ctx: ControllerContext,
@@ -187,58 +195,8 @@ function setPhase(
   reason: string,
   message: string,
 ): void {
-  const generation = upgrade.metadata.generation;
-  const now = ctx.now();
-  const changed = status.phase !== phase;
-  status.phase = phase;
-  status.message = message;
-  status.observedGeneration = generation;
-  let conditions = status.conditions ?? [];
-  const terminal = TERMINAL.includes(phase);
-  const ready = phase === 'Succeeded';
-  conditions = setCondition(
-    conditions,
-    { type: ConditionType.Ready, status: ready ? 'True' : 'False', reason, message },
-    generation,
-    now,
-  );
-  if (terminal || phase === 'WaitingForApproval')
-    conditions = removeCondition(conditions, ConditionType.Reconciling);
-  else
-    conditions = setCondition(
-      conditions,
-      { type: ConditionType.Reconciling, status: 'True', reason, message },
-      generation,
-      now,
-    );
-  if (phase === 'Failed' || phase === 'RolledBack') {
-    conditions = setCondition(
-      conditions,
-      { type: ConditionType.Stalled, status: 'True', reason, message },
-      generation,
-      now,
-    );
-  } else conditions = removeCondition(conditions, ConditionType.Stalled);
-  status.conditions = conditions;
-  if (changed) {
-    void ctx.events.record(
-      upgrade as KubeObject,
-      phase === 'Failed' ? 'Warning' : 'Normal',
-      reason,
-      `${phase}: ${message}`,
-    );
-  }
+  setRequestPhase(ctx, { ...upgrade, kind: 'AppUpgrade' }, status, phase, MEANING[phase], reason, message);
 }
 
-async function write(ctx: ControllerContext, upgrade: AppUpgrade, status: AppUpgradeStatus) {
-  if (canonicalJson(status) === canonicalJson(upgrade.status ?? {})) return;
-  await ctx.client.apply(
-    {
-      apiVersion: GROUP_VERSION,
-      kind: 'AppUpgrade',
-      metadata: { name: upgrade.metadata.name, namespace: upgrade.metadata.namespace },
-      status,
-    },
-    { subresource: 'status' },
-  );
-}
+const write = (ctx: ControllerContext, upgrade: AppUpgrade, status: AppUpgradeStatus) =>
+  writeRequestStatus(ctx, { ...upgrade, kind: 'AppUpgrade' }, status);
