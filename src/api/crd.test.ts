@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { repoRoot } from '../test-support/fixtures.js';
 import { INT_OR_STRING, intOrString } from './common.js';
+import { renderApiDocs } from './api-docs.js';
 import { renderCrdFiles } from './crd-files.js';
 import { allCrds, toStructural } from './crd.js';
 
@@ -14,6 +15,10 @@ describe('generated CRDs', () => {
     for (const [file, text] of generated) {
       expect(`${file}\n${readFileSync(join(repoRoot, 'crds', file), 'utf8')}`).toEqual(`${file}\n${text}`);
     }
+  });
+
+  it('and docs/api.md match the schemas (run `npm run generate`)', () => {
+    expect(readFileSync(join(repoRoot, 'docs', 'api.md'), 'utf8')).toEqual(renderApiDocs());
   });
 
   it('carry no union, no preserve-unknown-fields and no additionalProperties beside properties', () => {

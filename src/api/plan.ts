@@ -26,8 +26,10 @@ export const notAppliedSchema = z
     component: z.string().describe('Component name.'),
     kind: z.enum(['Env', 'ConfigFile', 'Volume']).describe('What kind of site configuration it is.'),
     name: z.string().describe('Env var, config file or volume name.'),
-    installed: z.string().describe('The value the install keeps (secret values are masked).'),
-    template: z.string().describe('The value the new template proposes (secret values are masked).'),
+    installed: z
+      .string()
+      .describe('The value the install keeps (a template string; secret parameter values never appear).'),
+    template: z.string().describe('The value the new template proposes.'),
   })
   .describe('A template change that is not applied because the value is preserved site configuration.');
 
