@@ -1,0 +1,528 @@
+/**
+ * The Helm chart as a cluster admin uses it: lint, render (deploy/ is its rendering), install into
+ * the local cluster under the restricted Pod Security Standard, upgrade with a changed value; the
+ * ClusterRoles for people allow what they say and nothing more; and the operator, run with the
+ * identity of the chart's ServiceAccount, does its whole job (install, upgrade, rollback, deletion)
+ * without a single forbidden request, so the least-privilege ClusterRole is also sufficient.
+ *
+ * The operator image cannot run here (KWOK nodes have no container runtime): the chart's pods are
+ * only scheduled and reported Running/Ready by KWOK, and the operator runs as a local process.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as yaml from 'js-yaml';
+import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeObject } from '../../src/kube/client.js';
+import { KubeClient, ferryRef } from '../../src/kube/client.js';
+import { DEPLOY_DIR, deployFiles, helmTemplateArgs } from '../../src/tools/render-deploy.js';
+import type { Obj } from '../support/shop.js';
+import {
+  createShopSecret,
+  getInstall,
+  revisions,
+  shopInstall,
+  shopTemplate,
+  userApply,
+  waitReady,
+  workload,
+} from '../support/shop.js';
+import { OperatorProcess, createNamespace, kube, repoRoot, run, waitFor, world } from '../support/world.js';
+
+const CHART = join(repoRoot, 'charts', 'ferry');
+const RELEASE = 'ferry';
+const APP = 'shop-chart';
+/** helm is built from source on a fresh machine (e2e/tools-helm.sh): minutes, once. */
+const HELM_BUILD_TIMEOUT_MS = 20 * 60_000;
+
+let helmBin = '';
+let helmHome = '';
+
+/** Runs e2e/tools-helm.sh with its progress on our stderr; resolves to the bin dir. */
+function buildHelm(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', [join(repoRoot, 'e2e', 'tools-helm.sh')], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+    child.on('error', reject);
+    child.on('exit', (code) =>
+      code === 0 ? resolve(out.trim().split('\n').pop()!) : reject(new Error(`tools-helm.sh exited ${code}`)),
+    );
+  });
+}
+
+async function helm(...args: string[]): Promise<string> {
+  const { stdout } = await run(join(helmBin, 'helm'), args, {
+    cwd: repoRoot,
+    maxBuffer: 64 * 1024 * 1024,
+    env: {
+      ...process.env,
+      KUBECONFIG: world.kubeconfig,
+      HELM_CACHE_HOME: join(helmHome, 'cache'),
+      HELM_CONFIG_HOME: join(helmHome, 'config'),
+      HELM_DATA_HOME: join(helmHome, 'data'),
+    },
+  });
+  return stdout;
+}
+
+async function kubectl(...args: string[]): Promise<string> {
+  const { stdout } = await run(join(world.bin, 'kubectl'), ['--kubeconfig', world.kubeconfig, ...args]);
+  return stdout;
+}
+
+const objectsOf = (text: string) => (yaml.loadAll(text) as Obj[]).filter(Boolean);
+
+/** A token for a ServiceAccount from the TokenRequest API, as a pod would get it. */
+async function tokenFor(admin: KubeClient, namespace: string, name: string): Promise<string> {
+  const res = await admin.request<{ status: { token: string } }>(
+    'POST',
+    `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`,
+    {
+      body: {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenRequest',
+        spec: { expirationSeconds: 3600 },
+      },
+    },
+  );
+  return res.status.token;
+}
+
+/** A kubeconfig for the e2e cluster that authenticates with a bearer token. */
+function tokenConfig(token: string): KubeConfig {
+  const admin = new KubeConfig();
+  admin.loadFromFile(world.kubeconfig);
+  const cluster = admin.getCurrentCluster()!;
+  const config = new KubeConfig();
+  config.loadFromOptions({
+    clusters: [cluster],
+    users: [{ name: 'token', token }],
+    contexts: [{ name: 'token', cluster: cluster.name, user: 'token' }],
+    currentContext: 'token',
+  });
+  return config;
+}
+
+async function serviceAccountClient(admin: KubeClient, namespace: string, name: string) {
+  return new KubeClient(tokenConfig(await tokenFor(admin, namespace, name)));
+}
+
+const appInstall = (namespace: string, name: string): KubeObject => ({
+  apiVersion: 'ferry.dev/v1alpha1',
+  kind: 'AppInstall',
+  metadata: { name, namespace },
+  spec: { app: 'nothing-here', version: '1.0.0' },
+});
+
+const appTemplate = (name: string): KubeObject => ({
+  ...shopTemplate('1.0.0', name),
+});
+
+/** Creates with ?dryRun=All: authorized and validated as a real create, stored nowhere. */
+const dryRunCreate = (client: KubeClient, object: KubeObject, path: string) =>
+  client.request('POST', path, { body: object, query: { dryRun: 'All' } });
+
+const forbidden = (promise: Promise<unknown>) => expect(promise).rejects.toMatchObject({ status: 403 });
+
+describe('Helm chart charts/ferry', () => {
+  let admin: KubeClient;
+  let releaseNs: string;
+  const namespaces: string[] = [];
+  const clusterBindings: string[] = [];
+
+  beforeAll(async () => {
+    helmBin = await buildHelm();
+    helmHome = mkdtempSync(join(tmpdir(), 'ferry-e2e-helm-'));
+    admin = kube();
+  }, HELM_BUILD_TIMEOUT_MS);
+
+  afterAll(async () => {
+    if (releaseNs)
+      await helm('uninstall', RELEASE, '--namespace', releaseNs, '--wait').catch(() => undefined);
+    for (const name of clusterBindings)
+      await admin.delete({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', name });
+    for (const name of namespaces) await admin.delete({ apiVersion: 'v1', kind: 'Namespace', name });
+    admin?.close();
+    if (helmHome) rmSync(helmHome, { recursive: true, force: true });
+  });
+
+  describe('lint and render', () => {
+    it('passes helm lint --strict without warnings', async () => {
+      for (const values of [
+        [],
+        ['--set', 'metrics.serviceMonitor.enabled=true', '--set', 'replicaCount=1'],
+      ]) {
+        const out = await helm('lint', '--strict', CHART, ...values);
+        expect(out).toContain('1 chart(s) linted, 0 chart(s) failed');
+        expect(out).not.toMatch(/\[(WARNING|ERROR)\]/);
+      }
+    });
+
+    it('renders exactly deploy/ with its default values (else run `npm run generate:deploy`)', async () => {
+      const files = deployFiles(await helm(...helmTemplateArgs()));
+      const dir = join(repoRoot, DEPLOY_DIR);
+      expect(readdirSync(dir).filter((f) => f.endsWith('.yaml'))).toEqual(files.map(([name]) => name));
+      for (const [name, text] of files) {
+        expect({ file: name, same: readFileSync(join(dir, name), 'utf8') === text }).toEqual({
+          file: name,
+          same: true,
+        });
+      }
+    });
+
+    it('renders an offline registry, a digest, pull secrets, scheduling and a ServiceMonitor', async () => {
+      const digest = `sha256:${'ab'.repeat(32)}`;
+      const objects = objectsOf(
+        await helm(
+          'template',
+          'site',
+          CHART,
+          '--namespace',
+          'ops',
+          '--set',
+          'image.registry=registry.site.local:5000',
+          '--set',
+          'image.repository=mirror/ferry',
+          '--set',
+          `image.digest=${digest}`,
+          '--set',
+          'imagePullSecrets[0].name=site-registry',
+          '--set',
+          'nodeSelector.role=infra',
+          '--set',
+          'tolerations[0].key=dedicated,tolerations[0].operator=Exists',
+          '--set',
+          'metrics.serviceMonitor.enabled=true',
+          '--set',
+          'metrics.serviceMonitor.labels.release=prometheus',
+        ),
+      );
+      const deployment = objects.find((o) => o.kind === 'Deployment')!;
+      const pod = deployment.spec.template.spec;
+      expect(pod.containers[0].image).toBe(`registry.site.local:5000/mirror/ferry:0.1.0@${digest}`);
+      expect(pod.imagePullSecrets).toEqual([{ name: 'site-registry' }]);
+      expect(pod.nodeSelector).toEqual({ role: 'infra' });
+      expect(pod.tolerations).toEqual([{ key: 'dedicated', operator: 'Exists' }]);
+      const monitor = objects.find((o) => o.kind === 'ServiceMonitor')!;
+      expect(monitor.metadata!.namespace).toBe('ops');
+      expect(monitor.metadata!.labels!.release).toBe('prometheus');
+      expect(monitor.spec.endpoints).toEqual([
+        expect.objectContaining({ port: 'http-metrics', path: '/metrics' }),
+      ]);
+      const service = objects.find((o) => o.kind === 'Service')!;
+      expect(service.spec.selector).toEqual(monitor.spec.selector.matchLabels);
+      expect(objectsOf(await helm('template', 'x', CHART)).some((o) => o.kind === 'ServiceMonitor')).toBe(
+        false,
+      );
+    });
+
+    it('rejects values its schema does not allow', async () => {
+      await expect(helm('template', 'x', CHART, '--set', 'image.digest=latest')).rejects.toThrow(/digest/);
+      await expect(helm('template', 'x', CHART, '--set', 'replicas=2')).rejects.toThrow(/replicas/);
+      await expect(helm('template', 'x', CHART, '--set', 'operator.logLevel=loud')).rejects.toThrow(
+        /logLevel/,
+      );
+    });
+  });
+
+  describe('install and upgrade', () => {
+    it('installs into a restricted namespace: CRDs Established, Deployment Available', async () => {
+      releaseNs = await createNamespace(admin, 'ferry-chart');
+      namespaces.push(releaseNs);
+      // The restricted Pod Security Standard: the API server refuses pods that are not hardened.
+      await admin.mergePatch(
+        { apiVersion: 'v1', kind: 'Namespace', name: releaseNs },
+        { metadata: { labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } },
+      );
+      await helm('install', RELEASE, CHART, '--namespace', releaseNs, '--wait', '--timeout', '2m');
+      for (const file of readdirSync(join(CHART, 'crds'))) {
+        await kubectl(
+          'wait',
+          '--for=condition=Established',
+          '--timeout=30s',
+          `crd/${file.replace(/\.yaml$/, '')}`,
+        );
+      }
+      await kubectl(
+        '-n',
+        releaseNs,
+        'wait',
+        '--for=condition=Available',
+        '--timeout=60s',
+        `deployment/${RELEASE}`,
+      );
+      const deployment = (await admin.get<Obj>({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        namespace: releaseNs,
+        name: RELEASE,
+      }))!;
+      expect(deployment.status.readyReplicas).toBe(2);
+      const pods = await admin.list<Obj>(
+        { apiVersion: 'v1', kind: 'Pod', namespace: releaseNs },
+        { labelSelector: `app.kubernetes.io/instance=${RELEASE}` },
+      );
+      expect(pods.items.map((p) => p.status.phase)).toEqual(['Running', 'Running']);
+      // Spread over nodes by the default soft anti-affinity.
+      expect(new Set(pods.items.map((p) => p.spec.nodeName)).size).toBe(2);
+      const status = JSON.parse(await helm('status', RELEASE, '--namespace', releaseNs, '-o', 'json'));
+      expect(status.info.status).toBe('deployed');
+    });
+
+    it('upgrades with a changed value', async () => {
+      await helm(
+        'upgrade',
+        RELEASE,
+        CHART,
+        '--namespace',
+        releaseNs,
+        '--reuse-values',
+        '--set',
+        'replicaCount=3',
+        '--set',
+        'operator.logLevel=debug',
+        '--wait',
+        '--timeout',
+        '2m',
+      );
+      await kubectl('-n', releaseNs, 'rollout', 'status', `deployment/${RELEASE}`, '--timeout=60s');
+      const deployment = (await admin.get<Obj>({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        namespace: releaseNs,
+        name: RELEASE,
+      }))!;
+      expect(deployment.spec.replicas).toBe(3);
+      expect(deployment.status.availableReplicas).toBe(3);
+      expect(deployment.spec.template.spec.containers[0].env).toContainEqual({
+        name: 'FERRY_LOG_LEVEL',
+        value: 'debug',
+      });
+      const status = JSON.parse(await helm('status', RELEASE, '--namespace', releaseNs, '-o', 'json'));
+      expect({ version: status.version, status: status.info.status }).toEqual({
+        version: 2,
+        status: 'deployed',
+      });
+    });
+  });
+
+  describe('ClusterRoles for people', () => {
+    let nsA: string;
+    let nsB: string;
+    const installs = (ns: string) => `/apis/ferry.dev/v1alpha1/namespaces/${ns}/appinstalls`;
+    const templates = '/apis/ferry.dev/v1alpha1/apptemplates';
+
+    async function serviceAccountWith(ns: string, name: string, clusterRole: string, cluster = false) {
+      await admin.create({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace: ns } });
+      const binding = {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterRole },
+        subjects: [{ kind: 'ServiceAccount', name, namespace: ns }],
+      };
+      if (cluster) {
+        clusterBindings.push(`${ns}-${name}`);
+        await admin.create({ ...binding, kind: 'ClusterRoleBinding', metadata: { name: `${ns}-${name}` } });
+      } else {
+        await admin.create({ ...binding, kind: 'RoleBinding', metadata: { name, namespace: ns } });
+      }
+      return serviceAccountClient(admin, ns, name);
+    }
+
+    beforeAll(async () => {
+      nsA = await createNamespace(admin, 'ferry-rbac-a');
+      nsB = await createNamespace(admin, 'ferry-rbac-b');
+      namespaces.push(nsA, nsB);
+    });
+
+    it('ferry-installer bound in A: installs in A, not in B, publishes no AppTemplate', async () => {
+      const installer = await serviceAccountWith(nsA, 'installer', 'ferry-installer');
+      try {
+        const created = await installer.create(appInstall(nsA, 'mine'));
+        expect(created.metadata!.uid).toBeDefined();
+        await installer.mergePatch(ferryRef('AppInstall', nsA, 'mine'), { spec: { version: '1.0.1' } });
+        expect((await installer.list(ferryRef('AppInstall', nsA))).items).toHaveLength(1);
+        expect(await installer.delete(ferryRef('AppInstall', nsA, 'mine'))).toBe(true);
+        await dryRunCreate(
+          installer,
+          {
+            apiVersion: 'ferry.dev/v1alpha1',
+            kind: 'AppUpgrade',
+            metadata: { name: 'up', namespace: nsA },
+            spec: { install: 'mine', toVersion: '2.0.0' },
+          },
+          `/apis/ferry.dev/v1alpha1/namespaces/${nsA}/appupgrades`,
+        );
+        // A RoleBinding grants nothing cluster-scoped.
+        await forbidden(installer.list(ferryRef('AppTemplate')));
+        await forbidden(installer.create(appInstall(nsB, 'theirs')));
+        await forbidden(installer.list(ferryRef('AppInstall', nsB)));
+        await forbidden(dryRunCreate(installer, appTemplate('installer-app'), templates));
+        // AppRevisions and status belong to the operator.
+        await forbidden(
+          dryRunCreate(
+            installer,
+            {
+              apiVersion: 'ferry.dev/v1alpha1',
+              kind: 'AppRevision',
+              metadata: { name: 'mine-1', namespace: nsA },
+              spec: {},
+            },
+            `/apis/ferry.dev/v1alpha1/namespaces/${nsA}/apprevisions`,
+          ),
+        );
+      } finally {
+        installer.close();
+      }
+    });
+
+    it('ferry-viewer reads but creates nothing; ferry-publisher publishes AppTemplates', async () => {
+      const viewer = await serviceAccountWith(nsA, 'viewer', 'ferry-viewer', true);
+      const publisher = await serviceAccountWith(nsB, 'publisher', 'ferry-publisher', true);
+      try {
+        await viewer.list(ferryRef('AppInstall', nsA));
+        await viewer.list(ferryRef('AppRevision', nsB));
+        await viewer.list(ferryRef('AppTemplate'));
+        await forbidden(viewer.create(appInstall(nsA, 'viewed')));
+        await forbidden(dryRunCreate(viewer, appTemplate('viewer-app'), templates));
+        await forbidden(viewer.delete(ferryRef('AppTemplate', undefined, 'anything')));
+        await dryRunCreate(publisher, appTemplate('published-app'), templates);
+        await forbidden(publisher.create(appInstall(nsB, 'published')));
+      } finally {
+        viewer.close();
+        publisher.close();
+      }
+    });
+
+    it('aggregates into the built-in roles: edit installs, view only reads', async () => {
+      const editor = await serviceAccountWith(nsB, 'editor', 'edit');
+      const reader = await serviceAccountWith(nsB, 'reader', 'view');
+      try {
+        // The clusterrole-aggregation controller fills the built-in roles asynchronously.
+        await waitFor('edit aggregates ferry-installer', async () => {
+          await dryRunCreate(editor, appInstall(nsB, 'edited'), installs(nsB));
+          return true;
+        });
+        await waitFor('view aggregates ferry-viewer', async () => {
+          await reader.list(ferryRef('AppInstall', nsB));
+          return true;
+        });
+        await forbidden(dryRunCreate(reader, appInstall(nsB, 'read'), installs(nsB)));
+        await forbidden(dryRunCreate(editor, appTemplate('editor-app'), templates));
+      } finally {
+        editor.close();
+        reader.close();
+      }
+    });
+  });
+
+  describe("the operator with the chart's ServiceAccount", () => {
+    let operator: OperatorProcess;
+    let ns: string;
+    let kubeconfigDir: string;
+
+    beforeAll(async () => {
+      // The identity the chart's pods get: the release's ServiceAccount, bound by the chart only.
+      kubeconfigDir = mkdtempSync(join(tmpdir(), 'ferry-e2e-sa-'));
+      const kubeconfig = join(kubeconfigDir, 'kubeconfig');
+      writeFileSync(kubeconfig, tokenConfig(await tokenFor(admin, releaseNs, RELEASE)).exportConfig());
+      operator = await OperatorProcess.start([
+        '--kubeconfig',
+        kubeconfig,
+        '--leader-elect',
+        '--leader-election-namespace',
+        releaseNs,
+      ]).catch((error: unknown) => {
+        throw new Error(`operator did not start with the chart's RBAC: ${String(error)}`);
+      });
+      ns = await createNamespace(admin, 'ferry-chart-shop');
+      namespaces.push(ns);
+      await createShopSecret(admin, ns);
+    });
+
+    afterAll(async () => {
+      // Leave no finalizer behind that only a running operator could remove.
+      if (ns && (await admin.get(ferryRef('AppInstall', ns, 'shop')))) {
+        await admin.delete(ferryRef('AppInstall', ns, 'shop'));
+        await waitFor('AppInstall gone', async () => !(await admin.get(ferryRef('AppInstall', ns, 'shop'))), {
+          timeoutMs: 20_000,
+        }).catch(() => undefined);
+      }
+      for (const version of ['1.0.0', '2.0.0'])
+        await admin.delete(ferryRef('AppTemplate', undefined, `${APP}.${version}`));
+      if (operator) expect(await operator.stop()).toBe(0);
+      if (kubeconfigDir) rmSync(kubeconfigDir, { recursive: true, force: true });
+      const refused = operator?.logs.filter((l) => /forbidden/i.test(l)) ?? [];
+      expect(refused).toEqual([]);
+    });
+
+    it('becomes leader through the Lease in the release namespace and reports ready', async () => {
+      const lease = await waitFor('Lease held', async () => {
+        const l = await admin.get<Obj>({
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
+          namespace: releaseNs,
+          name: 'ferry-operator-leader',
+        });
+        return l?.spec?.holderIdentity && l;
+      });
+      expect(lease.spec.holderIdentity).toContain('_');
+      const ready = await fetch(`http://127.0.0.1:${operator.probePort}/readyz`);
+      expect(ready.status).toBe(200);
+    });
+
+    it('installs, upgrades, rolls back with pruning and deletes an application', async () => {
+      await userApply(admin, shopTemplate('1.0.0', APP));
+      await userApply(admin, shopTemplate('2.0.0', APP));
+      await waitFor('AppTemplate status written', async () => {
+        const t = await admin.get<Obj>(ferryRef('AppTemplate', undefined, `${APP}.2.0.0`));
+        return t?.status?.conditions?.length > 0;
+      });
+      await userApply(admin, shopInstall(ns, APP, '1.0.0', { volumeDeletionPolicy: 'Delete' }));
+      await waitReady(admin, ns, 1);
+
+      await userApply(admin, {
+        apiVersion: 'ferry.dev/v1alpha1',
+        kind: 'AppUpgrade',
+        metadata: { name: 'to-2', namespace: ns },
+        spec: { install: 'shop', toVersion: '2.0.0' },
+      } as KubeObject);
+      await waitReady(admin, ns, 2);
+      expect((await getInstall(admin, ns)).spec.version).toBe('2.0.0');
+      expect(await workload(admin, ns, 'reports')).toBeDefined();
+
+      await userApply(admin, {
+        apiVersion: 'ferry.dev/v1alpha1',
+        kind: 'AppRollback',
+        metadata: { name: 'back', namespace: ns },
+        spec: { install: 'shop', toRevision: 1, pruneAddedComponents: true },
+      } as KubeObject);
+      await waitReady(admin, ns, 3);
+      await waitFor('reports pruned', async () => !(await workload(admin, ns, 'reports')));
+      const rollback = await admin.get<Obj>(ferryRef('AppRollback', ns, 'back'));
+      expect(rollback!.status?.conditions?.length).toBeGreaterThan(0);
+      expect((await revisions(admin, ns)).map((r) => r.spec.revision)).toEqual([1, 2, 3]);
+
+      const events = await admin.list<Obj>(
+        { apiVersion: 'v1', kind: 'Event', namespace: ns },
+        { fieldSelector: 'source=ferry-operator' },
+      );
+      expect(events.items.length).toBeGreaterThan(0);
+
+      const claims = () =>
+        admin.list({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: ns }).then((l) => l.items);
+      expect((await claims()).length).toBeGreaterThan(0);
+      await admin.delete(ferryRef('AppInstall', ns, 'shop'));
+      await waitFor(
+        'AppInstall finalized',
+        async () => !(await admin.get(ferryRef('AppInstall', ns, 'shop'))),
+      );
+      await waitFor('PVCs deleted (volumeDeletionPolicy: Delete)', async () =>
+        (await claims()).every((c) => c.metadata?.deletionTimestamp),
+      );
+    });
+  });
+});
