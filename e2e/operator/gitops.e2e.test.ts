@@ -176,6 +176,26 @@ describe('GitOps, no-op reconciles, invalid input, deletion', () => {
     expect(await workload(client, other, 'api')).toBeUndefined();
   });
 
+  it('waits for a missing parameter Secret, then installs once it exists', async () => {
+    const other = await createNamespace(client, 'nosecret');
+    await userApply(client, shopInstall(other, APP, '1.0.0'));
+    const install = await waitFor('Ready=False ParameterSecretNotFound', async () => {
+      const i = await getInstall(client, other);
+      return condition(i, 'Ready')?.reason === 'ParameterSecretNotFound' && i;
+    });
+    expect(condition(install, 'Ready')!.message).toContain(
+      `spec.parameters[DB_PASSWORD].valueFrom.secretKeyRef: Secret ${other}/shop-secrets not found`,
+    );
+    expect(condition(install, 'Reconciling')).toMatchObject({
+      status: 'True',
+      reason: 'ParameterSecretNotFound',
+    });
+    expect(condition(install, 'Stalled')).toBeUndefined();
+    expect(await revisions(client, other)).toEqual([]);
+    await createShopSecret(client, other);
+    await waitReady(client, other, 1, 60_000);
+  });
+
   it('keeps PVCs when an install is deleted, unless volumeDeletionPolicy is Delete', async () => {
     const retainNs = await createNamespace(client, 'retain');
     const deleteNs = await createNamespace(client, 'delete');

@@ -40,6 +40,13 @@ export async function resolveParameters(
   return resolveParameterValues(content.effective.parameters ?? [], provided);
 }
 
+/** Reads every Secret the install's parameters refer to, so a change never starts without them. */
+export async function checkParameterSecrets(ctx: ControllerContext, install: AppInstall): Promise<void> {
+  for (const p of install.spec.parameters ?? []) {
+    if (p.valueFrom) await readSecretKey(ctx, install.metadata.namespace!, p.name, p.valueFrom.secretKeyRef);
+  }
+}
+
 async function readSecretKey(
   ctx: ControllerContext,
   namespace: string,
@@ -112,7 +119,23 @@ export async function applyComponent(
       throw error;
     }
   }
+  await deleteOtherWorkloadKind(ctx, workload!);
   return workload!;
+}
+
+/** A component whose workload kind changed between versions must not keep its old workload running. */
+async function deleteOtherWorkloadKind(ctx: ControllerContext, workload: Workload): Promise<void> {
+  const other = workload.kind === 'Deployment' ? 'StatefulSet' : 'Deployment';
+  const informer = other === 'Deployment' ? ctx.informers.deployments : ctx.informers.statefulsets;
+  const key = `${workload.metadata!.namespace}/${workload.metadata!.name}`;
+  if (informer.get(key)) {
+    await ctx.client.delete({
+      apiVersion: 'apps/v1',
+      kind: other,
+      namespace: workload.metadata!.namespace,
+      name: workload.metadata!.name,
+    });
+  }
 }
 
 /** Deletes a component's objects except its PVCs (data is never deleted implicitly). */

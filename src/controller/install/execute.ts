@@ -5,6 +5,7 @@ import { rolloutState } from '../../model/rollout.js';
 import type { RolloutState } from '../../model/rollout.js';
 import type { RevisionContent } from '../../model/snapshot.js';
 import type { ControllerContext, Workload } from '../context.js';
+import { StallingError, WaitingError } from '../errors.js';
 import { applyComponent, deleteComponent, renderRevision, resolveParameters, workloadOf } from './apply.js';
 
 export type StepResult =
@@ -60,8 +61,22 @@ export async function stepRevision(
       }
       if (row.state !== 'Progressing') continue;
       if (!stateOf(row.name).applied) {
-        const component = (await renderOnce()).get(row.name)!;
-        applied.set(row.name, await applyComponent(ctx, component));
+        try {
+          const component = (await renderOnce()).get(row.name)!;
+          applied.set(row.name, await applyComponent(ctx, component));
+        } catch (error) {
+          // Refused objects fail the change at once; a missing Secret waits, within the deadline.
+          if (error instanceof StallingError) {
+            Object.assign(row, {
+              state: 'Failed',
+              finishedAt: iso(now),
+              message: `could not be applied: ${error.message}`,
+            });
+            continue;
+          }
+          if (!(error instanceof WaitingError)) throw error;
+          row.message = error.message;
+        }
       }
       const state = stateOf(row.name);
       if (state.complete) {
@@ -71,8 +86,8 @@ export async function stepRevision(
       } else if (now.getTime() - Date.parse(row.startedAt!) > deadlineMs) {
         row.state = 'Failed';
         row.finishedAt = iso(now);
-        row.message = `did not roll out within ${policy.progressDeadlineSeconds}s: ${state.message}`;
-      } else {
+        row.message = `did not roll out within ${policy.progressDeadlineSeconds}s: ${row.message ?? state.message}`;
+      } else if (state.applied) {
         row.message = state.message;
       }
     }

@@ -16,7 +16,13 @@ import { ANNOTATION_AUTO_ROLLBACK_OF, FINALIZER, ROLLOUT_POLL_MS } from '../cont
 import type { ControllerContext } from '../context.js';
 import { StallingError, WaitingError } from '../errors.js';
 import { Reason } from '../reasons.js';
-import { applyComponent, renderRevision, resolveParameters, workloadOf } from './apply.js';
+import {
+  applyComponent,
+  checkParameterSecrets,
+  renderRevision,
+  resolveParameters,
+  workloadOf,
+} from './apply.js';
 import type { RevisionDraft } from './draft.js';
 import { draftDigest } from './draft.js';
 import { stepRevision } from './execute.js';
@@ -83,7 +89,7 @@ export async function reconcileInstall(ctx: ControllerContext, key: string): Pro
     else await correctDrift(work);
   } catch (error) {
     if (error instanceof WaitingError) {
-      work.problem = { reason: error.reason, message: error.message };
+      work.problem = { reason: error.reason, message: error.message, waiting: true };
       requeueAfterMs = error.retryAfterMs;
     } else if (error instanceof StallingError) {
       work.problem = { reason: error.reason, message: error.message };
@@ -157,6 +163,7 @@ async function startFromSpec(work: Work): Promise<AppRevision | undefined> {
     draft.content.effective,
   );
   if (problems.length) throw new StallingError(Reason.InvalidSpec, problems.map(formatProblem).join('; '));
+  await checkParameterSecrets(work.ctx, install);
   const revision = await begin(work, draft, {
     kind: 'AppInstall',
     name: install.metadata.name,
@@ -194,6 +201,7 @@ async function startFromRequest(work: Work): Promise<AppRevision | undefined> {
         ? planUpgradeRequest(install, revisions, templates, request)
         : planRollbackRequest(install, revisions, request);
     if (!plan.ok) continue;
+    await checkParameterSecrets(ctx, install);
     const revision = await begin(work, plan.draft, {
       kind,
       name: request.metadata.name,

@@ -17,6 +17,8 @@ import { revisionContentOf, sortedVersions } from './state.js';
 export interface SpecProblem {
   reason: string;
   message: string;
+  /** Resolves by itself (e.g. a Secret that will appear): Reconciling, not Stalled. */
+  waiting?: boolean;
 }
 
 const PROGRESS_REASON = {
@@ -152,6 +154,10 @@ function conditions(
   list = removeCondition(list, ConditionType.Reconciling);
   if (problem) {
     set(ConditionType.Ready, 'False', problem.reason, problem.message + running);
+    if (problem.waiting) {
+      set(ConditionType.Reconciling, 'True', problem.reason, problem.message);
+      return removeCondition(list, ConditionType.Stalled);
+    }
     set(ConditionType.Stalled, 'True', problem.reason, problem.message);
     return list;
   }
