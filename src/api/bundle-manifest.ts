@@ -15,6 +15,19 @@ export const bundleImageSchema = z
   })
   .describe('One image carried by the package.');
 
+export const bundleOperatorSchema = z
+  .object({
+    chart: z
+      .string()
+      .regex(/^chart\/[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'expected chart/<chart name>')
+      .describe('Directory of the Helm chart inside the package: chart/<chart name>.'),
+    chartName: dnsLabel('chart name', 63).describe('name of the chart (Chart.yaml).'),
+    chartVersion: semverString('chart version').describe('version of the chart (Chart.yaml).'),
+    appVersion: semverString('appVersion').describe('appVersion of the chart: the operator release.'),
+    image: z.string().min(1).describe('Reference of the operator image: one of images[].ref.'),
+  })
+  .describe('Operator package: the Helm chart of the Ferry operator and its image instead of templates.');
+
 export const bundleManifestSchema = z
   .object({
     kind: z.literal('FerryBundle').describe('Always FerryBundle.'),
@@ -36,8 +49,12 @@ export const bundleManifestSchema = z
         "Repositories of the base versions' images: where the omitted blobs are looked for on import.",
       ),
     carriedBytes: z.int().min(0).optional().describe('Bytes of the blobs the package carries.'),
+    operator: bundleOperatorSchema
+      .optional()
+      .describe('Set in an operator package (ferry export --operator): it holds a chart, no templates.'),
   })
   .describe('ferry-bundle.json: what an offline package holds.');
 
 export type BundleImage = z.infer<typeof bundleImageSchema>;
+export type BundleOperator = z.infer<typeof bundleOperatorSchema>;
 export type BundleManifest = z.infer<typeof bundleManifestSchema>;

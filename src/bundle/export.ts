@@ -6,6 +6,7 @@ import { BUNDLE_FORMAT_VERSION } from '../api/index.js';
 import { compressionForName, createPackageWriter } from './compression.js';
 import { BundleError } from './errors.js';
 import type { ResolvedImage } from './image-source.js';
+import type { Chart } from './operator.js';
 import { imageSize, resolveImage } from './image-source.js';
 import type { Descriptor } from './media-types.js';
 import { OCI_LAYOUT_CONTENT, REF_NAME, blobPath, buildIndex } from './oci-layout.js';
@@ -16,6 +17,7 @@ import {
   MANIFEST_ENTRY,
   SIGNATURE_ENTRY,
   SUMS_ENTRY,
+  chartDir,
   formatSums,
   signSums,
   templateEntry,
@@ -33,8 +35,16 @@ export interface BaseContent {
   repositories: string[];
 }
 
+/** What an operator package carries instead of templates: the Helm chart and the operator image. */
+export interface OperatorContent {
+  chart: Chart;
+  image: string;
+}
+
 export interface ExportOptions {
-  templates: AppTemplate[];
+  /** An app package: these templates and their images; or else `operator`. */
+  templates?: AppTemplate[];
+  operator?: OperatorContent;
   output: string;
   clientFor: (registry: string) => RegistryClient;
   platforms?: string[];
@@ -86,19 +96,28 @@ export async function resolveImages(
 }
 
 /**
- * Writes an offline package as one tar stream: ferry-bundle.json and the templates first, then the
- * OCI layout (manifests before the blobs they name), SHA256SUMS (and its signature) last. The file
- * appears under its name only once complete.
+ * Writes an offline package as one tar stream: ferry-bundle.json and the templates (or, for an
+ * operator package, the chart files) first, then the OCI layout (manifests before the blobs they
+ * name), SHA256SUMS (and its signature) last. The file appears under its name only once complete.
  */
 export async function exportPackage(options: ExportOptions): Promise<ExportResult> {
   const progress = options.progress ?? silentProgress;
-  const templates = [...options.templates];
-  const app = templates[0]?.spec.app;
+  const templates = [...(options.templates ?? [])];
+  const operator = options.operator;
+  if (operator && templates.length)
+    throw new BundleError('an operator package carries the chart and no templates');
+  const app = operator ? operator.chart.name : templates[0]?.spec.app;
   if (!app) throw new BundleError('nothing to export: no templates');
   const other = templates.find((t) => t.spec.app !== app);
   if (other) throw new BundleError(`one package carries one app: got "${app}" and "${other.spec.app}"`);
+  if (operator && options.base)
+    throw new BundleError('an operator package is never differential: it carries its image whole');
 
-  const images = await resolveImages(templateImages(templates), options.clientFor, options.platforms ?? []);
+  const images = await resolveImages(
+    operator ? [operator.image] : templateImages(templates),
+    options.clientFor,
+    options.platforms ?? [],
+  );
   const baseBlobs = options.base?.blobs ?? new Set<string>();
 
   // each blob once, fetched from the first image that has it
@@ -118,7 +137,7 @@ export async function exportPackage(options: ExportOptions): Promise<ExportResul
     createdAt: (options.now ?? new Date()).toISOString(),
     createdBy: options.createdBy ?? 'ferry',
     app,
-    versions: templates.map((t) => t.spec.version),
+    versions: operator ? [operator.chart.appVersion] : templates.map((t) => t.spec.version),
     images: images.map((image): BundleImage => ({
       ref: image.ref,
       repository: image.source.repository,
@@ -131,6 +150,17 @@ export async function exportPackage(options: ExportOptions): Promise<ExportResul
     omittedBlobs: [...omitted.keys()].sort(),
     baseRepositories: options.base?.repositories ?? [],
     carriedBytes,
+    ...(operator
+      ? {
+          operator: {
+            chart: chartDir(operator.chart.name),
+            chartName: operator.chart.name,
+            chartVersion: operator.chart.version,
+            appVersion: operator.chart.appVersion,
+            image: operator.image,
+          },
+        }
+      : {}),
   };
 
   const temp = `${options.output}.part-${process.pid}`;
@@ -145,6 +175,8 @@ export async function exportPackage(options: ExportOptions): Promise<ExportResul
         yaml.dump(portableTemplate(template), { lineWidth: 120, noRefs: true }),
       );
     }
+    for (const file of operator?.chart.files ?? [])
+      await tar.addBuffer(`${chartDir(operator!.chart.name)}/${file.path}`, file.bytes);
     await tar.addBuffer(LAYOUT_ENTRY, OCI_LAYOUT_CONTENT);
     await tar.addBuffer(
       INDEX_ENTRY,

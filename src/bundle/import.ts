@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto';
+import { join } from 'node:path';
 import type { AppTemplate } from '../api/index.js';
 import { appTemplateSpecSchema } from '../api/index.js';
 import { ferryRef } from '../kube/client.js';
@@ -6,6 +7,8 @@ import type { KubeClient } from '../kube/client.js';
 import { canonicalJson } from '../model/canonical.js';
 import { BundleError } from './errors.js';
 import { mapLimited } from './limiter.js';
+import type { ChartWrite } from './operator.js';
+import { OFFLINE_VALUES, offlineValues, planChartOutput, writeChartOutput } from './operator.js';
 import type { PackageImage, VerifiedPackage } from './package-reader.js';
 import { forEachBlob, verifyPackage } from './package-reader.js';
 import type { Progress } from './progress.js';
@@ -22,6 +25,19 @@ export interface ImportOptions {
   publicKey?: KeyObject;
   dryRun?: boolean;
   progress?: Progress;
+  /** Operator packages: where the chart and values-offline.yaml are written (required for them). */
+  chartOut?: string;
+}
+
+/** What an operator package's import wrote (or would write). */
+export interface ChartOutput {
+  /** The chart directory: <chartOut>/<chart name>. */
+  chart: string;
+  /** <chartOut>/values-offline.yaml. */
+  values: string;
+  /** The operator image at the site: <registry>/<prefix>/<repository>@<digest>. */
+  image: string;
+  action: 'written' | 'unchanged' | 'planned';
 }
 
 export interface ImportResult {
@@ -37,6 +53,8 @@ export interface ImportResult {
   templates: { name: string; action: 'created' | 'unchanged' | 'planned' | 'not-created' }[];
   /** The templates with image references rewritten to the site registry. */
   rewritten: AppTemplate[];
+  /** Operator packages: the chart written for `helm install`. */
+  chart?: ChartOutput;
 }
 
 export const siteRepository = (prefix: string, repository: string) =>
@@ -92,6 +110,37 @@ export async function importPackage(options: ImportOptions): Promise<ImportResul
   const pkg = await verifyPackage(options.file, { publicKey: options.publicKey, progress });
   progress.event('verified', { entries: pkg.entries, bytes: pkg.bytes, signature: pkg.signature });
 
+  // an operator package's chart goes to a directory: refuse a clash there before pushing anything
+  let chartValues: string | undefined;
+  let chartPlan: ChartWrite | undefined;
+  let chart: ChartOutput | undefined;
+  if (pkg.chart && !options.chartOut)
+    throw new BundleError(
+      `${options.file} is an operator package (Helm chart ${pkg.chart.name} ${pkg.chart.version}): pass --chart-out DIR to write the chart`,
+    );
+  if (!pkg.chart && options.chartOut)
+    throw new BundleError(
+      `${options.file} is an app package (${pkg.manifest.app}): it has no chart for --chart-out`,
+    );
+  if (pkg.chart && options.chartOut) {
+    const image = pkg.manifest.images[0]!;
+    const repository = siteRepository(prefix, image.repository);
+    chartValues = offlineValues({
+      registry: registry.registry,
+      repository,
+      ref: image.ref,
+      digest: image.digest,
+      appVersion: pkg.chart.appVersion,
+    });
+    chartPlan = planChartOutput(options.chartOut, pkg.chart, chartValues);
+    chart = {
+      chart: join(options.chartOut, pkg.chart.name),
+      values: join(options.chartOut, OFFLINE_VALUES),
+      image: `${registry.registry}/${repository}@${image.digest}`,
+      action: chartPlan === 'unchanged' ? 'unchanged' : 'planned',
+    };
+  }
+
   const rewritten = pkg.templates.map((t) => rewriteTemplate(t, pkg, registry.registry, prefix));
   const templates: ImportResult['templates'] = [];
   for (const template of rewritten) {
@@ -128,6 +177,7 @@ export async function importPackage(options: ImportOptions): Promise<ImportResul
     manifestsPushed: 0,
     templates,
     rewritten,
+    chart,
   };
   if (options.dryRun) return result;
 
@@ -166,6 +216,13 @@ export async function importPackage(options: ImportOptions): Promise<ImportResul
 
   for (const image of pkg.images)
     result.manifestsPushed += await pushManifests(image, registry, prefix, progress);
+
+  // the chart last, like the templates: it names an image that is at the site by now
+  if (chart && chartPlan === 'write') {
+    writeChartOutput(options.chartOut!, pkg.chart!, chartValues!);
+    chart.action = 'written';
+    progress.event('chart', { dir: chart.chart, values: chart.values, image: chart.image });
+  }
 
   if (options.kube) {
     for (const [i, template] of rewritten.entries()) {

@@ -13,10 +13,21 @@ export const BLOB_PREFIX = 'images/blobs/sha256/';
 
 export const templateEntry = (app: string, version: string) => `templates/${app}/${version}.yaml`;
 
+/** Operator packages carry the Helm chart as plain files under chart/<chart name>/. */
+export const CHART_DIR = 'chart';
+export const chartDir = (name: string) => `${CHART_DIR}/${name}`;
+/** One path segment of a chart file: no spaces, no shell or glob characters. */
+export const CHART_SEGMENT = /^[A-Za-z0-9_.+-]+$/;
+/** Bounds of a chart (all of it is held in memory): Helm's own per-file limit, and a total. */
+export const CHART_MAX_FILE = 5 * 1024 * 1024;
+export const CHART_MAX_TOTAL = 32 * 1024 * 1024;
+export const CHART_MAX_FILES = 5000;
+
 const ALLOWED_DIRS = new Set(['templates', 'images', 'images/blobs', 'images/blobs/sha256']);
 const MiB = 1024 * 1024;
 
-export type EntryRole = 'manifest' | 'sums' | 'signature' | 'template' | 'layout' | 'index' | 'blob' | 'dir';
+export type EntryRole =
+  'manifest' | 'sums' | 'signature' | 'template' | 'chart' | 'layout' | 'index' | 'blob' | 'dir';
 
 /** What an entry name is in a package; anything else is refused. */
 export function entryRole(name: string): EntryRole {
@@ -28,8 +39,15 @@ export function entryRole(name: string): EntryRole {
   if (/^images\/blobs\/sha256\/[a-f0-9]{64}$/.test(name)) return 'blob';
   if (/^templates\/[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[0-9A-Za-z.-]+\.yaml$/.test(name)) return 'template';
   if (ALLOWED_DIRS.has(name) || /^templates\/[a-z0-9-]+$/.test(name)) return 'dir';
+  if (name === CHART_DIR || /^chart\/[a-z0-9-]+$/.test(name)) return 'dir';
+  // chart/<name>/<path>; directories below the chart's own are files' prefixes, told apart by type
+  if (
+    /^chart\/[a-z0-9]([-a-z0-9]*[a-z0-9])?\/./.test(name) &&
+    name.split('/').every((s) => CHART_SEGMENT.test(s))
+  )
+    return 'chart';
   throw new BundleError(
-    'unexpected entry: a Ferry package holds only ferry-bundle.json, templates/, images/ and SHA256SUMS[.sig]',
+    'unexpected entry: a Ferry package holds only ferry-bundle.json, templates/ or chart/, images/ and SHA256SUMS[.sig]',
     {
       entry: name,
     },
@@ -47,6 +65,8 @@ export function maxEntrySize(name: string): number {
       return 4096;
     case 'template':
       return 8 * MiB;
+    case 'chart':
+      return CHART_MAX_FILE;
     case 'layout':
       return 4096;
     case 'index':

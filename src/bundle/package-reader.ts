@@ -12,8 +12,13 @@ import { BundleError } from './errors.js';
 import type { Descriptor, ImageIndex, ManifestBlob } from './media-types.js';
 import { parseManifest } from './media-types.js';
 import { checkLayoutMarker, parseIndex } from './oci-layout.js';
+import type { Chart } from './operator.js';
+import { chartMetadata } from './operator.js';
 import {
   BLOB_PREFIX,
+  CHART_DIR,
+  CHART_MAX_FILES,
+  CHART_MAX_TOTAL,
   INDEX_ENTRY,
   LAYOUT_ENTRY,
   MANIFEST_ENTRY,
@@ -45,7 +50,10 @@ export interface PackageImage {
 export interface VerifiedPackage {
   file: string;
   manifest: BundleManifest;
+  /** The templates of an app package (none in an operator package). */
   templates: AppTemplate[];
+  /** The Helm chart of an operator package (manifest.operator set). */
+  chart?: Chart;
   images: PackageImage[];
   /** Every blob in the package by digest, with its size. */
   blobs: Map<string, number>;
@@ -111,6 +119,8 @@ export async function verifyPackage(
   const candidates = new Map<string, Buffer>();
   const blobs = new Map<string, number>();
   let retained = 0;
+  let chartBytes = 0;
+  let chartFiles = 0;
   let count = 0;
   let bytes = 0;
 
@@ -149,6 +159,14 @@ export async function verifyPackage(
         retained += entry.size;
       }
     } else {
+      if (role === 'chart') {
+        chartBytes += entry.size;
+        if (++chartFiles > CHART_MAX_FILES || chartBytes > CHART_MAX_TOTAL)
+          throw new BundleError(
+            `the chart holds more than ${CHART_MAX_FILES} files or ${CHART_MAX_TOTAL} bytes: refused`,
+            { entry: entry.name },
+          );
+      }
       const data = await collect(entry.body);
       bytes += data.length;
       metadata.set(entry.name, data);
@@ -194,7 +212,8 @@ export async function verifyPackage(
   }
 
   const manifest = parseBundleManifest(metadata.get(MANIFEST_ENTRY)!);
-  const templates = readTemplates(manifest, metadata);
+  const templates = manifest.operator ? [] : readTemplates(manifest, metadata);
+  const chart = readChart(manifest, metadata);
   checkLayoutMarker(metadata.get(LAYOUT_ENTRY)!, LAYOUT_ENTRY);
   const index = parseIndex(metadata.get(INDEX_ENTRY)!, INDEX_ENTRY);
   const images = walkImages(manifest, index, candidates, blobs);
@@ -212,7 +231,73 @@ export async function verifyPackage(
       }
     }
   }
-  return { file, manifest, templates, images, blobs, signature, entries: count, bytes };
+  if (manifest.operator) {
+    const refs = manifest.images.map((i) => i.ref);
+    if (refs.length !== 1 || refs[0] !== manifest.operator.image)
+      throw new BundleError(
+        `an operator package carries exactly its operator image ${manifest.operator.image}; images lists ${refs.join(', ') || 'none'}`,
+        { entry: MANIFEST_ENTRY },
+      );
+  }
+  return { file, manifest, templates, chart, images, blobs, signature, entries: count, bytes };
+}
+
+/**
+ * The chart of an operator package: every chart/ entry under manifest.operator.chart, whose
+ * Chart.yaml must agree with the manifest. An app package holds no chart/ entry, an operator
+ * package no templates/ entry, and no two chart files may differ only in case (they would
+ * collide on a case-insensitive disk).
+ */
+function readChart(manifest: BundleManifest, metadata: Map<string, Buffer>): Chart | undefined {
+  const operator = manifest.operator;
+  for (const name of metadata.keys()) {
+    if (operator && name.startsWith('templates/'))
+      throw new BundleError('an operator package carries no templates', { entry: name });
+    if (!operator && name.startsWith(`${CHART_DIR}/`))
+      throw new BundleError(`chart files in an app package (${MANIFEST_ENTRY} has no operator)`, {
+        entry: name,
+      });
+  }
+  if (!operator) return undefined;
+  const prefix = `${operator.chart}/`;
+  if (operator.chart !== `${CHART_DIR}/${operator.chartName}`)
+    throw new BundleError(
+      `operator.chart is ${operator.chart}, expected ${CHART_DIR}/${operator.chartName}`,
+      {
+        entry: MANIFEST_ENTRY,
+      },
+    );
+  if (manifest.app !== operator.chartName || manifest.versions.join() !== operator.appVersion)
+    throw new BundleError(
+      `app ${manifest.app} ${manifest.versions.join(', ')} does not match the chart ${operator.chartName} ${operator.appVersion}`,
+      { entry: MANIFEST_ENTRY },
+    );
+  const files: Chart['files'] = [];
+  const folded = new Set<string>();
+  for (const [name, bytes] of metadata) {
+    if (!name.startsWith(`${CHART_DIR}/`)) continue;
+    if (!name.startsWith(prefix))
+      throw new BundleError(`chart file outside ${operator.chart}`, { entry: name });
+    const lower = name.toLowerCase();
+    if (folded.has(lower))
+      throw new BundleError('two chart files differ only in case: refused', { entry: name });
+    folded.add(lower);
+    files.push({ path: name.slice(prefix.length), bytes });
+  }
+  const chartYaml = files.find((f) => f.path === 'Chart.yaml');
+  if (!chartYaml)
+    throw new BundleError('missing from the operator package', { entry: `${prefix}Chart.yaml` });
+  const meta = chartMetadata(chartYaml.bytes, `${prefix}Chart.yaml`);
+  if (
+    meta.name !== operator.chartName ||
+    meta.version !== operator.chartVersion ||
+    meta.appVersion !== operator.appVersion
+  )
+    throw new BundleError(
+      `holds ${meta.name} ${meta.version} (appVersion ${meta.appVersion}); ${MANIFEST_ENTRY} says ${operator.chartName} ${operator.chartVersion} (appVersion ${operator.appVersion})`,
+      { entry: `${prefix}Chart.yaml` },
+    );
+  return { ...meta, files };
 }
 
 function readTemplates(manifest: BundleManifest, metadata: Map<string, Buffer>): AppTemplate[] {

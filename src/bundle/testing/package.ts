@@ -1,10 +1,11 @@
 import type { KeyObject } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import * as yaml from 'js-yaml';
 import { BUNDLE_FORMAT_VERSION } from '../../api/index.js';
 import { OCI_LAYOUT_CONTENT, REF_NAME, blobPath, buildIndex } from '../oci-layout.js';
 import { formatSums, signSums, templateEntry } from '../package-format.js';
+import { readTar } from '../tar-reader.js';
 import { TarWriter } from '../tar-writer.js';
 import type { TestImage } from './images.js';
 
@@ -91,6 +92,36 @@ export async function writeTestPackage(file: string, options: TestPackageOptions
       signSums(options.signOther ? Buffer.from('other') : sums, options.signKey),
     );
   }
+  await tar.finish();
+  if (!out.writableFinished) await once(out, 'finish');
+}
+
+export interface PackageEntry {
+  name: string;
+  data: Buffer;
+}
+
+/**
+ * Reads a small (uncompressed) package into memory, lets `edit` change its entries, and writes it
+ * again with SHA256SUMS recomputed (unless `keepSums`), so a test reaches the check behind the sums.
+ */
+export async function rewritePackage(
+  from: string,
+  to: string,
+  edit: (entries: PackageEntry[]) => PackageEntry[],
+  options: { keepSums?: boolean } = {},
+): Promise<void> {
+  const entries: PackageEntry[] = [];
+  for await (const entry of readTar(createReadStream(from))) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of entry.body) chunks.push(chunk);
+    entries.push({ name: entry.name, data: Buffer.concat(chunks) });
+  }
+  const edited = edit(entries.filter((e) => options.keepSums || !e.name.startsWith('SHA256SUMS')));
+  const out = createWriteStream(to);
+  const tar = new TarWriter(out);
+  for (const e of edited) await tar.addBuffer(e.name, e.data);
+  if (!options.keepSums) await tar.addBuffer('SHA256SUMS', formatSums(tar.files));
   await tar.finish();
   if (!out.writableFinished) await once(out, 'finish');
 }

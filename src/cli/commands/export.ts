@@ -8,6 +8,7 @@ import type { BaseContent } from '../../bundle/export.js';
 import { exportPackage, portableTemplate, resolveImages, templateImages } from '../../bundle/export.js';
 import { verifyPackage } from '../../bundle/package-reader.js';
 import { loadPrivateKey } from '../../bundle/package-format.js';
+import { chartDefaultImage, loadChart } from '../../bundle/operator.js';
 import { formatBytes } from '../../bundle/progress.js';
 import { ferryRef } from '../../kube/client.js';
 import type { KubeClient } from '../../kube/client.js';
@@ -16,6 +17,7 @@ import { validateTemplate } from '../../model/validate.js';
 import { findTemplate, loadValid } from '../load.js';
 import type { Output } from '../output.js';
 import { UsageError } from '../output.js';
+import type { RegistryFlags } from './bundle-options.js';
 import {
   bundleCommand,
   optionalKube,
@@ -26,6 +28,7 @@ import {
 } from './bundle-options.js';
 
 export const exportHelp = `Usage: ferry export APP@VERSION [APP@VERSION ...] -o FILE [options]
+       ferry export --operator [--chart DIR] [--image REF] [-o FILE] [options]
 
 Writes an offline package: one tar file (FILE.tar, .tar.gz or .tar.zst) with the templates and
 every image they use (an OCI layout, each layer once), SHA256SUMS and an optional signature.
@@ -43,6 +46,12 @@ Options:
   --format ferry|compose compose: a Docker Compose directory (or .tar) instead, see below
   --quiet                no progress
 ${registryHelp}
+
+--operator writes an operator package instead: the Helm chart of the Ferry operator (--chart,
+default charts/ferry; as files under chart/<name>/, .helmignore honoured) and the operator image
+(--image, default the image the chart's values.yaml names), with SHA256SUMS and the optional
+signature; -o defaults to ferry-operator-<appVersion>.tar. Import it with
+\`ferry import FILE --registry HOST[/PREFIX] --chart-out DIR\`.
 
 --format compose writes docker-compose.yaml, images/*.tar (docker load format), .env with the
 parameters, config/ files, SHA256SUMS and a README, to a directory or (-o x.tar[.gz|.zst]) a tar.`;
@@ -65,6 +74,61 @@ async function clusterTemplate(kube: KubeClient, app: string, version: string): 
   return result.value;
 }
 
+const DEFAULT_CHART = 'charts/ferry';
+
+interface OperatorFlags extends RegistryFlags {
+  output?: string;
+  file?: string[];
+  kubeconfig?: string;
+  since?: string;
+  format?: string;
+  'sign-key'?: string;
+  quiet?: boolean;
+  chart?: string;
+  image?: string;
+}
+
+/** `ferry export --operator`: the Helm chart and the operator image, no templates. */
+async function exportOperator(
+  values: OperatorFlags,
+  positionals: string[],
+  platforms: string[],
+  output: Output,
+): Promise<void> {
+  if (positionals.length)
+    throw new UsageError(`--operator exports the chart and its image: drop ${positionals.join(' ')}`);
+  for (const flag of ['file', 'kubeconfig', 'since'] as const)
+    if (values[flag])
+      throw new UsageError(`${flag === 'file' ? '-f' : `--${flag}`} makes no sense with --operator`);
+  if (values.format !== 'ferry') throw new UsageError('--operator writes a Ferry package (--format ferry)');
+  if (!values.chart && !existsSync(DEFAULT_CHART))
+    throw new UsageError(`no chart at ${DEFAULT_CHART} here: pass --chart DIR (the operator's Helm chart)`);
+  const chart = loadChart(values.chart ?? DEFAULT_CHART);
+  const image = values.image ?? chartDefaultImage(chart);
+  const file = values.output ?? `ferry-operator-${chart.appVersion}.tar`;
+  const { clientFor, closeAll } = registryClients(values);
+  try {
+    const result = await exportPackage({
+      operator: { chart, image },
+      output: file,
+      clientFor,
+      platforms,
+      signKey: values['sign-key'] ? loadPrivateKey(values['sign-key']) : undefined,
+      progress: progressFor(values.quiet),
+      createdBy: 'ferry',
+    });
+    const m = result.manifest;
+    output.out(
+      `wrote ${file} (${formatBytes(result.fileBytes)}): operator package, Helm chart ${chart.name} ${chart.version} ` +
+        `(${chart.files.length} files, appVersion ${chart.appVersion}), image ${image} ${m.images[0]!.digest}, ` +
+        `${result.carriedBlobs} blobs (${formatBytes(result.carriedBytes)})` +
+        (values['sign-key'] ? ', signed' : ''),
+    );
+  } finally {
+    closeAll();
+  }
+}
+
 export const exportCommand = bundleCommand(async (args: string[], output: Output) => {
   const { values, positionals } = parseArgs({
     args,
@@ -78,18 +142,26 @@ export const exportCommand = bundleCommand(async (args: string[], output: Output
       'sign-key': { type: 'string' },
       format: { type: 'string', default: 'ferry' },
       quiet: { type: 'boolean' },
+      operator: { type: 'boolean' },
+      chart: { type: 'string' },
+      image: { type: 'string' },
       ...registryOptions,
     },
   });
+  const platforms = values.platform ?? [];
+  for (const p of platforms)
+    if (!/^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/.test(p))
+      throw new UsageError(`--platform "${p}": expected os/arch[/variant]`);
+  if (values.operator) {
+    await exportOperator(values, positionals, platforms, output);
+    return;
+  }
+  if (values.chart || values.image) throw new UsageError('--chart and --image go with --operator');
   if (!positionals.length) throw new UsageError('name at least one APP@VERSION');
   if (!values.output) throw new UsageError('-o FILE is required');
   if (values.format !== 'ferry' && values.format !== 'compose')
     throw new UsageError('--format must be ferry or compose');
   const targets = positionals.map(parseTarget);
-  const platforms = values.platform ?? [];
-  for (const p of platforms)
-    if (!/^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/.test(p))
-      throw new UsageError(`--platform "${p}": expected os/arch[/variant]`);
 
   const loaded = values.file?.length ? loadValid(values.file, output) : undefined;
   const kube = loaded ? undefined : optionalKube(values.kubeconfig);

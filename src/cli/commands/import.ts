@@ -18,6 +18,7 @@ import {
 } from './bundle-options.js';
 
 export const importHelp = `Usage: ferry import FILE --registry HOST[:PORT][/PREFIX] [options]
+       ferry import OPERATOR-FILE --registry HOST[:PORT][/PREFIX] --chart-out DIR [options]
 
 Imports an offline package at the site. First it verifies everything (every digest, SHA256SUMS,
 the signature with --key); nothing is changed unless that passes. Then it pushes the blobs and
@@ -25,12 +26,20 @@ manifests the registry lacks (a re-import moves nothing), rewrites the templates
 HOST/PREFIX/<repository>@sha256:... (the digests are kept) and creates the AppTemplates last.
 An interrupted import leaves no AppTemplate behind; run it again to finish it.
 
+An operator package (ferry export --operator) holds the operator's Helm chart and image instead:
+after the image is pushed, the chart is written to DIR/<chart> with DIR/values-offline.yaml
+next to it, which points image.registry/repository/tag/digest at the site registry (digest
+kept). Install it with
+  helm install ferry DIR/ferry -n ferry-system --create-namespace -f DIR/values-offline.yaml
+An existing DIR/ferry or values-offline.yaml is left alone when identical and refused otherwise.
+
 Options:
   --registry HOST[:PORT][/PREFIX]   the site registry (required)
   --key PEM              require a valid signature by this public key
   --kubeconfig PATH      cluster to create the AppTemplates in (default: $KUBECONFIG; with
                          neither, no AppTemplate is created)
   --templates-out DIR    also write the rewritten templates there
+  --chart-out DIR        operator packages: write the chart and values-offline.yaml there
   --dry-run              verify and report what would be pushed and created; change nothing
   -o text|json           summary format (default text)
   --quiet                no progress
@@ -45,6 +54,7 @@ export const importCommand = bundleCommand(async (args: string[], output: Output
       key: { type: 'string' },
       kubeconfig: { type: 'string' },
       'templates-out': { type: 'string' },
+      'chart-out': { type: 'string' },
       'dry-run': { type: 'boolean' },
       output: { type: 'string', short: 'o', default: 'text' },
       quiet: { type: 'boolean' },
@@ -67,6 +77,7 @@ export const importCommand = bundleCommand(async (args: string[], output: Output
       publicKey,
       dryRun: values['dry-run'],
       progress: progressFor(values.quiet),
+      chartOut: values['chart-out'],
     });
     if (values['templates-out']) {
       mkdirSync(values['templates-out'], { recursive: true });
@@ -90,9 +101,12 @@ export const importCommand = bundleCommand(async (args: string[], output: Output
       blobsPresent: result.blobsPresent,
       manifestsPushed: result.manifestsPushed,
       templates: result.templates,
-      images: result.rewritten
-        .flatMap((t) => t.spec.components.map((c) => c.image))
-        .filter((v, i, a) => a.indexOf(v) === i),
+      ...(result.chart ? { chart: result.chart } : {}),
+      images: result.chart
+        ? [result.chart.image]
+        : result.rewritten
+            .flatMap((t) => t.spec.components.map((c) => c.image))
+            .filter((v, i, a) => a.indexOf(v) === i),
     };
     if (values.output === 'json') {
       output.out(JSON.stringify(summary, null, 2));
@@ -109,6 +123,18 @@ export const importCommand = bundleCommand(async (args: string[], output: Output
         `mounted ${result.blobsMounted}, already present ${result.blobsPresent}; manifests pushed ${result.manifestsPushed}`,
     );
     for (const t of result.templates) output.out(`AppTemplate ${t.name}: ${t.action}`);
+    if (result.chart) {
+      const c = result.chart;
+      output.out(`operator image at the site: ${c.image}`);
+      output.out(
+        `Helm chart ${m.app} ${result.package.chart!.version}: ${c.chart} and ${c.values} ${c.action === 'planned' ? 'would be written' : c.action}`,
+      );
+      if (!values['dry-run'])
+        output.out(
+          `install it: helm install ferry ${c.chart} -n ferry-system --create-namespace -f ${c.values}`,
+        );
+      return;
+    }
     if (!kube) output.out('no cluster configured (--kubeconfig / KUBECONFIG): no AppTemplate created');
   } finally {
     closeAll();

@@ -9,8 +9,9 @@ import { bundleCommand } from './bundle-options.js';
 
 export const inspectHelp = `Usage: ferry inspect FILE [--key PEM] [-o text|json]
 
-Shows what a package holds: app, versions, images (digest, size, platforms), bytes carried,
-the differential base (if any) and the signature state. Reads and checks the whole package.`;
+Shows what a package holds: an app package (app, versions) or an operator package (the
+operator's Helm chart), images (digest, size, platforms), bytes carried, the differential base
+(if any) and the signature state. Reads and checks the whole package.`;
 
 export const verifyHelp = `Usage: ferry verify FILE [--key PEM]
 
@@ -20,14 +21,20 @@ manifest and templates, and with --key the ed25519 signature. Exit 0 when all is
 function describe(pkg: VerifiedPackage): string[] {
   const m = pkg.manifest;
   const carried = [...pkg.blobs.values()].reduce((a, b) => a + b, 0);
-  const lines = [
-    `package:    ${pkg.file}`,
-    `app:        ${m.app}`,
-    `versions:   ${m.versions.join(', ')}`,
+  const lines = [`package:    ${pkg.file}`];
+  if (m.operator && pkg.chart) {
+    lines.push(
+      `kind:       operator package (import with --chart-out DIR, then helm install)`,
+      `chart:      ${m.operator.chartName} ${m.operator.chartVersion} (${pkg.chart.files.length} files under ${m.operator.chart}/)`,
+      `operator:   ${m.operator.appVersion}, image ${m.operator.image}`,
+    );
+  } else
+    lines.push(`kind:       app package`, `app:        ${m.app}`, `versions:   ${m.versions.join(', ')}`);
+  lines.push(
     `created:    ${m.createdAt} by ${m.createdBy}`,
     `signature:  ${pkg.signature}`,
     `carried:    ${pkg.blobs.size} blobs, ${formatBytes(carried)}`,
-  ];
+  );
   if (m.baseVersions.length) {
     lines.push(
       `differential: needs ${m.app} ${m.baseVersions.join(', ')} on the site; ${m.omittedBlobs.length} blobs left out`,
@@ -55,7 +62,17 @@ export const inspectCommand = bundleCommand(async (args: string[], output: Outpu
   });
   if (values.output === 'json') {
     output.out(
-      JSON.stringify({ ...pkg.manifest, signature: pkg.signature, carriedBlobs: pkg.blobs.size }, null, 2),
+      JSON.stringify(
+        {
+          ...pkg.manifest,
+          package: pkg.chart ? 'operator' : 'app',
+          ...(pkg.chart ? { chartFiles: pkg.chart.files.map((f) => f.path) } : {}),
+          signature: pkg.signature,
+          carriedBlobs: pkg.blobs.size,
+        },
+        null,
+        2,
+      ),
     );
   } else output.out(describe(pkg).join('\n'));
 });
