@@ -16,7 +16,12 @@ import * as yaml from 'js-yaml';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { KubeObject } from '../../src/kube/client.js';
 import { KubeClient, ferryRef } from '../../src/kube/client.js';
-import { DEPLOY_DIR, deployFiles, helmTemplateArgs } from '../../src/tools/render-deploy.js';
+import {
+  DEPLOY_DIR,
+  DEPLOY_NAMESPACE,
+  deployFiles,
+  helmTemplateArgs,
+} from '../../src/tools/render-deploy.js';
 import type { Obj } from '../support/shop.js';
 import {
   createShopSecret,
@@ -171,6 +176,23 @@ describe('Helm chart charts/ferry', () => {
           file: name,
           same: true,
         });
+      }
+    });
+
+    it('deploy/ is accepted by the API server as `kubectl apply -f deploy/` (server-side dry run)', async () => {
+      // A dry run creates no namespace, so the namespaced objects need ferry-system to exist.
+      const nsRef = { apiVersion: 'v1', kind: 'Namespace', name: DEPLOY_NAMESPACE };
+      const created = !(await admin.get(nsRef));
+      if (created)
+        await admin.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: DEPLOY_NAMESPACE } });
+      try {
+        const out = await kubectl('apply', '--dry-run=server', '-f', join(repoRoot, DEPLOY_DIR));
+        expect(out).toContain(`deployment.apps/${RELEASE} created (server dry run)`);
+        expect(out).toContain(
+          'clusterrole.rbac.authorization.k8s.io/ferry-installer created (server dry run)',
+        );
+      } finally {
+        if (created) await admin.delete(nsRef);
       }
     });
 
