@@ -87,12 +87,26 @@ describe('GitOps, no-op reconciles, invalid input, deletion', () => {
     });
     expect(imageOf(await workload(client, ns, 'reports'))).toBe('registry.example.com/shop/reports:2.0.0');
 
-    await sleep(3000); // let the last watch events settle
+    // The rollout's last status updates first: wait until the operator has written nothing for 3s.
+    let writesBefore = await apiWrites();
+    await waitFor(
+      'the operator to go quiet',
+      async () => {
+        await sleep(3000);
+        const now = await apiWrites();
+        const quiet = now === writesBefore;
+        writesBefore = now;
+        return quiet;
+      },
+      { timeoutMs: 60_000, intervalMs: 0 },
+    );
     const before = await resourceVersions();
-    const writesBefore = await apiWrites();
+    const logLines = operator.logs.length;
     await userApply(client, shopInstall(ns, APP, '2.0.0'));
     await sleep(6000); // three resync periods of 2s
     expect(await resourceVersions()).toEqual(before);
+    const writes = operator.logs.slice(logLines).filter((l) => l.includes('"api write"'));
+    expect(writes).toEqual([]);
     expect(await apiWrites()).toBe(writesBefore);
   });
 

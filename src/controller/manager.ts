@@ -45,7 +45,10 @@ export class Manager {
     private readonly log: Logger,
     private readonly options: ManagerOptions,
   ) {
-    client.onWrite = (method) => this.metrics.apiWrites.inc({ verb: method });
+    client.onWrite = (method, path) => {
+      this.metrics.apiWrites.inc({ verb: method });
+      log.debug({ method, path }, 'api write');
+    };
     const onError = (error: unknown) => log.warn({ err: errorText(error) }, 'watch error; reconnecting');
     const informer = <T extends KubeObject>(ref: ObjectRef, labelSelector?: string) =>
       new Informer<T>(client, ref, { resyncMs: options.resyncMs, onError, labelSelector });

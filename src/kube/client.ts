@@ -137,7 +137,7 @@ export class KubeClient {
   private readonly server: URL;
   private readonly agent: http.Agent;
   /** Called once per write request (POST, PUT, PATCH, DELETE), e.g. to count them. */
-  onWrite?: (method: string) => void;
+  onWrite?: (method: string, path: string) => void;
 
   constructor(
     readonly config: KubeConfig,
@@ -295,7 +295,7 @@ export class KubeClient {
   }
 
   private async send(method: string, path: string, options: RequestOptions): Promise<http.IncomingMessage> {
-    if (method !== 'GET') this.onWrite?.(method);
+    if (method !== 'GET') this.onWrite?.(method, path);
     const url = new URL(this.server.pathname.replace(/\/$/, '') + path, this.server);
     for (const [key, value] of Object.entries(options.query ?? {})) {
       if (value !== undefined && value !== '') url.searchParams.set(key, String(value));

@@ -29,6 +29,7 @@ import { stepRevision } from './execute.js';
 import { draftInstall } from './install.js';
 import { isTerminal, planRollbackRequest, planUpgradeRequest, producedBy } from './requests.js';
 import { cacheLagsBehind, collectGarbage, createRevision, iso, writeRevisionStatus } from './revisions.js';
+import { expectResourceVersion, installCacheLagsBehind } from './expectations.js';
 import { draftRollback, resolveRollbackTarget } from './rollback.js';
 import {
   activeRevision,
@@ -51,6 +52,8 @@ interface Work {
   templates: Map<string, AppTemplate>;
   lastAppliedSpecDigest?: string;
   generation?: number;
+  /** Set when this reconcile changed the AppInstall itself (spec.version), for the status precondition. */
+  resourceVersion?: string;
   problem?: SpecProblem;
 }
 
@@ -68,7 +71,10 @@ export async function reconcileInstall(ctx: ControllerContext, key: string): Pro
     return;
   }
   if (install.metadata.deletionTimestamp) return finalize(ctx, install);
-  if (!install.metadata.finalizers?.includes(FINALIZER)) await addFinalizer(ctx, install);
+  if (!install.metadata.finalizers?.includes(FINALIZER)) {
+    await addFinalizer(ctx, install);
+    return; // the watch event of that change brings the install back, fresh
+  }
 
   const work: Work = {
     ctx,
@@ -78,7 +84,8 @@ export async function reconcileInstall(ctx: ControllerContext, key: string): Pro
     lastAppliedSpecDigest: install.status?.lastAppliedSpecDigest,
     generation: install.metadata.generation,
   };
-  if (cacheLagsBehind(install, work.revisions)) return { requeueAfterMs: 200 };
+  if (cacheLagsBehind(install, work.revisions) || installCacheLagsBehind(install))
+    return { requeueAfterMs: 200 };
 
   let requeueAfterMs: number | undefined;
   try {
@@ -104,9 +111,13 @@ export async function reconcileInstall(ctx: ControllerContext, key: string): Pro
 
 async function addFinalizer(ctx: ControllerContext, install: AppInstall): Promise<void> {
   const finalizers = [...(install.metadata.finalizers ?? []), FINALIZER];
-  await ctx.client.mergePatch(ferryRef('AppInstall', install.metadata.namespace, install.metadata.name), {
-    metadata: { finalizers, resourceVersion: install.metadata.resourceVersion },
-  });
+  const updated = await ctx.client.mergePatch(
+    ferryRef('AppInstall', install.metadata.namespace, install.metadata.name),
+    {
+      metadata: { finalizers, resourceVersion: install.metadata.resourceVersion },
+    },
+  );
+  expectResourceVersion(install, updated.metadata?.resourceVersion);
 }
 
 /** On deletion: PVCs go only with volumeDeletionPolicy Delete; owned objects go by garbage collection. */
@@ -254,6 +265,8 @@ async function setSpecVersion(work: Work, version: string): Promise<void> {
       ],
     );
     work.generation = updated.metadata?.generation;
+    work.resourceVersion = updated.metadata?.resourceVersion;
+    expectResourceVersion(install, work.resourceVersion);
     work.lastAppliedSpecDigest = draftDigest(version, install.spec);
   } catch (error) {
     if (!(error instanceof KubeApiError && (error.invalid || error.conflict))) throw error;
@@ -380,13 +393,20 @@ async function writeStatus(work: Work): Promise<void> {
   if (stalledNow && stalledNow.message !== stalledBefore?.message) {
     await ctx.events.record(install as KubeObject, 'Warning', stalledNow.reason, stalledNow.message);
   }
-  await ctx.client.apply(
+  // resourceVersion makes the write conditional: a status computed from a stale cache is refused
+  // (409) and recomputed, so nothing recorded in it (lastAppliedSpecDigest) can be lost.
+  const written = await ctx.client.apply(
     {
       apiVersion: GROUP_VERSION,
       kind: 'AppInstall',
-      metadata: { name: install.metadata.name, namespace: install.metadata.namespace },
+      metadata: {
+        name: install.metadata.name,
+        namespace: install.metadata.namespace,
+        resourceVersion: work.resourceVersion ?? install.metadata.resourceVersion,
+      },
       status,
     },
     { subresource: 'status' },
   );
+  expectResourceVersion(install, written.metadata?.resourceVersion);
 }
