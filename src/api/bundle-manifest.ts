@@ -1,17 +1,50 @@
 import { z } from 'zod';
-import { dnsLabel, semverString, timestamp } from './common.js';
+import { dnsLabel, imageReference, repositoryName, semverString, timestamp } from './common.js';
 
 export const BUNDLE_FORMAT_VERSION = 1;
 const digest = z.string().regex(/^sha256:[a-f0-9]{64}$/, 'expected sha256:<64 hex digits>');
 
+/** Upper bounds on what ferry-bundle.json may list: it is read before the package is trusted. */
+export const BUNDLE_LIMITS = {
+  versions: 100,
+  images: 10_000,
+  omittedBlobs: 100_000,
+  baseRepositories: 1_000,
+  platforms: 64,
+} as const;
+
+/** The manifest and index media types Ferry carries (anything else is refused before a push). */
+export const ROOT_MEDIA_TYPES = [
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+  'application/vnd.docker.distribution.manifest.v2+json',
+] as const;
+
+const printable = (what: string, max: number) =>
+  z
+    .string()
+    .max(max)
+    .regex(
+      // eslint-disable-next-line no-control-regex
+      /^[^\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]*$/,
+      `${what} must hold no control characters`,
+    );
+
 export const bundleImageSchema = z
   .object({
-    ref: z.string().min(1).describe('Image reference as the templates name it.'),
-    repository: z.string().min(1).describe('Repository path without registry host, used on import.'),
+    ref: imageReference('ref').describe('Image reference as the templates name it.'),
+    repository: repositoryName('repository').describe(
+      'Repository path without registry host; on import it is placed under the site prefix.',
+    ),
     digest: digest.describe('Digest of the manifest or index carried.'),
-    mediaType: z.string().describe('Media type of that manifest or index.'),
+    mediaType: z.enum(ROOT_MEDIA_TYPES).describe('Media type of that manifest or index.'),
     size: z.int().min(0).describe('Bytes of the image blobs (layers + config), counted once.'),
-    platforms: z.array(z.string()).optional().describe('Platforms kept, e.g. linux/amd64.'),
+    platforms: z
+      .array(z.string().regex(/^[a-z0-9]+\/[a-z0-9]+(\/[a-z0-9]+)?$/, 'expected os/arch[/variant]'))
+      .max(BUNDLE_LIMITS.platforms)
+      .optional()
+      .describe('Platforms kept, e.g. linux/amd64.'),
   })
   .describe('One image carried by the package.');
 
@@ -24,7 +57,7 @@ export const bundleOperatorSchema = z
     chartName: dnsLabel('chart name', 63).describe('name of the chart (Chart.yaml).'),
     chartVersion: semverString('chart version').describe('version of the chart (Chart.yaml).'),
     appVersion: semverString('appVersion').describe('appVersion of the chart: the operator release.'),
-    image: z.string().min(1).describe('Reference of the operator image: one of images[].ref.'),
+    image: imageReference('operator.image').describe('Reference of the operator image: one of images[].ref.'),
   })
   .describe('Operator package: the Helm chart of the Ferry operator and its image instead of templates.');
 
@@ -33,17 +66,27 @@ export const bundleManifestSchema = z
     kind: z.literal('FerryBundle').describe('Always FerryBundle.'),
     formatVersion: z.literal(BUNDLE_FORMAT_VERSION).describe('Package format version this tool reads.'),
     createdAt: timestamp('When the package was made.'),
-    createdBy: z.string().describe('Tool and version that made it.'),
+    createdBy: printable('createdBy', 256).describe('Tool and version that made it.'),
     app: dnsLabel('app', 63).describe('Application name.'),
-    versions: z.array(semverString('version')).min(1).describe('Template versions carried.'),
-    images: z.array(bundleImageSchema).describe('Images the templates reference.'),
+    versions: z
+      .array(semverString('version'))
+      .min(1)
+      .max(BUNDLE_LIMITS.versions)
+      .describe('Template versions carried.'),
+    images: z.array(bundleImageSchema).max(BUNDLE_LIMITS.images).describe('Images the templates reference.'),
     baseVersions: z
       .array(semverString('base version'))
+      .max(BUNDLE_LIMITS.versions)
       .default([])
       .describe('Differential package: blobs of these versions are left out and must be on the site.'),
-    omittedBlobs: z.array(digest).default([]).describe('Blobs referenced but not carried (differential).'),
+    omittedBlobs: z
+      .array(digest)
+      .max(BUNDLE_LIMITS.omittedBlobs)
+      .default([])
+      .describe('Blobs referenced but not carried (differential).'),
     baseRepositories: z
-      .array(z.string().min(1))
+      .array(repositoryName('base repository'))
+      .max(BUNDLE_LIMITS.baseRepositories)
       .default([])
       .describe(
         "Repositories of the base versions' images: where the omitted blobs are looked for on import.",

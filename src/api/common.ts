@@ -13,6 +13,16 @@ export const SEMVER_PATTERN =
 export const DNS_LABEL_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 export const ENV_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_.-]*$';
 export const PARAM_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
+// The distribution project's reference grammar (docker/distribution reference/regexp.go), kept
+// to what Ferry carries: sha256 digests only. A repository matching it has no empty, "." or ".."
+// segment, no scheme, no userinfo and nothing a URL parser would normalise.
+const PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
+const DOMAIN = `(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[a-fA-F0-9:]+\\])(?::[0-9]+)?`;
+export const REPOSITORY_PATTERN = `^${PATH_COMPONENT}(?:/${PATH_COMPONENT})*$`;
+export const IMAGE_REFERENCE_PATTERN = `^(?:${DOMAIN}/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*(?::[\\w][\\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$`;
+/** Longest repository name distribution accepts. */
+export const REPOSITORY_MAX_LENGTH = 255;
 export const QUANTITY_PATTERN = '^[0-9]+(\\.[0-9]+)?(m|k|Ki|Mi|Gi|Ti|Pi|Ei|M|G|T|P|E)?$';
 
 export const dnsLabel = (what: string, maxLength = 63) =>
@@ -29,6 +39,26 @@ export const semverString = (what: string) =>
     .regex(
       new RegExp(SEMVER_PATTERN),
       `${what} must be a SemVer 2.0 version such as 1.2.3 (no +build metadata)`,
+    );
+
+export const repositoryName = (what: string) =>
+  z
+    .string()
+    .min(1)
+    .max(REPOSITORY_MAX_LENGTH)
+    .regex(
+      new RegExp(REPOSITORY_PATTERN),
+      `${what} must be a repository path such as vendor/app (lower-case path components joined by "/"; no "..", no empty segment, no scheme or credentials)`,
+    );
+
+export const imageReference = (what: string) =>
+  z
+    .string()
+    .min(1)
+    .max(1024)
+    .regex(
+      new RegExp(IMAGE_REFERENCE_PATTERN),
+      `${what} must be an image reference such as registry.example.com/vendor/app:1.0[@sha256:<64 hex>]`,
     );
 
 export const intOrString = (description: string) =>

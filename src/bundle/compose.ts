@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -11,6 +11,7 @@ import * as yaml from 'js-yaml';
 import type { AppTemplate, Component } from '../api/index.js';
 import { upperSnake } from '../model/names.js';
 import { compressionForName, createPackageWriter } from './compression.js';
+import { writeOutputFile } from './output-file.js';
 import { digestHex } from './digest.js';
 import { BundleError } from './errors.js';
 import { resolveImage } from './image-source.js';
@@ -277,15 +278,21 @@ export async function exportCompose(
     await writeFile(join(dir, 'SHA256SUMS'), sums.join(''));
 
     if (asTar) {
-      const temp = `${options.output}.part-${process.pid}`;
-      const { stream, done } = createPackageWriter(temp, compressionForName(options.output));
-      const tar = new TarWriter(stream);
-      for (const f of [...files, 'SHA256SUMS']) {
-        await tar.addStream(f, (await stat(join(dir, f))).size, createReadStream(join(dir, f)));
-      }
-      await tar.finish();
-      await done;
-      await rename(temp, options.output);
+      await writeOutputFile(options.output, async (handle) => {
+        const { stream, done } = createPackageWriter(handle, compressionForName(options.output));
+        try {
+          const tar = new TarWriter(stream);
+          for (const f of [...files, 'SHA256SUMS']) {
+            await tar.addStream(f, (await stat(join(dir, f))).size, createReadStream(join(dir, f)));
+          }
+          await tar.finish();
+          await done;
+        } catch (error) {
+          stream.destroy();
+          await done.catch(() => {});
+          throw error;
+        }
+      });
     }
     return { services: template.spec.components.length, images: refs.length, bytes };
   } finally {

@@ -1,7 +1,8 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { open } from 'node:fs/promises';
-import type { Readable, Writable } from 'node:stream';
-import { PassThrough } from 'node:stream';
+import type { FileHandle } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
+import type { Readable, TransformCallback, Writable } from 'node:stream';
+import { PassThrough, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import { BundleError } from './errors.js';
@@ -29,29 +30,102 @@ async function sniff(file: string): Promise<Compression> {
   }
 }
 
-/** The decompressed bytes of a package file, whatever its compression (told by its magic bytes). */
-export async function openPackageStream(file: string): Promise<Readable> {
+/**
+ * How far a compressed package may expand before it is trusted: `limit()` is asked as bytes come
+ * out of the decompressor (it may grow once ferry-bundle.json has been read); past it the stream
+ * fails with `refusal(bytes)`.
+ */
+export interface ExpansionGuard {
+  limit(): number;
+  refusal(bytes: number): BundleError;
+}
+
+/** Counts decompressed bytes and fails the stream once they pass the guard's limit. */
+class ExpansionCounter extends Transform {
+  private bytes = 0;
+  constructor(private readonly guard: ExpansionGuard) {
+    super({ highWaterMark: 1024 * 1024 });
+  }
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.bytes += chunk.length;
+    if (this.bytes > this.guard.limit()) callback(this.guard.refusal(this.bytes));
+    else callback(null, chunk);
+  }
+}
+
+export interface PackageStream {
+  stream: Readable;
+  compression: Compression;
+  /** Size of the file as stored. */
+  fileBytes: number;
+}
+
+/**
+ * The decompressed bytes of a package file, whatever its compression (told by its magic bytes;
+ * gzip members and zstd frames, skippable ones included, are read one after another). FILE must be
+ * a regular file: a package is read twice on import, which a pipe cannot do.
+ */
+export async function openPackageStream(
+  file: string,
+  guard?: (stored: { compression: Compression; fileBytes: number }) => ExpansionGuard,
+): Promise<PackageStream> {
+  const fileBytes = await regularFileSize(file);
   const compression = await sniff(file);
   const raw = createReadStream(file, { highWaterMark: 1024 * 1024 });
-  if (compression === 'none') return raw;
+  if (compression === 'none') return { stream: raw, compression, fileBytes };
   const decompress = compression === 'gzip' ? zlib.createGunzip() : zlib.createZstdDecompress();
   const out = new PassThrough({ highWaterMark: 1024 * 1024 });
-  pipeline(raw, decompress, out).catch((error: unknown) =>
+  const piped = guard
+    ? pipeline(raw, decompress, new ExpansionCounter(guard({ compression, fileBytes })), out)
+    : pipeline(raw, decompress, out);
+  piped.catch((error: unknown) =>
     out.destroy(
-      new BundleError(`${file}: cannot decompress (${compression}): ${(error as Error).message}`, {
-        cause: error,
-      }),
+      error instanceof BundleError
+        ? error
+        : new BundleError(`${file}: cannot decompress (${compression}): ${(error as Error).message}`, {
+            cause: error,
+          }),
     ),
   );
-  return out;
+  return { stream: out, compression, fileBytes };
+}
+
+/** The size of FILE, refusing what is not a regular file with one line. */
+export async function regularFileSize(file: string): Promise<number> {
+  const info = await stat(file).catch((error: unknown) => {
+    throw new BundleError(`cannot open ${file}: ${describeFsError(error)}`, { cause: error });
+  });
+  if (info.isDirectory()) throw new BundleError(`${file} is a directory, not a package file`);
+  if (!info.isFile())
+    throw new BundleError(
+      `${file} is not a regular file (a pipe or device?): a package is read twice, so save it to a file first`,
+    );
+  return info.size;
+}
+
+/** A file-system error as a short phrase ("no such file or directory"), without the stack. */
+export function describeFsError(error: unknown): string {
+  const e = error as NodeJS.ErrnoException;
+  const phrase: Record<string, string> = {
+    ENOENT: 'no such file or directory',
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    EISDIR: 'is a directory',
+    ENOTDIR: 'a parent is not a directory',
+    EEXIST: 'already exists',
+    ENOSPC: 'no space left on the device',
+    EROFS: 'read-only file system',
+    ELOOP: 'is a symbolic link (refused)',
+  };
+  return (e.code && phrase[e.code]) ?? e.message;
 }
 
 /** A writable that compresses (per the file name, unless told) into `file`; `done` settles when it is on disk. */
 export function createPackageWriter(
-  file: string,
-  compression: Compression = compressionForName(file),
+  file: string | FileHandle,
+  compression: Compression = typeof file === 'string' ? compressionForName(file) : 'none',
 ): { stream: Writable; done: Promise<void> } {
-  const sink = createWriteStream(file);
+  const sink = typeof file === 'string' ? createWriteStream(file) : file.createWriteStream();
   if (compression === 'none') {
     const stream = new PassThrough({ highWaterMark: 1024 * 1024 });
     return { stream, done: pipeline(stream, sink) };

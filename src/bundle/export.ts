@@ -1,14 +1,15 @@
 import type { KeyObject } from 'node:crypto';
-import { rename, rm, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import * as yaml from 'js-yaml';
 import type { AppTemplate, BundleImage, BundleManifest } from '../api/index.js';
-import { BUNDLE_FORMAT_VERSION } from '../api/index.js';
+import { BUNDLE_FORMAT_VERSION, ROOT_MEDIA_TYPES } from '../api/index.js';
 import { compressionForName, createPackageWriter } from './compression.js';
 import { BundleError } from './errors.js';
 import type { ResolvedImage } from './image-source.js';
 import type { Chart } from './operator.js';
 import { imageSize, resolveImage } from './image-source.js';
 import type { Descriptor } from './media-types.js';
+import { writeOutputFile } from './output-file.js';
 import { OCI_LAYOUT_CONTENT, REF_NAME, blobPath, buildIndex } from './oci-layout.js';
 import {
   IMAGES_DIR,
@@ -142,7 +143,7 @@ export async function exportPackage(options: ExportOptions): Promise<ExportResul
       ref: image.ref,
       repository: image.source.repository,
       digest: image.root.digest,
-      mediaType: image.root.mediaType,
+      mediaType: rootMediaType(image),
       size: imageSize(image),
       ...(image.platforms.length ? { platforms: image.platforms } : {}),
     })),
@@ -163,78 +164,77 @@ export async function exportPackage(options: ExportOptions): Promise<ExportResul
       : {}),
   };
 
-  const temp = `${options.output}.part-${process.pid}`;
-  const { stream, done } = createPackageWriter(temp, compressionForName(options.output));
-  const mtime = Math.floor(new Date(manifest.createdAt).getTime() / 1000);
-  const tar = new TarWriter(stream, mtime);
-  try {
-    await tar.addBuffer(MANIFEST_ENTRY, `${JSON.stringify(manifest, null, 2)}\n`);
-    for (const template of templates) {
-      await tar.addBuffer(
-        templateEntry(app, template.spec.version),
-        yaml.dump(portableTemplate(template), { lineWidth: 120, noRefs: true }),
-      );
-    }
-    for (const file of operator?.chart.files ?? [])
-      await tar.addBuffer(`${chartDir(operator!.chart.name)}/${file.path}`, file.bytes);
-    await tar.addBuffer(LAYOUT_ENTRY, OCI_LAYOUT_CONTENT);
-    await tar.addBuffer(
-      INDEX_ENTRY,
-      buildIndex(
-        images.map((image) => ({
-          mediaType: image.root.mediaType,
-          digest: image.root.digest,
-          size: image.root.bytes.length,
-          annotations: { [REF_NAME]: image.ref },
-        })),
-      ),
-    );
-    const written = new Set<string>();
-    for (const image of images) {
-      for (const m of image.manifests) {
-        if (written.has(m.digest)) continue;
-        written.add(m.digest);
-        await tar.addBuffer(`${IMAGES_DIR}/${blobPath(m.digest)}`, m.bytes);
+  await writeOutputFile(options.output, async (handle) => {
+    const { stream, done } = createPackageWriter(handle, compressionForName(options.output));
+    const mtime = Math.floor(new Date(manifest.createdAt).getTime() / 1000);
+    const tar = new TarWriter(stream, mtime);
+    try {
+      await tar.addBuffer(MANIFEST_ENTRY, `${JSON.stringify(manifest, null, 2)}\n`);
+      for (const template of templates) {
+        await tar.addBuffer(
+          templateEntry(app, template.spec.version),
+          yaml.dump(portableTemplate(template), { lineWidth: 120, noRefs: true }),
+        );
       }
-    }
-
-    progress.phase('export', carriedBytes);
-    // one blob ahead is already requested while the current one streams into the tar
-    const queue = [...carried.values()].filter(({ descriptor }) => !written.has(descriptor.digest));
-    const fetch = (i: number) => {
-      const item = queue[i];
-      if (!item) return undefined;
-      const request = item.image.source;
-      return options
-        .clientFor(request.registry)
-        .getBlob(request.repository, item.descriptor.digest, item.descriptor.size);
-    };
-    let next = fetch(0);
-    next?.catch(() => {});
-    for (let i = 0; i < queue.length; i++) {
-      const body = await next!;
-      next = fetch(i + 1);
-      next?.catch(() => {});
-      const { descriptor } = queue[i]!;
-      await tar.addStream(`${IMAGES_DIR}/${blobPath(descriptor.digest)}`, descriptor.size, body, (n) =>
-        progress.advance(n),
+      for (const file of operator?.chart.files ?? [])
+        await tar.addBuffer(`${chartDir(operator!.chart.name)}/${file.path}`, file.bytes);
+      await tar.addBuffer(LAYOUT_ENTRY, OCI_LAYOUT_CONTENT);
+      await tar.addBuffer(
+        INDEX_ENTRY,
+        buildIndex(
+          images.map((image) => ({
+            mediaType: image.root.mediaType,
+            digest: image.root.digest,
+            size: image.root.bytes.length,
+            annotations: { [REF_NAME]: image.ref },
+          })),
+        ),
       );
-      progress.event('blob', { digest: descriptor.digest, size: descriptor.size, action: 'exported' });
-    }
-    progress.end();
+      const written = new Set<string>();
+      for (const image of images) {
+        for (const m of image.manifests) {
+          if (written.has(m.digest)) continue;
+          written.add(m.digest);
+          await tar.addBuffer(`${IMAGES_DIR}/${blobPath(m.digest)}`, m.bytes);
+        }
+      }
 
-    const sums = Buffer.from(formatSums(tar.files));
-    await tar.addBuffer(SUMS_ENTRY, sums);
-    if (options.signKey) await tar.addBuffer(SIGNATURE_ENTRY, signSums(sums, options.signKey));
-    await tar.finish();
-    await done;
-    await rename(temp, options.output);
-  } catch (error) {
-    stream.destroy();
-    await done.catch(() => {});
-    await rm(temp, { force: true });
-    throw error;
-  }
+      progress.phase('export', carriedBytes);
+      // one blob ahead is already requested while the current one streams into the tar
+      const queue = [...carried.values()].filter(({ descriptor }) => !written.has(descriptor.digest));
+      const fetch = (i: number) => {
+        const item = queue[i];
+        if (!item) return undefined;
+        const request = item.image.source;
+        return options
+          .clientFor(request.registry)
+          .getBlob(request.repository, item.descriptor.digest, item.descriptor.size);
+      };
+      let next = fetch(0);
+      next?.catch(() => {});
+      for (let i = 0; i < queue.length; i++) {
+        const body = await next!;
+        next = fetch(i + 1);
+        next?.catch(() => {});
+        const { descriptor } = queue[i]!;
+        await tar.addStream(`${IMAGES_DIR}/${blobPath(descriptor.digest)}`, descriptor.size, body, (n) =>
+          progress.advance(n),
+        );
+        progress.event('blob', { digest: descriptor.digest, size: descriptor.size, action: 'exported' });
+      }
+      progress.end();
+
+      const sums = Buffer.from(formatSums(tar.files));
+      await tar.addBuffer(SUMS_ENTRY, sums);
+      if (options.signKey) await tar.addBuffer(SIGNATURE_ENTRY, signSums(sums, options.signKey));
+      await tar.finish();
+      await done;
+    } catch (error) {
+      stream.destroy();
+      await done.catch(() => {});
+      throw error;
+    }
+  });
   return {
     manifest,
     fileBytes: (await stat(options.output)).size,
@@ -242,4 +242,13 @@ export async function exportPackage(options: ExportOptions): Promise<ExportResul
     carriedBytes,
     omittedBytes: [...omitted.values()].reduce((a, b) => a + b, 0),
   };
+}
+
+function rootMediaType(image: ResolvedImage): BundleImage['mediaType'] {
+  const type = image.root.mediaType;
+  if (!(ROOT_MEDIA_TYPES as readonly string[]).includes(type))
+    throw new BundleError(
+      `image ${image.ref}: media type ${JSON.stringify(type)} is not an image manifest or index`,
+    );
+  return type as BundleImage['mediaType'];
 }

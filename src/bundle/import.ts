@@ -13,7 +13,7 @@ import type { PackageImage, VerifiedPackage } from './package-reader.js';
 import { forEachBlob, verifyPackage } from './package-reader.js';
 import type { Progress } from './progress.js';
 import { silentProgress } from './progress.js';
-import { parseReference } from './reference.js';
+import { isRepositoryName, parseReference } from './reference.js';
 import type { RegistryClient } from './registry-client.js';
 
 export interface ImportOptions {
@@ -22,7 +22,13 @@ export interface ImportOptions {
   registry: RegistryClient;
   prefix: string;
   kube?: KubeClient;
-  publicKey?: KeyObject;
+  /** Trusted keys: with any, a valid signature by one of them is required. */
+  publicKeys?: KeyObject[];
+  /** How many times its stored size a compressed package may expand. */
+  maxExpansion?: number;
+  allowUnusedImages?: boolean;
+  /** Told what verified and where every image will land, before anything is written. */
+  onVerified?: (pkg: VerifiedPackage, destinations: Destination[]) => void;
   dryRun?: boolean;
   progress?: Progress;
   /** Operator packages: where the chart and values-offline.yaml are written (required for them). */
@@ -40,8 +46,18 @@ export interface ChartOutput {
   action: 'written' | 'unchanged' | 'planned';
 }
 
+/** Where one image of the package lands at the site. */
+export interface Destination {
+  ref: string;
+  /** `<registry>/<prefix>/<repository>`. */
+  repository: string;
+  tag?: string;
+  digest: string;
+}
+
 export interface ImportResult {
   package: VerifiedPackage;
+  destinations: Destination[];
   /** What the plan found missing (what a dry run reports). */
   blobsToPush: number;
   bytesToPush: number;
@@ -57,8 +73,38 @@ export interface ImportResult {
   chart?: ChartOutput;
 }
 
-export const siteRepository = (prefix: string, repository: string) =>
-  prefix ? `${prefix}/${repository}` : repository;
+/**
+ * The site repository of a package repository: under `prefix`, or refused. The repository was
+ * checked against distribution's grammar when the manifest was read; this checks again, and checks
+ * that the path the registry client will request is what a URL parser leaves of it, so no dot
+ * segment or escape can move a write out of the prefix.
+ */
+export function siteRepository(prefix: string, repository: string): string {
+  const joined = prefix ? `${prefix}/${repository}` : repository;
+  if (!isRepositoryName(repository) || !isRepositoryName(joined))
+    throw new BundleError(
+      `repository ${JSON.stringify(repository)} is not a repository path under ${JSON.stringify(prefix || '/')}: refused`,
+    );
+  const path = `/v2/${joined}/manifests/latest`;
+  if (
+    new URL(path, 'http://registry.invalid').pathname !== path ||
+    (prefix && !joined.startsWith(`${prefix}/`))
+  )
+    throw new BundleError(
+      `repository ${JSON.stringify(repository)} leaves ${prefix || 'the registry root'}: refused`,
+    );
+  return joined;
+}
+
+/** Every image's site repository, tag and digest, as the import will write them. */
+export function destinations(pkg: VerifiedPackage, registry: string, prefix: string): Destination[] {
+  return pkg.manifest.images.map((image) => ({
+    ref: image.ref,
+    repository: `${registry}/${siteRepository(prefix, image.repository)}`,
+    tag: parseReference(image.ref).tag,
+    digest: image.digest,
+  }));
+}
 
 /** `<registry>/<prefix>/<repository>@<digest>` for every image a template uses. */
 export function rewriteTemplate(
@@ -107,8 +153,14 @@ interface BlobPlan {
 export async function importPackage(options: ImportOptions): Promise<ImportResult> {
   const progress = options.progress ?? silentProgress;
   const { registry, prefix } = options;
-  const pkg = await verifyPackage(options.file, { publicKey: options.publicKey, progress });
+  const pkg = await verifyPackage(options.file, {
+    publicKeys: options.publicKeys,
+    progress,
+    maxExpansion: options.maxExpansion,
+    allowUnusedImages: options.allowUnusedImages,
+  });
   progress.event('verified', { entries: pkg.entries, bytes: pkg.bytes, signature: pkg.signature });
+  const targets = destinations(pkg, registry.registry, prefix);
 
   // an operator package's chart goes to a directory: refuse a clash there before pushing anything
   let chartValues: string | undefined;
@@ -166,8 +218,10 @@ export async function importPackage(options: ImportOptions): Promise<ImportResul
     );
   }
   const pending = plans.filter((p) => p.carried && p.missing.length && !p.source);
+  options.onVerified?.(pkg, targets);
   const result: ImportResult = {
     package: pkg,
+    destinations: targets,
     blobsToPush: pending.length,
     bytesToPush: pending.reduce((n, p) => n + p.size, 0),
     blobsPushed: 0,
@@ -180,42 +234,15 @@ export async function importPackage(options: ImportOptions): Promise<ImportResul
     chart,
   };
   if (options.dryRun) return result;
-
-  // blobs: bytes once, to the first repository that lacks them; the others mount
-  const toPush = new Map(
-    plans.filter((p) => p.carried && p.missing.length && !p.source).map((p) => [p.digest, p]),
-  );
-  progress.phase(
-    'push',
-    [...toPush.values()].reduce((n, p) => n + p.size, 0),
-  );
-  await forEachBlob(pkg.file, new Set(toPush.keys()), async (digest, size, body) => {
-    const plan = toPush.get(digest)!;
-    const target = plan.missing.shift()!;
-    const pushed = await registry.pushBlob(target, digest, size, body, {
-      skipHead: true,
-      onBytes: (n) => progress.advance(n),
-    });
-    result.blobsPushed++;
-    result.bytesPushed += pushed.bytes;
-    plan.source = target;
-    progress.event('blob', { digest, size, repository: target, action: 'pushed', bytes: pushed.bytes });
-  });
-  progress.end();
-  for (const plan of plans) {
-    for (const repository of plan.missing) {
-      if (!(await registry.mountBlob(repository, plan.digest, plan.source!))) {
-        throw new BundleError(
-          `${registry.registry} did not mount ${plan.digest} from ${plan.source} into ${repository}`,
-        );
-      }
-      result.blobsMounted++;
-      progress.event('blob', { digest: plan.digest, repository, action: 'mounted', from: plan.source });
-    }
+  try {
+    await pushAll(pkg, plans, registry, prefix, progress, result, options.maxExpansion);
+  } catch (error) {
+    throw new BundleError(
+      `the import stopped after pushing ${result.blobsPushed} of ${result.blobsToPush} blob(s), mounting ${result.blobsMounted} and pushing ${result.manifestsPushed} manifest(s) to ${registry.registry}/${prefix}: ${(error as Error).message}. ` +
+        "No AppTemplate was created. Run the same import again to finish it (what is at the site already is skipped); blobs no manifest names are removed by the registry's garbage collection.",
+      { cause: error },
+    );
   }
-
-  for (const image of pkg.images)
-    result.manifestsPushed += await pushManifests(image, registry, prefix, progress);
 
   // the chart last, like the templates: it names an image that is at the site by now
   if (chart && chartPlan === 'write') {
@@ -233,6 +260,59 @@ export async function importPackage(options: ImportOptions): Promise<ImportResul
     }
   }
   return result;
+}
+
+/** Blobs (bytes once, mounted elsewhere), then manifests and tags; counts go into `result`. */
+async function pushAll(
+  pkg: VerifiedPackage,
+  plans: BlobPlan[],
+  registry: RegistryClient,
+  prefix: string,
+  progress: Progress,
+  result: ImportResult,
+  maxExpansion: number | undefined,
+): Promise<void> {
+  // blobs: bytes once, to the first repository that lacks them; the others mount
+  const toPush = new Map(
+    plans.filter((p) => p.carried && p.missing.length && !p.source).map((p) => [p.digest, p]),
+  );
+  progress.phase(
+    'push',
+    [...toPush.values()].reduce((n, p) => n + p.size, 0),
+  );
+  const wanted = new Map([...toPush.values()].map((p) => [p.digest, p.size]));
+  await forEachBlob(
+    pkg,
+    wanted,
+    async (digest, size, body) => {
+      const plan = toPush.get(digest)!;
+      const target = plan.missing.shift()!;
+      const pushed = await registry.pushBlob(target, digest, size, body, {
+        skipHead: true,
+        onBytes: (n) => progress.advance(n),
+      });
+      result.blobsPushed++;
+      result.bytesPushed += pushed.bytes;
+      plan.source = target;
+      progress.event('blob', { digest, size, repository: target, action: 'pushed', bytes: pushed.bytes });
+    },
+    { maxExpansion },
+  );
+  progress.end();
+  for (const plan of plans) {
+    for (const repository of plan.missing) {
+      if (!(await registry.mountBlob(repository, plan.digest, plan.source!))) {
+        throw new BundleError(
+          `${registry.registry} did not mount ${plan.digest} from ${plan.source} into ${repository}`,
+        );
+      }
+      result.blobsMounted++;
+      progress.event('blob', { digest: plan.digest, repository, action: 'mounted', from: plan.source });
+    }
+  }
+
+  for (const image of pkg.images)
+    result.manifestsPushed += await pushManifests(image, registry, prefix, progress);
 }
 
 async function createTemplate(kube: KubeClient, template: AppTemplate): Promise<void> {

@@ -72,6 +72,11 @@ export function parseManifest(
   } catch (error) {
     throw new BundleError(`manifest ${blob.digest} is not JSON`, { cause: error, entry: where });
   }
+  if (json.mediaType !== undefined && json.mediaType !== blob.mediaType)
+    throw new BundleError(
+      `manifest ${blob.digest} says mediaType ${JSON.stringify(json.mediaType)}, its descriptor ${JSON.stringify(blob.mediaType)}`,
+      { entry: where },
+    );
   const mediaType = (json.mediaType as string | undefined) ?? blob.mediaType;
   const checkDescriptors = (list: unknown, field: string): Descriptor[] => {
     if (!Array.isArray(list))

@@ -262,7 +262,7 @@ describe('operator packages (export, verify, import against a real registry)', (
     (await client.headManifest(repository, image.manifest.digest)) === image.manifest.digest;
 
   it('carries the chart files byte for byte, the image, and a verified signature; no templates', async () => {
-    const verified = await verifyPackage(pkg, { publicKey: keys.publicKey });
+    const verified = await verifyPackage(pkg, { publicKeys: [keys.publicKey] });
     expect(verified.signature).toBe('verified');
     expect(verified.templates).toEqual([]);
     expect(verified.chart).toMatchObject({ name: 'ferry', version: '0.3.1', appVersion: '1.4.0' });
@@ -278,7 +278,7 @@ describe('operator packages (export, verify, import against a real registry)', (
       file: pkg,
       registry: client,
       prefix: 'site',
-      publicKey: keys.publicKey,
+      publicKeys: [keys.publicKey],
       chartOut: out,
     });
     expect(first.blobsPushed).toBe(3);

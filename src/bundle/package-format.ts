@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { BundleError } from './errors.js';
@@ -54,26 +54,49 @@ export function entryRole(name: string): EntryRole {
   );
 }
 
-/** Largest size each kind of entry may have; blobs are bounded by their digest check instead. */
+/** Most entries a package may hold (blobs, metadata and directories together). */
+export const MAX_ENTRIES = 200_000;
+/** All entries other than blobs together: they are held in memory until the package is checked. */
+export const METADATA_BUDGET = 64 * MiB;
+
+/**
+ * Largest size each kind of entry may have. Blobs are bounded by what ferry-bundle.json declares
+ * (and then by their digest); everything else is held in memory, so it is bounded here.
+ */
 export function maxEntrySize(name: string): number {
   switch (entryRole(name)) {
     case 'manifest':
-      return 16 * MiB;
+      return 8 * MiB;
     case 'sums':
-      return 64 * MiB;
+      return 16 * MiB;
     case 'signature':
-      return 4096;
+      return 1024;
     case 'template':
       return 8 * MiB;
     case 'chart':
       return CHART_MAX_FILE;
     case 'layout':
-      return 4096;
+      return 1024;
     case 'index':
       return 16 * MiB;
+    case 'dir':
+      return 0;
     default:
       return Number.MAX_SAFE_INTEGER;
   }
+}
+
+/**
+ * Refuses an entry whose tar type does not fit its role before its body is read: a regular file
+ * where a directory belongs (or a directory named like a file). Chart paths may be either.
+ */
+export function checkEntryType(name: string, type: 'file' | 'directory'): void {
+  const role = entryRole(name);
+  if (role === 'chart') return;
+  if (role === 'dir' && type === 'file')
+    throw new BundleError('a regular file where the package has a directory: refused', { entry: name });
+  if (role !== 'dir' && type === 'directory')
+    throw new BundleError('a directory where the package has a file: refused', { entry: name });
 }
 
 /** SHA256SUMS in `sha256sum` format, so `sha256sum -c SHA256SUMS` works on an unpacked package. */
@@ -135,7 +158,32 @@ export function loadPublicKey(file: string): KeyObject {
 /** The detached signature file: base64 of the ed25519 signature over SHA256SUMS. */
 export const signSums = (sums: Buffer, key: KeyObject) => `${sign(null, sums, key).toString('base64')}\n`;
 
-export function signatureValid(sums: Buffer, signatureFile: Buffer, key: KeyObject): boolean {
-  const signature = Buffer.from(signatureFile.toString('utf8').trim(), 'base64');
-  return signature.length === 64 && verify(null, sums, key, signature);
+/**
+ * The 64 signature bytes of SHA256SUMS.sig, read strictly: exactly one line of canonical base64
+ * (Buffer.from would skip stray characters and accept other spellings of the same bytes).
+ */
+export function parseSignatureFile(signatureFile: Buffer): Buffer {
+  const text = signatureFile.toString('latin1').replace(/\r?\n$/, '');
+  if (!/^[A-Za-z0-9+/]{85}[AQgw]==$/.test(text))
+    throw new BundleError('not one line of base64 holding a 64-byte ed25519 signature: refused', {
+      entry: SIGNATURE_ENTRY,
+    });
+  return Buffer.from(text, 'base64');
 }
+
+/** The first of `keys` whose signature over SHA256SUMS verifies, or undefined. */
+export function signingKey(sums: Buffer, signatureFile: Buffer, keys: KeyObject[]): KeyObject | undefined {
+  const signature = parseSignatureFile(signatureFile);
+  return keys.find((key) => verify(null, sums, key, signature));
+}
+
+export function signatureValid(sums: Buffer, signatureFile: Buffer, key: KeyObject): boolean {
+  return signingKey(sums, signatureFile, [key]) !== undefined;
+}
+
+/** A short, stable name for a public key: sha256 of its DER (SPKI) encoding, first 16 hex digits. */
+export const keyFingerprint = (key: KeyObject) =>
+  `sha256:${createHash('sha256')
+    .update(key.export({ type: 'spki', format: 'der' }))
+    .digest('hex')
+    .slice(0, 16)}`;

@@ -3,7 +3,7 @@ import type { KeyObject } from 'node:crypto';
 import { Readable, pipeline } from 'node:stream';
 import * as yaml from 'js-yaml';
 import type { AppTemplate, BundleManifest } from '../api/index.js';
-import { BUNDLE_FORMAT_VERSION, bundleManifestSchema, templateName } from '../api/index.js';
+import { BUNDLE_FORMAT_VERSION, ROOT_MEDIA_TYPES, bundleManifestSchema, templateName } from '../api/index.js';
 import { formatProblem } from '../model/problems.js';
 import { validateTemplate } from '../model/validate.js';
 import { openPackageStream } from './compression.js';
@@ -12,6 +12,7 @@ import { BundleError } from './errors.js';
 import type { Descriptor, ImageIndex, ManifestBlob } from './media-types.js';
 import { parseManifest } from './media-types.js';
 import { checkLayoutMarker, parseIndex } from './oci-layout.js';
+import { PackageBudget } from './package-budget.js';
 import type { Chart } from './operator.js';
 import { chartMetadata } from './operator.js';
 import {
@@ -22,16 +23,20 @@ import {
   INDEX_ENTRY,
   LAYOUT_ENTRY,
   MANIFEST_ENTRY,
+  MAX_ENTRIES,
   SIGNATURE_ENTRY,
   SUMS_ENTRY,
   entryRole,
+  keyFingerprint,
   maxEntrySize,
+  parseSignatureFile,
   parseSums,
-  signatureValid,
+  signingKey,
   templateEntry,
 } from './package-format.js';
 import type { Progress } from './progress.js';
 import { silentProgress } from './progress.js';
+import { parseReference } from './reference.js';
 import { readTar } from './tar-reader.js';
 
 export type SignatureState = 'unsigned' | 'verified' | 'signed-not-checked';
@@ -58,12 +63,29 @@ export interface VerifiedPackage {
   /** Every blob in the package by digest, with its size. */
   blobs: Map<string, number>;
   signature: SignatureState;
+  /** Fingerprint of the trusted key the signature verified with. */
+  signedBy?: string;
   entries: number;
   bytes: number;
 }
 
+export interface VerifyOptions {
+  /** Trusted public keys: when any is given, a valid signature by one of them is required. */
+  publicKeys?: KeyObject[];
+  progress?: Progress;
+  /** How many times its stored size a compressed package may expand (PackageBudget). */
+  maxExpansion?: number;
+  /** Accept images no template uses (refused by default: they would be pushed for nothing). */
+  allowUnusedImages?: boolean;
+}
+
+/** OCI manifests are at most 4 MiB (distribution's limit); JSON blobs up to that are kept. */
 const MANIFEST_CANDIDATE_LIMIT = 4 * 1024 * 1024;
-const RETAINED_BUDGET = 256 * 1024 * 1024;
+const RETAINED_BUDGET = 64 * 1024 * 1024;
+/** Most YAML/JSON nodes a template may expand to (aliases count each time they are used). */
+const TEMPLATE_MAX_NODES = 200_000;
+/** A media type as a Content-Type header may carry it (RFC 6838 names, no parameters). */
+const MEDIA_TYPE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/;
 
 /** Parses ferry-bundle.json, refusing format versions this build does not read. */
 export function parseBundleManifest(bytes: Buffer): BundleManifest {
@@ -98,10 +120,15 @@ async function collect(body: AsyncIterable<Buffer>): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-const entries = (file: string) =>
-  openPackageStream(file).then((stream) =>
-    readTar(stream, { maxEntrySize, maxEntries: 1_000_000, accept: (name) => void entryRole(name) }),
-  );
+/** The entries of a package, each checked against `budget` before its body is read. */
+async function entries(file: string, budget: PackageBudget) {
+  const { stream } = await openPackageStream(file, (stored) => budget.guard(stored));
+  return readTar(stream, {
+    maxEntrySize,
+    maxEntries: MAX_ENTRIES,
+    accept: (name, type, size) => budget.accept(name, type, size),
+  });
+}
 
 /**
  * Pass one of an import (and all of `ferry verify`): reads the whole package as a stream and checks
@@ -109,11 +136,10 @@ const entries = (file: string) =>
  * signature when a key is given), the manifest, the templates and the image graph. Holds only
  * metadata in memory. Throws a BundleError naming the first entry at fault.
  */
-export async function verifyPackage(
-  file: string,
-  options: { publicKey?: KeyObject; progress?: Progress } = {},
-): Promise<VerifiedPackage> {
+export async function verifyPackage(file: string, options: VerifyOptions = {}): Promise<VerifiedPackage> {
   const progress = options.progress ?? silentProgress;
+  const budget = new PackageBudget(options.maxExpansion);
+  let manifest: BundleManifest | undefined;
   const hashes = new Map<string, string>();
   const metadata = new Map<string, Buffer>();
   const candidates = new Map<string, Buffer>();
@@ -125,7 +151,7 @@ export async function verifyPackage(
   let bytes = 0;
 
   progress.phase('verify', 0);
-  for await (const entry of await entries(file)) {
+  for await (const entry of await entries(file, budget)) {
     count++;
     const role = entryRole(entry.name);
     if (role === 'blob') {
@@ -171,6 +197,10 @@ export async function verifyPackage(
       bytes += data.length;
       metadata.set(entry.name, data);
       if (role !== 'sums' && role !== 'signature') hashes.set(entry.name, sha256Hex(data));
+      if (role === 'manifest') {
+        manifest = parseBundleManifest(data);
+        budget.manifestRead(manifest);
+      }
     }
   }
   progress.end();
@@ -196,41 +226,20 @@ export async function verifyPackage(
       throw new BundleError(`listed in ${SUMS_ENTRY} but missing from the package`, { entry: name });
   }
 
-  let signature: SignatureState = metadata.has(SIGNATURE_ENTRY) ? 'signed-not-checked' : 'unsigned';
-  if (options.publicKey) {
-    if (signature === 'unsigned')
-      throw new BundleError('the package is not signed but a key was given', { entry: SIGNATURE_ENTRY });
-    if (!signatureValid(sumsBytes, metadata.get(SIGNATURE_ENTRY)!, options.publicKey)) {
-      throw new BundleError(
-        'signature does not verify with the given key: the package was changed or signed with another key',
-        {
-          entry: SIGNATURE_ENTRY,
-        },
-      );
-    }
-    signature = 'verified';
-  }
+  const { signature, signedBy } = checkSignature(
+    sumsBytes,
+    metadata.get(SIGNATURE_ENTRY),
+    options.publicKeys,
+  );
 
-  const manifest = parseBundleManifest(metadata.get(MANIFEST_ENTRY)!);
+  if (!manifest) throw new BundleError('missing from the package', { entry: MANIFEST_ENTRY });
   const templates = manifest.operator ? [] : readTemplates(manifest, metadata);
   const chart = readChart(manifest, metadata);
   checkLayoutMarker(metadata.get(LAYOUT_ENTRY)!, LAYOUT_ENTRY);
   const index = parseIndex(metadata.get(INDEX_ENTRY)!, INDEX_ENTRY);
   const images = walkImages(manifest, index, candidates, blobs);
 
-  const known = new Set(manifest.images.map((i) => i.ref));
-  for (const template of templates) {
-    for (const component of template.spec.components) {
-      if (!known.has(component.image)) {
-        throw new BundleError(
-          `component ${component.name} uses image ${component.image}, which ${MANIFEST_ENTRY} does not list`,
-          {
-            entry: templateEntry(manifest.app, template.spec.version),
-          },
-        );
-      }
-    }
-  }
+  checkImageUse(manifest, templates, options.allowUnusedImages ?? false);
   if (manifest.operator) {
     const refs = manifest.images.map((i) => i.ref);
     if (refs.length !== 1 || refs[0] !== manifest.operator.image)
@@ -239,7 +248,88 @@ export async function verifyPackage(
         { entry: MANIFEST_ENTRY },
       );
   }
-  return { file, manifest, templates, chart, images, blobs, signature, entries: count, bytes };
+  return { file, manifest, templates, chart, images, blobs, signature, signedBy, entries: count, bytes };
+}
+
+/**
+ * The signature state. With trusted keys a valid signature by one of them is required; a
+ * signature file is always parsed strictly, so a malformed one is refused even when no key is.
+ */
+function checkSignature(
+  sums: Buffer,
+  signatureFile: Buffer | undefined,
+  keys: KeyObject[] = [],
+): { signature: SignatureState; signedBy?: string } {
+  if (signatureFile) parseSignatureFile(signatureFile);
+  if (!keys.length) return { signature: signatureFile ? 'signed-not-checked' : 'unsigned' };
+  if (!signatureFile)
+    throw new BundleError(
+      `the package is not signed, and a signature by a trusted key is required (${keys.length} key(s) given)`,
+      { entry: SIGNATURE_ENTRY },
+    );
+  const key = signingKey(sums, signatureFile, keys);
+  if (!key)
+    throw new BundleError(
+      `signature does not verify with ${keys.length === 1 ? 'the given key' : `any of the ${keys.length} trusted keys`}: the package was changed or signed with another key`,
+      { entry: SIGNATURE_ENTRY },
+    );
+  return { signature: 'verified', signedBy: keyFingerprint(key) };
+}
+
+/**
+ * Every image a template uses is listed, each listed once, and (unless allowed) each listed image
+ * is used by a template: an unused image would be pushed to the site for nothing. No two images
+ * may land on the same repository and tag.
+ */
+function checkImageUse(manifest: BundleManifest, templates: AppTemplate[], allowUnused: boolean): void {
+  const listed = new Set<string>();
+  const destinations = new Map<string, string>();
+  for (const image of manifest.images) {
+    if (listed.has(image.ref))
+      throw new BundleError(`images lists ${image.ref} twice`, { entry: MANIFEST_ENTRY });
+    listed.add(image.ref);
+    const tag = parseReference(image.ref).tag;
+    if (!tag) continue;
+    const destination = `${image.repository}:${tag}`;
+    const other = destinations.get(destination);
+    if (other && other !== image.digest)
+      throw new BundleError(`two images would both be tagged ${destination} on import`, {
+        entry: MANIFEST_ENTRY,
+      });
+    destinations.set(destination, image.digest);
+  }
+  const used = new Set<string>();
+  for (const template of templates) {
+    for (const component of template.spec.components) {
+      if (!listed.has(component.image)) {
+        throw new BundleError(
+          `component ${component.name} uses image ${component.image}, which ${MANIFEST_ENTRY} does not list`,
+          { entry: templateEntry(manifest.app, template.spec.version) },
+        );
+      }
+      used.add(component.image);
+    }
+  }
+  if (manifest.operator || allowUnused) return;
+  const unused = manifest.images.filter((i) => !used.has(i.ref));
+  if (unused.length)
+    throw new BundleError(
+      `images lists ${unused.map((i) => i.ref).join(', ')}, which no template uses: refused (it would be pushed to the site for nothing); pass --allow-unused-images to import it anyway`,
+      { entry: MANIFEST_ENTRY },
+    );
+}
+
+/** Counts the nodes of a parsed document, stopping at `max` (YAML aliases can make a small file vast). */
+function withinNodeCount(value: unknown, max: number): boolean {
+  let count = 0;
+  const stack: unknown[] = [value];
+  while (stack.length) {
+    const node = stack.pop();
+    if (++count > max) return false;
+    if (Array.isArray(node)) stack.push(...(node as unknown[]));
+    else if (node && typeof node === 'object') stack.push(...Object.values(node));
+  }
+  return true;
 }
 
 /**
@@ -284,6 +374,7 @@ function readChart(manifest: BundleManifest, metadata: Map<string, Buffer>): Cha
     folded.add(lower);
     files.push({ path: name.slice(prefix.length), bytes });
   }
+  checkChartLayout(files, prefix);
   const chartYaml = files.find((f) => f.path === 'Chart.yaml');
   if (!chartYaml)
     throw new BundleError('missing from the operator package', { entry: `${prefix}Chart.yaml` });
@@ -298,6 +389,42 @@ function readChart(manifest: BundleManifest, metadata: Map<string, Buffer>): Cha
       { entry: `${prefix}Chart.yaml` },
     );
   return { ...meta, files };
+}
+
+/**
+ * What Helm's chart loader (or writing the chart out) would refuse, refused before anything is
+ * pushed: a file where another file's directory is, subcharts (Ferry's chart has none), and a
+ * values.yaml that is not a YAML mapping.
+ */
+function checkChartLayout(files: Chart['files'], prefix: string): void {
+  const paths = new Set(files.map((f) => f.path));
+  for (const file of files) {
+    const segments = file.path.split('/');
+    for (let i = 1; i < segments.length; i++) {
+      const parent = segments.slice(0, i).join('/');
+      if (paths.has(parent))
+        throw new BundleError(`${prefix}${parent} is a file, and also the directory of this one`, {
+          entry: `${prefix}${file.path}`,
+        });
+    }
+    if (segments[0] === 'charts')
+      throw new BundleError('subcharts are not supported in an operator package', {
+        entry: `${prefix}${file.path}`,
+      });
+  }
+  const values = files.find((f) => f.path === 'values.yaml');
+  if (!values) return;
+  let doc: unknown;
+  try {
+    doc = yaml.load(values.bytes.toString('utf8'));
+  } catch (error) {
+    throw new BundleError(`not valid YAML: ${(error as Error).message.split('\n')[0]}`, {
+      cause: error,
+      entry: `${prefix}values.yaml`,
+    });
+  }
+  if (doc !== undefined && doc !== null && (typeof doc !== 'object' || Array.isArray(doc)))
+    throw new BundleError('not a YAML mapping (Helm refuses such values)', { entry: `${prefix}values.yaml` });
 }
 
 function readTemplates(manifest: BundleManifest, metadata: Map<string, Buffer>): AppTemplate[] {
@@ -320,6 +447,10 @@ function readTemplates(manifest: BundleManifest, metadata: Map<string, Buffer>):
         entry: name,
       });
     }
+    if (!withinNodeCount(doc, TEMPLATE_MAX_NODES))
+      throw new BundleError(`expands to more than ${TEMPLATE_MAX_NODES} values (YAML aliases?): refused`, {
+        entry: name,
+      });
     const result = validateTemplate(doc);
     if (!result.ok)
       throw new BundleError(`invalid AppTemplate: ${result.problems.map(formatProblem).join('; ')}`, {
@@ -347,6 +478,11 @@ function walkImages(
   const omitted = new Set(manifest.omittedBlobs);
   const inIndex = new Map(index.manifests.map((d) => [d.digest, d]));
   const manifestBlob = (d: Descriptor, where: string): ManifestBlob => {
+    if (!(ROOT_MEDIA_TYPES as readonly string[]).includes(d.mediaType))
+      throw new BundleError(
+        `manifest ${d.digest} has media type ${JSON.stringify(d.mediaType)}; expected one of ${ROOT_MEDIA_TYPES.join(', ')}`,
+        { entry: where },
+      );
     const bytes = candidates.get(d.digest);
     if (!bytes)
       throw new BundleError(`manifest ${d.digest} is not in the package (or is not JSON)`, { entry: where });
@@ -360,6 +496,11 @@ function walkImages(
     const where = `image ${image.ref}`;
     const top = inIndex.get(image.digest);
     if (!top) throw new BundleError(`${image.digest} is not in ${INDEX_ENTRY}`, { entry: where });
+    if (top.mediaType !== image.mediaType)
+      throw new BundleError(
+        `${INDEX_ENTRY} says ${JSON.stringify(top.mediaType)}, ${MANIFEST_ENTRY} says ${image.mediaType}`,
+        { entry: where },
+      );
     const root = manifestBlob(top, where);
     const manifests: ManifestBlob[] = [];
     const found = new Map<string, Descriptor & { carried: boolean }>();
@@ -368,6 +509,11 @@ function walkImages(
       if (parsed.kind !== 'manifest')
         throw new BundleError(`nested index ${blob.digest} is not supported`, { entry: where });
       for (const d of [parsed.manifest.config, ...parsed.manifest.layers]) {
+        if (typeof d.mediaType !== 'string' || !MEDIA_TYPE.test(d.mediaType))
+          throw new BundleError(
+            `manifest ${blob.digest}: blob ${d.digest} has media type ${JSON.stringify(d.mediaType)}, which is not a media type`,
+            { entry: where },
+          );
         const size = blobs.get(d.digest);
         if (size === undefined && !omitted.has(d.digest)) {
           throw new BundleError(`blob ${d.digest} is neither in the package nor listed as omitted`, {
@@ -402,17 +548,26 @@ function walkImages(
  * stream that fails unless its bytes still match the digest.
  */
 export async function forEachBlob(
-  file: string,
-  wanted: Set<string>,
+  pkg: Pick<VerifiedPackage, 'file' | 'manifest'>,
+  wanted: Map<string, number>,
   onBlob: (digest: string, size: number, body: Readable) => Promise<void>,
+  options: { maxExpansion?: number } = {},
 ): Promise<void> {
   let left = wanted.size;
   if (!left) return;
-  for await (const entry of await entries(file)) {
+  const budget = new PackageBudget(options.maxExpansion);
+  budget.manifestRead(pkg.manifest);
+  for await (const entry of await entries(pkg.file, budget)) {
     if (entryRole(entry.name) !== 'blob') continue;
     const digest = `sha256:${entry.name.slice(BLOB_PREFIX.length)}`;
-    if (!wanted.has(digest)) continue;
-    const verifier = new DigestVerifier(digest, entry.size, entry.name);
+    const size = wanted.get(digest);
+    if (size === undefined) continue;
+    if (entry.size !== size)
+      throw new BundleError(
+        `is ${entry.size} bytes now, ${size} when it was verified: was the package changed during the import?`,
+        { entry: entry.name },
+      );
+    const verifier = new DigestVerifier(digest, size, entry.name);
     pipeline(Readable.from(entry.body, { objectMode: false }), verifier, () => {});
     await onBlob(digest, entry.size, verifier);
     if (--left === 0) return;

@@ -1,3 +1,4 @@
+import { REPOSITORY_MAX_LENGTH, REPOSITORY_PATTERN } from '../api/index.js';
 import { BundleError } from './errors.js';
 
 /** A parsed image reference: registry host, repository path, tag and/or digest. */
@@ -9,7 +10,14 @@ export interface ImageReference {
 }
 
 const DOCKER_HUB = 'docker.io';
-const REPOSITORY = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
+const REPOSITORY = new RegExp(REPOSITORY_PATTERN);
+/** A registry host as a reference names it: DNS name or [IPv6], optional port. */
+const REGISTRY_HOST =
+  /^(?:(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*|\[[a-fA-F0-9:]+\])(?::[0-9]{1,5})?$/;
+
+/** True when `repository` is a valid repository path (distribution's grammar and length). */
+export const isRepositoryName = (repository: string) =>
+  repository.length <= REPOSITORY_MAX_LENGTH && REPOSITORY.test(repository);
 const TAG = /^[\w][\w.-]{0,127}$/;
 
 /** Parses `[registry/]repository[:tag][@sha256:...]` the way docker does (docker.io/library default). */
@@ -55,14 +63,25 @@ export function formatReference(ref: ImageReference): string {
 export const registryEndpoint = (registry: string) =>
   registry === DOCKER_HUB ? 'registry-1.docker.io' : registry;
 
-/** `host[:port][/prefix]` of the site registry, as `--registry` takes it. */
+/**
+ * `host[:port][/prefix]` of the site registry, as `--registry` takes it. Credentials in it are
+ * refused without echoing them: they would end up in image references, templates and logs.
+ */
 export function parseRegistryTarget(target: string): { registry: string; prefix: string } {
   const trimmed = target.replace(/^[a-z]+:\/\//, '').replace(/\/+$/, '');
   const slash = trimmed.indexOf('/');
   const registry = slash >= 0 ? trimmed.slice(0, slash) : trimmed;
   const prefix = slash >= 0 ? trimmed.slice(slash + 1) : '';
-  if (!registry || (prefix && !REPOSITORY.test(prefix))) {
-    throw new BundleError(`--registry "${target}": expected host[:port][/prefix]`);
+  if (trimmed.includes('@')) {
+    throw new BundleError(
+      `--registry must not hold credentials (user:password@host): give the host alone, and the credentials with --username and FERRY_REGISTRY_PASSWORD (or docker's config.json); see --help`,
+    );
   }
+  if (!REGISTRY_HOST.test(registry))
+    throw new BundleError(`--registry ${JSON.stringify(target)}: expected host[:port][/prefix]`);
+  if (prefix && !isRepositoryName(prefix))
+    throw new BundleError(
+      `--registry ${JSON.stringify(target)}: the prefix ${JSON.stringify(prefix)} is not a repository path (lower-case path components joined by "/")`,
+    );
   return { registry, prefix };
 }

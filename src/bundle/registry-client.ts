@@ -507,6 +507,12 @@ export class RegistryClient {
     options: RequestOptions,
   ): Promise<http.IncomingMessage> {
     let url = new URL(pathOrUrl, this.base);
+    const path = pathOrUrl.split('?')[0]!;
+    if (path.startsWith('/') && url.pathname !== path)
+      // a repository name with dot segments or escapes would reach another repository than named
+      throw new RegistryError(
+        `${this.registry}: refused to request ${JSON.stringify(path)}: it is not a plain repository path`,
+      );
     const replayable = options.retry !== false && !(options.body instanceof Readable);
     let reauthenticated = false;
     for (let attempt = 0; ; attempt++) {

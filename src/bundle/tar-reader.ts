@@ -11,8 +11,8 @@ export interface TarReadLimits {
   /** Largest entry allowed, by normalised name. */
   maxEntrySize?: (name: string) => number;
   maxEntries?: number;
-  /** Called with every name before its body is read; throws to refuse it. */
-  accept?: (name: string, type: 'file' | 'directory') => void;
+  /** Called with every name (and declared size) before its body is read; throws to refuse it. */
+  accept?: (name: string, type: 'file' | 'directory', size: number) => void;
 }
 
 const BLOCK = 512;
@@ -168,8 +168,8 @@ export async function* readTar(
       pax = {};
 
       if (type === 'x') {
-        if (size > 1024 * 1024)
-          throw new BundleError('pax header larger than 1 MiB refused', { entry: rawName });
+        if (size > 64 * 1024)
+          throw new BundleError('pax header larger than 64 KiB refused', { entry: rawName });
         const data = await reader.read(size);
         if (data.length < size)
           throw new BundleError('archive truncated inside a pax header', { entry: rawName });
@@ -200,7 +200,7 @@ export async function* readTar(
         throw new BundleError(`more than ${limits.maxEntries} entries refused`, { entry: name });
       }
       previous = name;
-      limits.accept?.(name, type === '5' ? 'directory' : 'file');
+      limits.accept?.(name, type === '5' ? 'directory' : 'file', size);
       if (type === '5') {
         if (size !== 0) throw new BundleError('directory with content refused', { entry: name });
         continue;

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { printable } from '../model/printable.js';
 import { InvalidInputError, formatProblem } from '../model/problems.js';
 import { diffCommand, diffHelp } from './commands/diff.js';
 import { historyCommand, historyHelp } from './commands/history.js';
@@ -79,8 +80,13 @@ export function usage(): string {
 }
 
 /** Runs the CLI and returns its exit code: 0 ok, 1 problems found or failure, 2 usage error. */
-export async function main(argv: string[], output: Output = processOutput): Promise<number> {
+export async function main(argv: string[], sink: Output = processOutput): Promise<number> {
   const [name, ...args] = argv;
+  // what commands print can hold text from packages and cluster objects: never terminal controls
+  const output: Output = {
+    out: (text) => sink.out(printable(text, { keepLines: true })),
+    err: (text) => sink.err(printable(text, { keepLines: true })),
+  };
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     output.out(usage());
     return name ? 0 : 2;
@@ -118,6 +124,12 @@ function report(error: unknown, name: string, command: Command, output: Output):
   if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
     output.err(`ferry ${name}: ${(error as Error).message}\n\n${command.help}`);
     return 2;
+  }
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code && /^E[A-Z]+$/.test(code)) {
+    // a file-system or network error of the system: one line, the path is in the message
+    output.err(`ferry ${name}: ${(error as Error).message}`);
+    return 1;
   }
   output.err(`ferry ${name}: ${(error as Error).stack ?? String(error)}`);
   return 1;

@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as yaml from 'js-yaml';
 import { importPackage } from '../../bundle/import.js';
-import { loadPublicKey } from '../../bundle/package-format.js';
 import { formatBytes } from '../../bundle/progress.js';
 import { parseRegistryTarget } from '../../bundle/reference.js';
 import type { Output } from '../output.js';
@@ -16,12 +15,23 @@ import {
   registryHelp,
   registryOptions,
 } from './bundle-options.js';
+import {
+  maxExpansion,
+  packageReadHelp,
+  packageReadOptions,
+  signatureLine,
+  trustedKeys,
+  warnUnverified,
+} from './trust.js';
 
 export const importHelp = `Usage: ferry import FILE --registry HOST[:PORT][/PREFIX] [options]
        ferry import OPERATOR-FILE --registry HOST[:PORT][/PREFIX] --chart-out DIR [options]
 
-Imports an offline package at the site. First it verifies everything (every digest, SHA256SUMS,
-the signature with --key); nothing is changed unless that passes. Then it pushes the blobs and
+Imports an offline package at the site. First it verifies everything, as ferry verify does
+(every digest, SHA256SUMS, the signature when keys are trusted, every name, size and reference);
+nothing is changed unless that passes. It then prints where every image will be written: each
+repository lands under HOST/PREFIX, and a package that names one outside it is refused. Then it
+pushes the blobs and
 manifests the registry lacks (a re-import moves nothing), rewrites the templates' images to
 HOST/PREFIX/<repository>@sha256:... (the digests are kept) and creates the AppTemplates last.
 An interrupted import leaves no AppTemplate behind; run it again to finish it.
@@ -34,15 +44,16 @@ kept). Install it with
 An existing DIR/ferry or values-offline.yaml is left alone when identical and refused otherwise.
 
 Options:
-  --registry HOST[:PORT][/PREFIX]   the site registry (required)
-  --key PEM              require a valid signature by this public key
+  --registry HOST[:PORT][/PREFIX]   the site registry (required; credentials never go here)
   --kubeconfig PATH      cluster to create the AppTemplates in (default: $KUBECONFIG; with
                          neither, no AppTemplate is created)
   --templates-out DIR    also write the rewritten templates there
   --chart-out DIR        operator packages: write the chart and values-offline.yaml there
   --dry-run              verify and report what would be pushed and created; change nothing
+  --allow-unused-images  import images no template uses (refused by default)
   -o text|json           summary format (default text)
   --quiet                no progress
+${packageReadHelp}
 ${registryHelp}`;
 
 export const importCommand = bundleCommand(async (args: string[], output: Output) => {
@@ -51,7 +62,8 @@ export const importCommand = bundleCommand(async (args: string[], output: Output
     allowPositionals: true,
     options: {
       registry: { type: 'string' },
-      key: { type: 'string' },
+      ...packageReadOptions,
+      'allow-unused-images': { type: 'boolean' },
       kubeconfig: { type: 'string' },
       'templates-out': { type: 'string' },
       'chart-out': { type: 'string' },
@@ -65,7 +77,8 @@ export const importCommand = bundleCommand(async (args: string[], output: Output
   if (!values.registry) throw new UsageError('--registry HOST[:PORT][/PREFIX] is required');
   if (values.output !== 'text' && values.output !== 'json') throw new UsageError('-o must be text or json');
   const target = parseRegistryTarget(values.registry);
-  const publicKey = values.key ? loadPublicKey(values.key) : undefined;
+  const trust = trustedKeys(values.key);
+  const expansion = maxExpansion(values['max-expansion']);
   const kube = optionalKube(values.kubeconfig);
   const { clientFor, closeAll } = registryClients(values);
   try {
@@ -74,7 +87,15 @@ export const importCommand = bundleCommand(async (args: string[], output: Output
       registry: clientFor(target.registry),
       prefix: target.prefix,
       kube,
-      publicKey,
+      publicKeys: trust.keys,
+      maxExpansion: expansion,
+      allowUnusedImages: values['allow-unused-images'],
+      onVerified: (pkg, targets) => {
+        warnUnverified(pkg, output);
+        if (values.output !== 'text') return;
+        output.out(`${values['dry-run'] ? 'would write' : 'writing'} ${targets.length} image(s):`);
+        for (const t of targets) output.out(`  ${t.repository}${t.tag ? `:${t.tag}` : ''}@${t.digest}`);
+      },
       dryRun: values['dry-run'],
       progress: progressFor(values.quiet),
       chartOut: values['chart-out'],
@@ -92,6 +113,8 @@ export const importCommand = bundleCommand(async (args: string[], output: Output
       app: result.package.manifest.app,
       versions: result.package.manifest.versions,
       signature: result.package.signature,
+      ...(result.package.signedBy ? { signedBy: result.package.signedBy } : {}),
+      destinations: result.destinations,
       dryRun: Boolean(values['dry-run']),
       blobsToPush: result.blobsToPush,
       bytesToPush: result.bytesToPush,
@@ -114,7 +137,7 @@ export const importCommand = bundleCommand(async (args: string[], output: Output
     }
     const m = result.package.manifest;
     output.out(
-      `verified ${positionals[0]}: ${m.app} ${m.versions.join(', ')} (${result.package.entries} entries, signature: ${result.package.signature})`,
+      `verified ${positionals[0]}: ${m.app} ${m.versions.join(', ')} (${result.package.entries} entries; ${signatureLine(result.package)})`,
     );
     output.out(
       (values['dry-run']

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { KubeClient, KubeObject } from '../../kube/client.js';
+import { printable } from '../../model/printable.js';
 
 export type EventType = 'Normal' | 'Warning';
 
@@ -29,7 +30,7 @@ export class EventRecorder {
           resourceVersion: meta.resourceVersion,
         },
         reason,
-        message: message.slice(0, 1024),
+        message: printable(message, { keepLines: true }).slice(0, 1024),
         type,
         source: { component: this.component },
         reportingComponent: this.component,

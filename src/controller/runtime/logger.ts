@@ -1,5 +1,6 @@
 import { pino } from 'pino';
 import type { Logger } from 'pino';
+import { printable } from '../../model/printable.js';
 
 /** Paths whose values never reach a log line. */
 export const REDACTED_PATHS = [
@@ -26,6 +27,18 @@ export function createLogger(level = process.env.FERRY_LOG_LEVEL ?? 'info'): Log
     base: { component: 'ferry-operator' },
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
+    // JSON escapes C0 controls; message strings can also hold C1 controls and bidi overrides
+    // from template content, which log viewers would act on
+    hooks: {
+      logMethod(args, method) {
+        method.apply(
+          this,
+          args.map((a: unknown) =>
+            typeof a === 'string' ? printable(a, { keepLines: true }) : a,
+          ) as Parameters<typeof method>,
+        );
+      },
+    },
   });
 }
 
