@@ -319,6 +319,16 @@ describe('ferry import', () => {
   });
 
   it('refuses hostile archives, each with a clear error naming the entry, and pushes nothing', async () => {
+    // valid enough to be read first, so the case behind it is what gets refused
+    const minimalManifest = JSON.stringify({
+      kind: 'FerryBundle',
+      formatVersion: 1,
+      createdAt: '2026-01-01T00:00:00Z',
+      createdBy: 'test',
+      app: 'hostile',
+      versions: ['1.0.0'],
+      images: [],
+    });
     const cases: [string, Buffer, RegExp][] = [
       ['absolute', rawTar([{ name: '/etc/passwd', data: 'x' }]), /"\/etc\/passwd": absolute path refused/],
       [
@@ -340,8 +350,8 @@ describe('ferry import', () => {
       [
         'duplicate',
         rawTar([
-          { name: 'ferry-bundle.json', data: '{}' },
-          { name: 'ferry-bundle.json', data: '{}' },
+          { name: 'ferry-bundle.json', data: minimalManifest },
+          { name: 'ferry-bundle.json', data: minimalManifest },
         ]),
         /ferry-bundle.json: duplicate entry name refused/,
       ],
@@ -352,13 +362,16 @@ describe('ferry import', () => {
       ],
       [
         'oversized',
-        rawTar([{ name: 'images/oci-layout', data: Buffer.alloc(5000, 0x20) }]),
-        /images\/oci-layout: entry of 5000 bytes exceeds the limit of 4096 bytes/,
+        rawTar([
+          { name: 'ferry-bundle.json', data: minimalManifest },
+          { name: 'images/oci-layout', data: Buffer.alloc(5000, 0x20) },
+        ]),
+        /images\/oci-layout: entry of 5000 bytes exceeds the limit of 1024 bytes/,
       ],
       ['unknown entry', rawTar([{ name: 'run.sh', data: 'x' }]), /run.sh: unexpected entry/],
       [
         'no end marker',
-        rawTar([{ name: 'ferry-bundle.json', data: '{}' }], { endMarker: false }),
+        rawTar([{ name: 'ferry-bundle.json', data: minimalManifest }], { endMarker: false }),
         /archive truncated: it ends without the end-of-archive marker/,
       ],
       [
@@ -369,7 +382,7 @@ describe('ferry import', () => {
           { name: 'images/index.json', data: '{"schemaVersion":2,"manifests":[]}' },
           { name: 'SHA256SUMS', data: '' },
         ]),
-        /ferry-bundle.json/,
+        /ferry-bundle.json: unknown formatVersion 99: this ferry reads version 1/,
       ],
     ];
     for (const [what, tar, expected] of cases) {
