@@ -28,7 +28,7 @@ export interface ImportOptions {
   maxExpansion?: number;
   allowUnusedImages?: boolean;
   /** Told what verified and where every image will land, before anything is written. */
-  onVerified?: (pkg: VerifiedPackage, destinations: Destination[]) => void;
+  onVerified?: (pkg: VerifiedPackage, destinations: Destination[]) => void | Promise<void>;
   dryRun?: boolean;
   progress?: Progress;
   /** Operator packages: where the chart and values-offline.yaml are written (required for them). */
@@ -218,7 +218,7 @@ export async function importPackage(options: ImportOptions): Promise<ImportResul
     );
   }
   const pending = plans.filter((p) => p.carried && p.missing.length && !p.source);
-  options.onVerified?.(pkg, targets);
+  await options.onVerified?.(pkg, targets);
   const result: ImportResult = {
     package: pkg,
     destinations: targets,
