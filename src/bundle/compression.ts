@@ -6,6 +6,7 @@ import { PassThrough, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import { BundleError } from './errors.js';
+import { ZstdFrameSplitter } from './zstd-frames.js';
 
 export type Compression = 'none' | 'gzip' | 'zstd';
 
@@ -75,9 +76,12 @@ export async function openPackageStream(
   if (compression === 'none') return { stream: raw, compression, fileBytes };
   const decompress = compression === 'gzip' ? zlib.createGunzip() : zlib.createZstdDecompress();
   const out = new PassThrough({ highWaterMark: 1024 * 1024 });
-  const piped = guard
-    ? pipeline(raw, decompress, new ExpansionCounter(guard({ compression, fileBytes })), out)
-    : pipeline(raw, decompress, out);
+  const stages: (NodeJS.ReadableStream | NodeJS.WritableStream)[] = [raw];
+  if (compression === 'zstd') stages.push(new ZstdFrameSplitter());
+  stages.push(decompress);
+  if (guard) stages.push(new ExpansionCounter(guard({ compression, fileBytes })));
+  stages.push(out);
+  const piped = pipeline(stages);
   piped.catch((error: unknown) =>
     out.destroy(
       error instanceof BundleError

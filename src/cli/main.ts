@@ -1,70 +1,113 @@
 #!/usr/bin/env node
 import { printable } from '../model/printable.js';
 import { InvalidInputError, formatProblem } from '../model/problems.js';
-import { diffCommand, diffHelp } from './commands/diff.js';
-import { historyCommand, historyHelp } from './commands/history.js';
-import { operatorCommand, operatorHelp } from './commands/operator.js';
-import { rollbackCommand, rollbackHelp } from './commands/rollback.js';
-import { statusCommand, statusHelp } from './commands/status.js';
-import { upgradeCommand, upgradeHelp } from './commands/upgrade.js';
-import { exportCommand, exportHelp } from './commands/export.js';
-import { importCommand, importHelp } from './commands/import.js';
-import { inspectCommand, inspectHelp, verifyCommand, verifyHelp } from './commands/inspect.js';
-import { keysCommand, keysHelp } from './commands/keys.js';
-import { renderCommand, renderHelp } from './commands/render.js';
-import { validateCommand, validateHelp } from './commands/validate.js';
 import { ManifestReadError } from './manifests.js';
 import type { Output } from './output.js';
 import { ProblemsFound, UsageError, processOutput } from './output.js';
 
-interface Command {
-  summary: string;
+interface CommandModule {
   help: string;
   run(args: string[], output: Output): void | Promise<void>;
+}
+
+interface Command {
+  summary: string;
+  /** Loaded when the command runs, so e.g. verify never loads the Kubernetes client. */
+  load(): Promise<CommandModule>;
 }
 
 const COMMANDS: Record<string, Command> = {
   validate: {
     summary: 'check AppTemplate and AppInstall manifests',
-    help: validateHelp,
-    run: validateCommand,
+    load: async () => {
+      const m = await import('./commands/validate.js');
+      return { help: m.validateHelp, run: m.validateCommand };
+    },
   },
-  render: { summary: 'print the objects an AppInstall renders to', help: renderHelp, run: renderCommand },
-  diff: { summary: 'show the upgrade plan between two template versions', help: diffHelp, run: diffCommand },
+  render: {
+    summary: 'print the objects an AppInstall renders to',
+    load: async () => {
+      const m = await import('./commands/render.js');
+      return { help: m.renderHelp, run: m.renderCommand };
+    },
+  },
+  diff: {
+    summary: 'show the upgrade plan between two template versions',
+    load: async () => {
+      const m = await import('./commands/diff.js');
+      return { help: m.diffHelp, run: m.diffCommand };
+    },
+  },
   status: {
     summary: 'show an installed application and its components',
-    help: statusHelp,
-    run: statusCommand,
+    load: async () => {
+      const m = await import('./commands/status.js');
+      return { help: m.statusHelp, run: m.statusCommand };
+    },
   },
-  history: { summary: 'list the revisions of an install', help: historyHelp, run: historyCommand },
+  history: {
+    summary: 'list the revisions of an install',
+    load: async () => {
+      const m = await import('./commands/history.js');
+      return { help: m.historyHelp, run: m.historyCommand };
+    },
+  },
   upgrade: {
     summary: 'plan and run an upgrade (AppUpgrade), following it live',
-    help: upgradeHelp,
-    run: upgradeCommand,
+    load: async () => {
+      const m = await import('./commands/upgrade.js');
+      return { help: m.upgradeHelp, run: m.upgradeCommand };
+    },
   },
   rollback: {
     summary: 'restore a recorded revision (AppRollback), following it live',
-    help: rollbackHelp,
-    run: rollbackCommand,
+    load: async () => {
+      const m = await import('./commands/rollback.js');
+      return { help: m.rollbackHelp, run: m.rollbackCommand };
+    },
   },
   operator: {
     summary: 'run the operator (reconciles Ferry resources)',
-    help: operatorHelp,
-    run: operatorCommand,
+    load: async () => {
+      const m = await import('./commands/operator.js');
+      return { help: m.operatorHelp, run: m.operatorCommand };
+    },
   },
-  export: { summary: 'write an offline package (templates + images)', help: exportHelp, run: exportCommand },
+  export: {
+    summary: 'write an offline package (templates + images)',
+    load: async () => {
+      const m = await import('./commands/export.js');
+      return { help: m.exportHelp, run: m.exportCommand };
+    },
+  },
   import: {
     summary: 'verify a package and import it into a site registry and cluster',
-    help: importHelp,
-    run: importCommand,
+    load: async () => {
+      const m = await import('./commands/import.js');
+      return { help: m.importHelp, run: m.importCommand };
+    },
   },
-  inspect: { summary: 'show what an offline package holds', help: inspectHelp, run: inspectCommand },
+  inspect: {
+    summary: 'show what an offline package holds',
+    load: async () => {
+      const m = await import('./commands/inspect.js');
+      return { help: m.inspectHelp, run: m.inspectCommand };
+    },
+  },
   verify: {
     summary: 'check an offline package (digests, SHA256SUMS, signature)',
-    help: verifyHelp,
-    run: verifyCommand,
+    load: async () => {
+      const m = await import('./commands/inspect.js');
+      return { help: m.verifyHelp, run: m.verifyCommand };
+    },
   },
-  keys: { summary: 'generate an ed25519 key pair for signing packages', help: keysHelp, run: keysCommand },
+  keys: {
+    summary: 'generate an ed25519 key pair for signing packages',
+    load: async () => {
+      const m = await import('./commands/keys.js');
+      return { help: m.keysHelp, run: m.keysCommand };
+    },
+  },
 };
 
 export function usage(): string {
@@ -91,11 +134,12 @@ export async function main(argv: string[], sink: Output = processOutput): Promis
     output.out(usage());
     return name ? 0 : 2;
   }
-  const command = COMMANDS[name];
-  if (!command) {
+  const entry = COMMANDS[name];
+  if (!entry) {
     output.err(`ferry: unknown command "${name}"\n\n${usage()}`);
     return 2;
   }
+  const command = await entry.load();
   if (args.includes('--help') || args.includes('-h')) {
     output.out(command.help);
     return 0;
@@ -108,7 +152,7 @@ export async function main(argv: string[], sink: Output = processOutput): Promis
   }
 }
 
-function report(error: unknown, name: string, command: Command, output: Output): number {
+function report(error: unknown, name: string, command: CommandModule, output: Output): number {
   if (error instanceof ProblemsFound) {
     output.err(`ferry ${name}: ${error.message}`);
     return 1;

@@ -1,4 +1,4 @@
-import { KubeApiError, KubeClient } from '../../kube/client.js';
+import type { KubeClient } from '../../kube/client.js';
 import { BundleError, RegistryError } from '../../bundle/errors.js';
 import type { Progress } from '../../bundle/progress.js';
 import { streamProgress } from '../../bundle/progress.js';
@@ -61,11 +61,14 @@ export function registryClients(flags: RegistryFlags): {
   };
 }
 
-/** A KubeClient from --kubeconfig or $KUBECONFIG; undefined when neither is given. */
-export function optionalKube(kubeconfig: string | undefined): KubeClient | undefined {
-  if (kubeconfig) return KubeClient.fromDefault(kubeconfig);
-  if (process.env.KUBECONFIG) return KubeClient.fromDefault();
-  return undefined;
+/**
+ * A KubeClient from --kubeconfig or $KUBECONFIG; undefined when neither is given. The Kubernetes
+ * client is loaded only then: verify and inspect never pay its memory.
+ */
+export async function optionalKube(kubeconfig: string | undefined): Promise<KubeClient | undefined> {
+  if (!kubeconfig && !process.env.KUBECONFIG) return undefined;
+  const { KubeClient } = await import('../../kube/client.js');
+  return KubeClient.fromDefault(kubeconfig);
 }
 
 export const progressFor = (quiet: boolean | undefined): Progress | undefined =>
@@ -77,8 +80,12 @@ export function bundleCommand(run: (args: string[], output: Output) => Promise<v
     try {
       await run(args, output);
     } catch (error) {
-      if (error instanceof BundleError || error instanceof RegistryError || error instanceof KubeApiError) {
-        throw new ProblemsFound(error.message, { cause: error });
+      if (
+        error instanceof BundleError ||
+        error instanceof RegistryError ||
+        (error as Error).name === 'KubeApiError'
+      ) {
+        throw new ProblemsFound((error as Error).message, { cause: error });
       }
       throw error;
     }

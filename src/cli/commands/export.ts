@@ -164,7 +164,7 @@ export const exportCommand = bundleCommand(async (args: string[], output: Output
   const targets = positionals.map(parseTarget);
 
   const loaded = values.file?.length ? loadValid(values.file, output) : undefined;
-  const kube = loaded ? undefined : optionalKube(values.kubeconfig);
+  const kube = loaded ? undefined : await optionalKube(values.kubeconfig);
   if (!loaded && !kube)
     throw new UsageError('no template source: pass -f FILE or --kubeconfig PATH (or set KUBECONFIG)');
   const template = async (app: string, version: string) => {

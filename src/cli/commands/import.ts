@@ -79,7 +79,7 @@ export const importCommand = bundleCommand(async (args: string[], output: Output
   const target = parseRegistryTarget(values.registry);
   const trust = trustedKeys(values.key);
   const expansion = maxExpansion(values['max-expansion']);
-  const kube = optionalKube(values.kubeconfig);
+  const kube = await optionalKube(values.kubeconfig);
   const { clientFor, closeAll } = registryClients(values);
   try {
     const result = await importPackage({
