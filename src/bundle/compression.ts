@@ -25,6 +25,9 @@ async function sniff(file: string): Promise<Compression> {
     await handle.read(magic, 0, 4, 0);
     if (magic[0] === 0x1f && magic[1] === 0x8b) return 'gzip';
     if (magic.equals(Buffer.from([0x28, 0xb5, 0x2f, 0xfd]))) return 'zstd';
+    // a zstd skippable frame (pzstd starts with one)
+    if ((magic[0]! & 0xf0) === 0x50 && magic[1] === 0x2a && magic[2] === 0x4d && magic[3] === 0x18)
+      return 'zstd';
     return 'none';
   } finally {
     await handle.close();
