@@ -31,6 +31,7 @@ import { isTerminal, planRollbackRequest, planUpgradeRequest, producedBy } from 
 import { cacheLagsBehind, collectGarbage, createRevision, iso, writeRevisionStatus } from './revisions.js';
 import { expectResourceVersion, installCacheLagsBehind } from './expectations.js';
 import { draftRollback, resolveRollbackTarget } from './rollback.js';
+import type { PendingRequest } from './state.js';
 import {
   activeRevision,
   parseInstall,
@@ -204,8 +205,11 @@ function templateProblem(work: Work): StallingError {
 /** Starts the oldest pending AppUpgrade or AppRollback that can start. */
 async function startFromRequest(work: Work): Promise<AppRevision | undefined> {
   const { install, revisions, templates, ctx } = work;
-  for (const { kind, request } of requestsFor(ctx, install.metadata.namespace!, install.metadata.name)) {
-    if (isTerminal(request) || producedBy(revisions, request.metadata.uid).length) continue;
+  const pending = requestsFor(ctx, install.metadata.namespace!, install.metadata.name).filter(
+    ({ request }) => !isTerminal(request) && !producedBy(revisions, request.metadata.uid).length,
+  );
+  await recordQueueOrder(ctx, pending);
+  for (const { kind, request } of pending) {
     if (kind === 'AppUpgrade' && request.spec.approval === 'Manual' && !request.spec.approved) continue;
     const plan =
       kind === 'AppUpgrade'
@@ -222,6 +226,23 @@ async function startFromRequest(work: Work): Promise<AppRevision | undefined> {
     return revision;
   }
   return undefined;
+}
+
+/**
+ * Persists status.queuedAt of pending requests that lack it, oldest first and one at a time, so the
+ * creation order survives a restart before any of them starts (see request-order.ts).
+ */
+async function recordQueueOrder(ctx: ControllerContext, pending: readonly PendingRequest[]): Promise<void> {
+  for (const { kind, request } of pending) {
+    if (request.status?.queuedAt) continue;
+    const queuedAt = ctx.arrivals.queuedAt(request);
+    await ctx.client.mergePatch(
+      ferryRef(kind, request.metadata.namespace, request.metadata.name),
+      { status: { queuedAt } },
+      'status',
+    );
+    request.status = { ...request.status, queuedAt };
+  }
 }
 
 async function begin(
