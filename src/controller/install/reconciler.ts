@@ -90,6 +90,7 @@ export async function reconcileInstall(ctx: ControllerContext, key: string): Pro
 
   let requeueAfterMs: number | undefined;
   try {
+    await recordQueueOrder(ctx, pendingRequests(work));
     let active = activeRevision(work.revisions);
     active ??= await startFromSpec(work);
     active ??= await startFromRequest(work);
@@ -205,11 +206,7 @@ function templateProblem(work: Work): StallingError {
 /** Starts the oldest pending AppUpgrade or AppRollback that can start. */
 async function startFromRequest(work: Work): Promise<AppRevision | undefined> {
   const { install, revisions, templates, ctx } = work;
-  const pending = requestsFor(ctx, install.metadata.namespace!, install.metadata.name).filter(
-    ({ request }) => !isTerminal(request) && !producedBy(revisions, request.metadata.uid).length,
-  );
-  await recordQueueOrder(ctx, pending);
-  for (const { kind, request } of pending) {
+  for (const { kind, request } of pendingRequests(work)) {
     if (kind === 'AppUpgrade' && request.spec.approval === 'Manual' && !request.spec.approved) continue;
     const plan =
       kind === 'AppUpgrade'
@@ -228,6 +225,12 @@ async function startFromRequest(work: Work): Promise<AppRevision | undefined> {
   return undefined;
 }
 
+/** AppUpgrades and AppRollbacks of the install that have not produced a revision, oldest first. */
+const pendingRequests = ({ ctx, install, revisions }: Work) =>
+  requestsFor(ctx, install.metadata.namespace!, install.metadata.name).filter(
+    ({ request }) => !isTerminal(request) && !producedBy(revisions, request.metadata.uid).length,
+  );
+
 /**
  * Persists status.queuedAt of pending requests that lack it, oldest first and one at a time, so the
  * creation order survives a restart before any of them starts (see request-order.ts).
@@ -242,6 +245,7 @@ async function recordQueueOrder(ctx: ControllerContext, pending: readonly Pendin
       'status',
     );
     request.status = { ...request.status, queuedAt };
+    ctx.arrivals.observe(request);
   }
 }
 

@@ -34,6 +34,13 @@ describe('RequestArrivals', () => {
     expect(arrivals.queuedAt(fresh)).toBe('2026-01-01T00:00:05.000201Z');
   });
 
+  it('answers with the recorded stamp for a stale copy of a request it saw recorded', () => {
+    const arrivals = new RequestArrivals(() => Date.parse('2026-01-01T00:00:00Z'));
+    arrivals.observe(request('a'));
+    arrivals.observe(request('a', { queuedAt: '2026-01-01T00:00:00.000007Z' }));
+    expect(arrivals.queuedAt(request('a'))).toBe('2026-01-01T00:00:00.000007Z');
+  });
+
   it('gives a request the same stamp every time it is asked', () => {
     let now = 1_000;
     const arrivals = new RequestArrivals(() => now);

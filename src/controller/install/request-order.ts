@@ -27,7 +27,7 @@ export class RequestArrivals {
     if (recorded) {
       // Later stamps of this process must sort after every stamp already recorded.
       this.lastMicros = Math.max(this.lastMicros, micros(recorded));
-      if (uid) this.stamps.delete(uid);
+      if (uid) this.stamps.set(uid, recorded); // for readers of a cache that has not caught up yet
       return;
     }
     if (uid && !this.stamps.has(uid)) this.stamps.set(uid, this.next());
