@@ -237,7 +237,7 @@ const pendingRequests = ({ ctx, install, revisions }: Work) =>
  */
 async function recordQueueOrder(ctx: ControllerContext, pending: readonly PendingRequest[]): Promise<void> {
   for (const { kind, request } of pending) {
-    if (request.status?.queuedAt) continue;
+    if (ctx.arrivals.isRecorded(request)) continue;
     const queuedAt = ctx.arrivals.queuedAt(request);
     await ctx.client.mergePatch(
       ferryRef(kind, request.metadata.namespace, request.metadata.name),

@@ -39,6 +39,8 @@ describe('RequestArrivals', () => {
     arrivals.observe(request('a'));
     arrivals.observe(request('a', { queuedAt: '2026-01-01T00:00:00.000007Z' }));
     expect(arrivals.queuedAt(request('a'))).toBe('2026-01-01T00:00:00.000007Z');
+    expect(arrivals.isRecorded(request('a'))).toBe(true);
+    expect(arrivals.isRecorded(request('b'))).toBe(false);
   });
 
   it('gives a request the same stamp every time it is asked', () => {

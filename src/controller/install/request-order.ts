@@ -16,6 +16,7 @@ interface Request {
  */
 export class RequestArrivals {
   private readonly stamps = new Map<string, string>();
+  private readonly recorded = new Set<string>();
   private lastMicros = 0;
 
   constructor(private readonly nowMs: () => number = Date.now) {}
@@ -27,7 +28,11 @@ export class RequestArrivals {
     if (recorded) {
       // Later stamps of this process must sort after every stamp already recorded.
       this.lastMicros = Math.max(this.lastMicros, micros(recorded));
-      if (uid) this.stamps.set(uid, recorded); // for readers of a cache that has not caught up yet
+      if (uid) {
+        // For readers of a cache that has not caught up with the recorded stamp yet.
+        this.stamps.set(uid, recorded);
+        this.recorded.add(uid);
+      }
       return;
     }
     if (uid && !this.stamps.has(uid)) this.stamps.set(uid, this.next());
@@ -35,6 +40,12 @@ export class RequestArrivals {
 
   forget(request: Request): void {
     if (request.metadata?.uid) this.stamps.delete(request.metadata.uid);
+    if (request.metadata?.uid) this.recorded.delete(request.metadata.uid);
+  }
+
+  /** Whether the request's status.queuedAt is known to be recorded (even if this copy lacks it). */
+  isRecorded(request: Request): boolean {
+    return !!request.status?.queuedAt || this.recorded.has(request.metadata?.uid ?? '');
   }
 
   /** The recorded stamp, else the one this process gave it on first sight. */
