@@ -17,13 +17,15 @@ import {
   shopInstall,
   shopTemplate,
   userApply,
+  waitPhase,
   waitReady,
   workload,
 } from '../support/shop.js';
-import { OperatorProcess, createNamespace, kube, waitFor } from '../support/world.js';
+import { OperatorProcess, createNamespace, kube, notYet, waitFor } from '../support/world.js';
 
 const APP = 'shop-failure';
 const NEVER_READY = 'example.invalid/ferry/never-ready:1.0';
+const RESYNC_SECONDS = 2;
 
 describe('a failing upgrade', () => {
   let client: KubeClient;
@@ -31,7 +33,8 @@ describe('a failing upgrade', () => {
 
   beforeAll(async () => {
     client = kube();
-    operator = await OperatorProcess.start();
+    // A short resync, so "not retried on its own" is checked across several resync rounds.
+    operator = await OperatorProcess.start([], { resyncSeconds: RESYNC_SECONDS });
     const v1 = shopTemplate('1.0.0', APP);
     await userApply(client, v1);
     await userApply(
@@ -41,8 +44,32 @@ describe('a failing upgrade', () => {
   });
   afterAll(async () => {
     expect(await operator.stop()).toBe(0);
+    await OperatorProcess.killAll();
     client.close();
   });
+
+  /**
+   * Waits for `rounds` resync rounds: every round reconciles each AppInstall in the cluster at least
+   * once (reconcile counter), and rounds come no sooner than the resync period (+20% jitter) apart.
+   */
+  async function resyncRounds(rounds: number): Promise<void> {
+    const installs = (await client.list(ferryRef('AppInstall'))).items.length;
+    const reconciles = () => operator.metric('ferry_reconcile_total', 'kind="install"');
+    const before = await reconciles();
+    const started = Date.now();
+    await waitFor(
+      `${rounds} resync rounds`,
+      async () => {
+        const done = (await reconciles()) - before;
+        const elapsed = Date.now() - started;
+        return (
+          (done >= rounds * installs && elapsed >= rounds * RESYNC_SECONDS * 1200) ||
+          notYet({ reconciles: done, installs, elapsed })
+        );
+      },
+      { timeoutMs: 60_000 },
+    );
+  }
 
   async function installed(autoRollback: boolean): Promise<string> {
     const ns = await createNamespace(client, autoRollback ? 'fail-auto' : 'fail');
@@ -63,20 +90,13 @@ describe('a failing upgrade', () => {
       spec: { install: 'shop', toVersion: '1.1.0' },
     } as KubeObject);
   }
-  const upgradePhase = async (ns: string) =>
-    (await client.get<Obj>(ferryRef('AppUpgrade', ns, 'to-1.1')))?.status;
-
   it('fails after the progress deadline, keeps the old pods serving, and reports Stalled', async () => {
     const ns = await installed(false);
     await upgradeTo110(ns);
-    const status = await waitFor(
-      'AppUpgrade Failed',
-      async () => {
-        const s = await upgradePhase(ns);
-        return s?.phase === 'Failed' && s;
-      },
-      { timeoutMs: 60_000 },
-    );
+    const { status } = await waitPhase(client, 'AppUpgrade', ns, 'to-1.1', 'Failed', {
+      timeoutMs: 120_000,
+      stallMs: 60_000,
+    });
     expect(status.message).toMatch(/^component api did not roll out within 10s: /);
     expect(status.components.find((c: any) => c.name === 'api').state).toBe('Failed');
     expect(status.components.find((c: any) => c.name === 'web').state).toBe('Pending');
@@ -111,15 +131,10 @@ describe('a failing upgrade', () => {
   it('rolls back automatically with autoRollback and reports RolledBack', async () => {
     const ns = await installed(true);
     await upgradeTo110(ns);
-    const status = await waitFor(
-      'AppUpgrade RolledBack',
-      async () => {
-        const s = await upgradePhase(ns);
-        if (s?.phase === 'Failed') throw new Error(`Failed instead of RolledBack: ${s.message}`);
-        return s?.phase === 'RolledBack' && s;
-      },
-      { timeoutMs: 90_000 },
-    );
+    const { status } = await waitPhase(client, 'AppUpgrade', ns, 'to-1.1', 'RolledBack', {
+      timeoutMs: 150_000,
+      stallMs: 60_000,
+    });
     expect(status.message).toMatch(/did not roll out within 10s.*rolled back to revision 1 as revision 3/);
     const install = await waitFor('install status at revision 3', async () => {
       const i = await getInstall(client, ns);
@@ -128,16 +143,15 @@ describe('a failing upgrade', () => {
     expect(install.status.version).toBe('1.0.0');
     expect(condition(install, 'Ready')).toMatchObject({ status: 'False', reason: 'UpgradeFailed' });
     expect(condition(install, 'Ready')!.message).toContain('rolled back automatically to revision 1');
-    const api = await workload(client, ns, 'api');
-    await waitFor('api back on 1.0.0 and available', async () => {
+    const api = await waitFor('api back on 1.0.0 and available', async () => {
       const w = await workload(client, ns, 'api');
-      return (
+      const ok =
         imageOf(w) === 'registry.example.com/shop/api:1.0.0' &&
         w!.status!.availableReplicas === 3 &&
-        w!.status!.updatedReplicas === 3
-      );
+        w!.status!.updatedReplicas === 3;
+      return ok ? w! : notYet({ image: imageOf(w), status: w?.status });
     });
-    expect(api).toBeDefined();
+    expect(api.metadata!.labels!['ferry.dev/revision']).toBe('3');
     const list = await revisions(client, ns);
     expect(list.map((r) => `${r.spec.revision}:${r.spec.cause}:${r.status.outcome}`)).toEqual([
       '1:Install:Superseded',
@@ -146,8 +160,10 @@ describe('a failing upgrade', () => {
     ]);
     expect(list[2]!.metadata!.annotations!['ferry.dev/auto-rollback-of']).toBe('2');
 
-    // The failed spec.version is not retried on its own, however often the operator resyncs.
-    await new Promise((r) => setTimeout(r, 3000));
-    expect(await revisions(client, ns)).toHaveLength(3);
+    // The failed spec.version is not retried on its own, however often the operator resyncs: count
+    // revisions only after at least two resync rounds have reconciled every AppInstall.
+    await resyncRounds(2);
+    expect((await revisions(client, ns)).map((r) => r.spec.revision)).toEqual([1, 2, 3]);
+    expect((await getInstall(client, ns)).spec.version).toBe('1.1.0');
   });
 });

@@ -7,7 +7,8 @@
  */
 import type { KubeClient, KubeObject } from '../../src/kube/client.js';
 import { ferryRef } from '../../src/kube/client.js';
-import { WorkloadRecorder } from '../support/recorder.js';
+import type { Sample } from '../support/recorder.js';
+import { WorkloadRecorder, rolledOut, writtenBefore } from '../support/recorder.js';
 import type { Obj } from '../support/shop.js';
 import {
   condition,
@@ -19,6 +20,7 @@ import {
   shopInstall,
   shopTemplate,
   userApply,
+  waitPhase,
   waitReady,
   workload,
 } from '../support/shop.js';
@@ -40,6 +42,7 @@ describe('shop: install, configure, upgrade, roll back', () => {
   });
   afterAll(async () => {
     expect(await operator.stop()).toBe(0);
+    await OperatorProcess.killAll();
     expect(operator.errors()).toEqual([]);
     client.close();
   });
@@ -143,33 +146,43 @@ describe('shop: install, configure, upgrade, roll back', () => {
     const recorder = new WorkloadRecorder(client, ns);
     await recorder.start();
     await client.mergePatch(ferryRef('AppUpgrade', ns, 'to-2'), { spec: { approved: true } });
-    const done = await waitFor(
-      'AppUpgrade Succeeded',
-      async () => {
-        const u = await client.get<Obj>(ferryRef('AppUpgrade', ns, 'to-2'));
-        if (u?.status?.phase === 'Failed') throw new Error(`upgrade failed: ${u.status.message}`);
-        return u?.status?.phase === 'Succeeded' && u;
-      },
-      { timeoutMs: 120_000 },
-    );
-    await recorder.stop();
+    try {
+      await waitPhase(client, 'AppUpgrade', ns, 'to-2', 'Succeeded', {
+        timeoutMs: 300_000,
+        stallMs: 90_000,
+      });
+    } finally {
+      await recorder.stop();
+    }
     const install = await waitReady(client, ns, 3);
     expect(install.spec.version).toBe('2.0.0');
     expect(install.status.version).toBe('2.0.0');
 
-    // Order, from the revision's recorded timestamps: each level starts after the previous finished.
-    const rows = new Map<string, any>(done.status.components.map((c: any) => [c.name, c]));
-    const t = (name: string, field: 'startedAt' | 'finishedAt') => Date.parse(rows.get(name)[field]);
-    expect(t('api', 'startedAt')).toBeGreaterThanOrEqual(t('db', 'finishedAt'));
-    expect(t('web', 'startedAt')).toBeGreaterThanOrEqual(t('api', 'finishedAt'));
-    expect(t('reports', 'startedAt')).toBeGreaterThanOrEqual(t('api', 'finishedAt'));
-    // …and from the watch: api's new image appeared only after db had rolled out completely.
-    const dbDone = recorder
-      .of('shop-db')
-      .find((s) => s.image.endsWith(':1.0.1') && s.updated === 1 && s.available === 1);
-    const apiChanged = recorder.firstSeen('shop-api', 'registry.example.com/shop/api:2.0.0');
-    expect(dbDone).toBeDefined();
-    expect(apiChanged).toBeGreaterThanOrEqual(dbDone!.at);
+    // Every component's last observed state is the new version, completely rolled out.
+    const images = {
+      'shop-db': 'registry.example.com/shop/db:1.0.1',
+      'shop-api': 'registry.example.com/shop/api:2.0.0',
+      'shop-web': 'registry.example.com/shop/web:2.0.0',
+      'shop-reports': 'registry.example.com/shop/reports:2.0.0',
+    };
+    for (const [name, image] of Object.entries(images)) {
+      const last = recorder.of(name).at(-1);
+      expect({ name, image: last?.image, rolledOut: last && rolledOut(last) }).toEqual({
+        name,
+        image,
+        rolledOut: true,
+      });
+    }
+
+    // Dependency order, from the watches: a level's workloads change only after every workload of
+    // the previous level has completely rolled out (not merely received its new spec).
+    const done = (name: keyof typeof images) => recorder.firstRolledOut(name, images[name])!;
+    const changed = (name: keyof typeof images) => recorder.firstWith(name, images[name])!;
+    const before = (first: Sample, then: Sample) =>
+      `${first.name}@${first.resourceVersion} ${writtenBefore(first, then) ? '<' : '>='} ${then.name}@${then.resourceVersion}`;
+    expect(before(done('shop-db'), changed('shop-api'))).toMatch(/ < /);
+    expect(before(done('shop-api'), changed('shop-web'))).toMatch(/ < /);
+    expect(before(done('shop-api'), changed('shop-reports'))).toMatch(/ < /);
 
     // Availability never fell below replicas - maxUnavailable (api: maxUnavailable 0; web: 25% of 2 = 0).
     expect(Math.min(...recorder.of('shop-api').map((s) => s.available))).toBe(3);
@@ -201,20 +214,22 @@ describe('shop: install, configure, upgrade, roll back', () => {
       metadata: { name: 'back-to-1', namespace: ns },
       spec: { install: 'shop', toRevision: 1 },
     } as KubeObject);
-    const rollback = await waitFor(
-      'AppRollback Succeeded',
-      async () => {
-        const r = await client.get<Obj>(ferryRef('AppRollback', ns, 'back-to-1'));
-        return r?.status?.phase === 'Succeeded' && r;
-      },
-      { timeoutMs: 120_000 },
-    );
+    const rollback = await waitPhase(client, 'AppRollback', ns, 'back-to-1', 'Succeeded', {
+      timeoutMs: 300_000,
+      stallMs: 90_000,
+    });
     expect(rollback.status.revision).toBe(4);
     expect(rollback.status.retainedComponents).toEqual(['reports']);
     const install = await waitReady(client, ns, 4);
     expect(install.status.version).toBe('1.0.0');
     expect(install.spec.version).toBe('1.0.0');
     expect(install.status.retainedComponents).toEqual(['reports']);
+    expect(install.status.components.map((c: any) => `${c.name}:${c.state}`)).toEqual([
+      'db:Ready',
+      'api:Ready',
+      'web:Ready',
+      'reports:Retained',
+    ]);
     expect(condition(install, 'Ready')!.reason).toBe('RollbackSucceeded');
     for (const [component, image] of [
       ['db', 'registry.example.com/shop/db:1.0.0'],

@@ -2,24 +2,34 @@ import type { KubeClient } from '../../src/kube/client.js';
 import type { Workload } from './shop.js';
 
 export interface Sample {
+  /** Position in the order the samples arrived. */
+  seq: number;
   at: number;
   name: string;
   kind: string;
+  resourceVersion: string;
+  generation: number;
+  observedGeneration: number;
   desired: number;
   available: number;
   updated: number;
+  ready: number;
   total: number;
+  currentRevision?: string;
+  updateRevision?: string;
   image: string;
 }
 
 /**
  * Records every change of the Deployments and StatefulSets of a namespace through watches, so a test
- * can check what was true at each moment of a rollout (not only at the end).
+ * can check what was true at each moment of a rollout (not only at the end). A watch that fails makes
+ * stop() throw: a silent gap in the samples would let availability checks pass on missing data.
  */
 export class WorkloadRecorder {
   readonly samples: Sample[] = [];
   private readonly abort = new AbortController();
   private readonly watches: Promise<void>[] = [];
+  private readonly errors: string[] = [];
 
   constructor(
     private readonly client: KubeClient,
@@ -31,36 +41,57 @@ export class WorkloadRecorder {
       const ref = { apiVersion: 'apps/v1', kind, namespace: this.namespace };
       const list = await this.client.list<Workload>(ref);
       for (const w of list.items) this.record(kind, w);
-      this.watches.push(
-        this.client
-          .watch<Workload>(
-            ref,
-            list.metadata.resourceVersion,
-            (e) => e.type !== 'BOOKMARK' && this.record(kind, e.object),
-            {
-              signal: this.abort.signal,
-              timeoutSeconds: 600,
-            },
-          )
-          .catch(() => undefined),
-      );
+      this.watches.push(this.follow(kind, list.metadata.resourceVersion));
     }
   }
 
+  /** Watches from `resourceVersion` on, resuming where a stream the server closed left off. */
+  private async follow(kind: string, resourceVersion: string): Promise<void> {
+    const ref = { apiVersion: 'apps/v1', kind, namespace: this.namespace };
+    let from = resourceVersion;
+    while (!this.abort.signal.aborted) {
+      try {
+        await this.client.watch<Workload>(
+          ref,
+          from,
+          (e) => {
+            if (e.object.metadata?.resourceVersion) from = e.object.metadata.resourceVersion;
+            if (e.type !== 'BOOKMARK') this.record(kind, e.object);
+          },
+          { signal: this.abort.signal, timeoutSeconds: 600 },
+        );
+      } catch (error) {
+        this.errors.push(`${kind} watch: ${error instanceof Error ? error.message : String(error)}`);
+        return;
+      }
+    }
+  }
+
+  /** Stops watching; throws if any watch failed while recording. */
   async stop(): Promise<void> {
     this.abort.abort();
     await Promise.all(this.watches);
+    if (this.errors.length) throw new Error(`workload recorder lost events: ${this.errors.join('; ')}`);
   }
 
   private record(kind: string, w: Workload): void {
+    const status = w.status as
+      (NonNullable<Workload['status']> & { currentRevision?: string; updateRevision?: string }) | undefined;
     this.samples.push({
+      seq: this.samples.length,
       at: Date.now(),
       name: w.metadata!.name!,
       kind,
+      resourceVersion: w.metadata!.resourceVersion!,
+      generation: w.metadata?.generation ?? 0,
+      observedGeneration: status?.observedGeneration ?? 0,
       desired: w.spec?.replicas ?? 1,
-      available: w.status?.availableReplicas ?? 0,
-      updated: w.status?.updatedReplicas ?? 0,
-      total: w.status?.replicas ?? 0,
+      available: status?.availableReplicas ?? 0,
+      updated: status?.updatedReplicas ?? 0,
+      ready: status?.readyReplicas ?? 0,
+      total: status?.replicas ?? 0,
+      currentRevision: status?.currentRevision,
+      updateRevision: status?.updateRevision,
       image: w.spec?.template.spec?.containers[0]?.image ?? '',
     });
   }
@@ -69,8 +100,36 @@ export class WorkloadRecorder {
     return this.samples.filter((s) => s.name === name);
   }
 
-  /** When the workload first carried `image` in its spec. */
-  firstSeen(name: string, image: string): number | undefined {
-    return this.of(name).find((s) => s.image === image)?.at;
+  /** The first sample in which the workload carried `image` in its spec. */
+  firstWith(name: string, image: string): Sample | undefined {
+    return this.of(name).find((s) => s.image === image);
   }
+
+  /** The first sample in which the workload had completely rolled out `image`. */
+  firstRolledOut(name: string, image: string): Sample | undefined {
+    return this.of(name).find((s) => s.image === image && rolledOut(s));
+  }
+}
+
+/**
+ * The controller has observed the current spec, every desired pod is updated and available, no old
+ * pod is left, and (StatefulSet) the current revision is the update revision.
+ */
+export function rolledOut(s: Sample): boolean {
+  return (
+    s.observedGeneration >= s.generation &&
+    s.updated === s.desired &&
+    s.available === s.desired &&
+    s.total === s.desired &&
+    (s.kind !== 'StatefulSet' || (!!s.updateRevision && s.currentRevision === s.updateRevision))
+  );
+}
+
+/**
+ * Whether `a` was written to the cluster before `b`. Samples of different kinds arrive through
+ * different watch streams, so arrival order can lag; etcd's resourceVersions (the store every e2e
+ * cluster here runs on) increase with every write of any object, which orders writes exactly.
+ */
+export function writtenBefore(a: Sample, b: Sample): boolean {
+  return BigInt(a.resourceVersion) < BigInt(b.resourceVersion);
 }

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import type { V1Deployment, V1StatefulSet } from '@kubernetes/client-node';
 import type { KubeClient, KubeObject } from '../../src/kube/client.js';
 import { ferryRef } from '../../src/kube/client.js';
-import { readManifests, repoRoot, waitFor } from './world.js';
+import type { WaitOptions } from './world.js';
+import { describeState, fatal, notYet, readManifests, repoRoot, waitFor } from './world.js';
 
 export type Workload = (V1Deployment | V1StatefulSet) & KubeObject;
 export type Obj = KubeObject & { spec?: any; status?: any };
@@ -76,20 +77,70 @@ export function waitReady(
   revision: number,
   timeoutMs = 90_000,
   name = 'shop',
+  options: Omit<WaitOptions, 'timeoutMs'> = {},
 ) {
   return waitFor(
     `AppInstall ${namespace}/${name} Ready at revision ${revision}`,
     async () => {
       const install = await getInstall(client, namespace, name);
       const ready = condition(install, 'Ready');
-      return (
+      if (
         ready?.status === 'True' &&
         install.status?.revision === revision &&
-        install.status?.observedGeneration === install.metadata?.generation &&
-        install
-      );
+        install.status?.observedGeneration === install.metadata?.generation
+      )
+        return install;
+      return notYet(installSummary(install));
     },
-    { timeoutMs },
+    { timeoutMs, ...options },
+  );
+}
+
+/** What a person would look at to see where an install is. */
+export const installSummary = (install: Obj | undefined) => ({
+  generation: install?.metadata?.generation,
+  observedGeneration: install?.status?.observedGeneration,
+  version: install?.status?.version,
+  revision: install?.status?.revision,
+  operation: install?.status?.operation,
+  conditions: (install?.status?.conditions ?? []).map(
+    (c: any) => `${c.type}=${c.status} ${c.reason}: ${c.message}`,
+  ),
+  components: (install?.status?.components ?? []).map(
+    (c: any) => `${c.name}:${c.state}:${c.updatedReplicas}/${c.availableReplicas}/${c.desiredReplicas}`,
+  ),
+});
+
+const FINAL_PHASES = ['Succeeded', 'Failed', 'RolledBack'];
+
+/**
+ * Waits until an AppUpgrade or AppRollback reaches `phase`, and gives up at once when it ends in
+ * another final phase; returns the request. Progress is its status changing.
+ */
+export function waitPhase(
+  client: KubeClient,
+  kind: 'AppUpgrade' | 'AppRollback',
+  namespace: string,
+  name: string,
+  phase: string,
+  options: WaitOptions = {},
+): Promise<Obj> {
+  return waitFor(
+    `${kind} ${namespace}/${name} ${phase}`,
+    async () => {
+      const request = await client.get<Obj>(ferryRef(kind, namespace, name));
+      const status = request?.status;
+      if (status?.phase === phase) return request!;
+      const seen = {
+        phase: status?.phase,
+        message: status?.message,
+        revision: status?.revision,
+        components: (status?.components ?? []).map((c: any) => `${c.name}:${c.state}`),
+      };
+      if (FINAL_PHASES.includes(status?.phase)) fatal(`it ended ${describeState(seen)}`);
+      return notYet(seen);
+    },
+    { timeoutMs: 120_000, ...options },
   );
 }
 

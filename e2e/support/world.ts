@@ -31,25 +31,95 @@ export const kube = () => KubeClient.fromDefault(world.kubeconfig);
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Polls until `check` returns a value other than undefined/false, or fails with the last state. */
+/** Thrown by a waitFor check to stop waiting at once: the awaited state can no longer come. */
+export class FatalWaitError extends Error {}
+
+/** Ends a waitFor at once with `message` (e.g. a request reached phase Failed while Succeeded was awaited). */
+export function fatal(message: string): never {
+  throw new FatalWaitError(message);
+}
+
+const PENDING = Symbol('pending');
+export interface Pending {
+  [PENDING]: true;
+  state: unknown;
+}
+/** What a waitFor check returns while not done: `state` is reported on timeout and measures progress. */
+export const notYet = (state: unknown): Pending => ({ [PENDING]: true, state });
+const isPending = (value: unknown): value is Pending =>
+  typeof value === 'object' && value !== null && PENDING in value;
+
+export function describeState(state: unknown): string {
+  if (state instanceof Error) return state.message;
+  const text = typeof state === 'string' ? state : JSON.stringify(state);
+  return text === undefined ? String(state) : text.length > 4000 ? `${text.slice(0, 4000)}…` : text;
+}
+
+export interface WaitOptions {
+  /** Hard limit. */
+  timeoutMs?: number;
+  intervalMs?: number;
+  /**
+   * Fails sooner when the observed state (a check's notYet(state)) has not changed for this long:
+   * a wait that depends on progress rather than on a guess of how long a slow machine needs.
+   */
+  stallMs?: number;
+}
+
+/**
+ * Polls until `check` returns a value other than undefined/false/notYet(…). Fails at once when the
+ * check calls fatal(), after `stallMs` without progress, or at `timeoutMs`; the message carries the
+ * state last observed.
+ */
 export async function waitFor<T>(
   what: string,
-  check: () => Promise<T | undefined | false>,
-  { timeoutMs = 60_000, intervalMs = 250 } = {},
+  check: () => Promise<T | undefined | false | Pending>,
+  { timeoutMs = 60_000, intervalMs = 250, stallMs }: WaitOptions = {},
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
+  const started = Date.now();
+  const deadline = started + timeoutMs;
   let last: unknown;
+  let lastText: string | undefined;
+  let changedAt = started;
   for (;;) {
     try {
       const value = await check();
-      if (value !== undefined && value !== false) return value;
-      last = value;
+      if (isPending(value)) last = value.state;
+      else if (value !== undefined && value !== false) return value as T;
+      else last = value;
     } catch (error) {
+      if (error instanceof FatalWaitError)
+        throw new Error(`gave up waiting for ${what}: ${error.message}`, { cause: error });
       last = error;
     }
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}; last: ${String(last)}`);
+    const text = describeState(last);
+    const now = Date.now();
+    if (text !== lastText) {
+      lastText = text;
+      changedAt = now;
+    }
+    if (now > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}; last: ${text}`);
+    if (stallMs !== undefined && now - changedAt > stallMs)
+      throw new Error(
+        `no progress for ${stallMs}ms (after ${now - started}ms) waiting for ${what}; last: ${text}`,
+      );
     await sleep(intervalMs);
+  }
+}
+
+/** One explicit time budget for a test: waits take what is left of it, so Jest's limit never hits first. */
+export class Budget {
+  private readonly deadline: number;
+  constructor(readonly ms: number) {
+    this.deadline = Date.now() + ms;
+  }
+  /** Time left, less `reserveMs` kept for what comes after. */
+  left(reserveMs = 0): number {
+    return Math.max(0, this.deadline - Date.now() - reserveMs);
+  }
+  /** The Jest timeout for a test with this budget: a margin to report and clean up. */
+  static jestTimeout(ms: number): number {
+    return ms + 30_000;
   }
 }
 
@@ -91,10 +161,19 @@ export async function createNamespace(client: KubeClient, prefix: string): Promi
 
 /** A running `ferry operator` child process. */
 export class OperatorProcess {
+  /** Every operator started and not yet known to have exited; killAll() in afterAll. */
+  private static readonly running = new Set<OperatorProcess>();
   readonly logs: string[] = [];
-  private constructor(readonly child: ChildProcess) {}
+  private constructor(readonly child: ChildProcess) {
+    OperatorProcess.running.add(this);
+    child.once('exit', () => OperatorProcess.running.delete(this));
+  }
 
-  static async start(extraArgs: string[] = []): Promise<OperatorProcess> {
+  /** Starts `ferry operator` (resync 30 s unless `resyncSeconds`); a start that times out kills the child. */
+  static async start(
+    extraArgs: string[] = [],
+    { resyncSeconds = 30, timeoutMs = 60_000 } = {},
+  ): Promise<OperatorProcess> {
     const child = spawn(
       join(repoRoot, 'scripts', 'node'),
       [
@@ -105,7 +184,7 @@ export class OperatorProcess {
         '--probe-address',
         '127.0.0.1:0',
         '--resync',
-        '30',
+        String(resyncSeconds),
         ...extraArgs,
       ],
       { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FERRY_LOG_LEVEL: 'debug' } },
@@ -115,16 +194,40 @@ export class OperatorProcess {
       operator.logs.push(...chunk.toString('utf8').split('\n').filter(Boolean));
     child.stdout!.on('data', collect);
     child.stderr!.on('data', collect);
-    await waitFor(
-      'operator started',
-      async () => {
-        if (child.exitCode !== null)
-          throw new Error(`operator exited ${child.exitCode}:\n${operator.logs.join('\n')}`);
-        return operator.logs.some((l) => l.includes('operator started') || l.includes('became leader'));
-      },
-      { timeoutMs: 30_000 },
-    );
+    try {
+      await waitFor(
+        'operator started',
+        async () => {
+          if (child.exitCode !== null)
+            fatal(`operator exited ${child.exitCode}:\n${operator.logs.join('\n')}`);
+          return (
+            operator.logs.some((l) => l.includes('operator started') || l.includes('became leader')) ||
+            notYet(operator.logs.slice(-3))
+          );
+        },
+        { timeoutMs },
+      );
+    } catch (error) {
+      await operator.kill();
+      throw error;
+    }
     return operator;
+  }
+
+  /** SIGKILLs every operator still running (afterAll: a test aborted by Jest leaves none behind). */
+  static async killAll(): Promise<number> {
+    const left = [...OperatorProcess.running];
+    await Promise.all(left.map((o) => o.kill()));
+    return left.length;
+  }
+
+  /** Sum of a metric's samples (optionally only those whose labels contain `labelText`). */
+  async metric(name: string, labelText = ''): Promise<number> {
+    const text = await (await fetch(`http://127.0.0.1:${this.probePort}/metrics`)).text();
+    return text
+      .split('\n')
+      .filter((l) => (l.startsWith(`${name}{`) || l.startsWith(`${name} `)) && l.includes(labelText))
+      .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
   }
 
   get probePort(): number | undefined {
@@ -138,6 +241,7 @@ export class OperatorProcess {
   /** SIGKILL: no chance to clean up, as a crash or OOM kill. */
   async kill(): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode) return;
+    if (this.child.pid === undefined) return; // never spawned
     const exited = new Promise((r) => this.child.once('exit', r));
     this.child.kill('SIGKILL');
     await exited;

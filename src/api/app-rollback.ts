@@ -25,6 +25,12 @@ export const appRollbackStatusSchema = z
   .object({
     observedGeneration: z.int().min(0).optional().describe('The generation last reconciled.'),
     conditions: conditionsList().optional(),
+    queuedAt: z
+      .string()
+      .optional()
+      .describe(
+        'When the operator first saw this request (RFC 3339, microseconds); pending requests of an install start in this order, which is their creation order.',
+      ),
     phase: z.enum(ROLLBACK_PHASES).optional().describe('Where the rollback is.'),
     message: z.string().optional().describe('Details of the phase.'),
     toRevision: z.int32().optional().describe('Resolved revision being restored.'),

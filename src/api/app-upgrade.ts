@@ -60,6 +60,12 @@ export const appUpgradeStatusSchema = z
   .object({
     observedGeneration: z.int().min(0).optional().describe('The generation last reconciled.'),
     conditions: conditionsList().optional(),
+    queuedAt: z
+      .string()
+      .optional()
+      .describe(
+        'When the operator first saw this request (RFC 3339, microseconds); pending requests of an install start in this order, which is their creation order.',
+      ),
     phase: z.enum(UPGRADE_PHASES).optional().describe('Where the upgrade is.'),
     message: z.string().optional().describe('Details of the phase.'),
     fromVersion: z.string().optional().describe('Version before.'),

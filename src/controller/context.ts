@@ -1,5 +1,6 @@
 import type { V1Deployment, V1StatefulSet } from '@kubernetes/client-node';
 import type { KubeClient, KubeObject } from '../kube/client.js';
+import type { RequestArrivals } from './install/request-order.js';
 import type { EventRecorder } from './runtime/events.js';
 import type { Informer } from './runtime/informer.js';
 import type { Logger } from './runtime/logger.js';
@@ -27,6 +28,8 @@ export interface ControllerContext {
   metrics: Metrics;
   log: Logger;
   now(): Date;
+  /** When each AppUpgrade/AppRollback was first seen: their creation order. */
+  arrivals: RequestArrivals;
   enqueue(queue: QueueName, key: string): void;
 }
 

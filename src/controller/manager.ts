@@ -5,6 +5,7 @@ import { ferryRef } from '../kube/client.js';
 import { LABEL_INSTALL } from '../model/names.js';
 import type { ControllerContext, Informers, QueueName, Workload } from './context.js';
 import { reconcileInstall } from './install/reconciler.js';
+import { RequestArrivals, byCreation } from './install/request-order.js';
 import { reconcileRollback } from './rollback/reconciler.js';
 import { EventRecorder } from './runtime/events.js';
 import type { InformerEvent } from './runtime/informer.js';
@@ -50,14 +51,17 @@ export class Manager {
       log.debug({ method, path }, 'api write');
     };
     const onError = (error: unknown) => log.warn({ err: errorText(error) }, 'watch error; reconnecting');
-    const informer = <T extends KubeObject>(ref: ObjectRef, labelSelector?: string) =>
-      new Informer<T>(client, ref, { resyncMs: options.resyncMs, onError, labelSelector });
+    const informer = <T extends KubeObject>(
+      ref: ObjectRef,
+      labelSelector?: string,
+      listOrder?: (a: T, b: T) => number,
+    ) => new Informer<T>(client, ref, { resyncMs: options.resyncMs, onError, labelSelector, listOrder });
     this.informers = {
       templates: informer(ferryRef('AppTemplate')),
       installs: informer(ferryRef('AppInstall')),
       revisions: informer(ferryRef('AppRevision')),
-      upgrades: informer(ferryRef('AppUpgrade')),
-      rollbacks: informer(ferryRef('AppRollback')),
+      upgrades: informer(ferryRef('AppUpgrade'), undefined, byCreation),
+      rollbacks: informer(ferryRef('AppRollback'), undefined, byCreation),
       deployments: informer<Workload>({ apiVersion: 'apps/v1', kind: 'Deployment' }, LABEL_INSTALL),
       statefulsets: informer<Workload>({ apiVersion: 'apps/v1', kind: 'StatefulSet' }, LABEL_INSTALL),
     };
@@ -78,6 +82,7 @@ export class Manager {
       metrics: this.metrics,
       log,
       now: () => new Date(),
+      arrivals: new RequestArrivals(),
       enqueue: (queue, key) => this.queues[queue].add(key),
     };
     this.wireEvents();
@@ -199,6 +204,12 @@ export class Manager {
 
   private wireEvents(): void {
     const i = this.informers;
+    // Before routing, so a request is stamped in the order its watch events arrive.
+    for (const informer of [i.upgrades, i.rollbacks]) {
+      informer.on((event, request) =>
+        event === 'delete' ? this.ctx.arrivals.forget(request) : this.ctx.arrivals.observe(request),
+      );
+    }
     const routeTo = (informer: Informer<KubeObject>) => (event: InformerEvent, object: KubeObject) => {
       if (event === 'delete' && informer !== i.installs)
         return this.queues[informer === i.templates ? 'template' : 'install'].add(objectKey(object));

@@ -31,6 +31,7 @@ import { isTerminal, planRollbackRequest, planUpgradeRequest, producedBy } from 
 import { cacheLagsBehind, collectGarbage, createRevision, iso, writeRevisionStatus } from './revisions.js';
 import { expectResourceVersion, installCacheLagsBehind } from './expectations.js';
 import { draftRollback, resolveRollbackTarget } from './rollback.js';
+import type { PendingRequest } from './state.js';
 import {
   activeRevision,
   parseInstall,
@@ -89,6 +90,7 @@ export async function reconcileInstall(ctx: ControllerContext, key: string): Pro
 
   let requeueAfterMs: number | undefined;
   try {
+    await recordQueueOrder(ctx, pendingRequests(work));
     let active = activeRevision(work.revisions);
     active ??= await startFromSpec(work);
     active ??= await startFromRequest(work);
@@ -204,8 +206,7 @@ function templateProblem(work: Work): StallingError {
 /** Starts the oldest pending AppUpgrade or AppRollback that can start. */
 async function startFromRequest(work: Work): Promise<AppRevision | undefined> {
   const { install, revisions, templates, ctx } = work;
-  for (const { kind, request } of requestsFor(ctx, install.metadata.namespace!, install.metadata.name)) {
-    if (isTerminal(request) || producedBy(revisions, request.metadata.uid).length) continue;
+  for (const { kind, request } of pendingRequests(work)) {
     if (kind === 'AppUpgrade' && request.spec.approval === 'Manual' && !request.spec.approved) continue;
     const plan =
       kind === 'AppUpgrade'
@@ -222,6 +223,30 @@ async function startFromRequest(work: Work): Promise<AppRevision | undefined> {
     return revision;
   }
   return undefined;
+}
+
+/** AppUpgrades and AppRollbacks of the install that have not produced a revision, oldest first. */
+const pendingRequests = ({ ctx, install, revisions }: Work) =>
+  requestsFor(ctx, install.metadata.namespace!, install.metadata.name).filter(
+    ({ request }) => !isTerminal(request) && !producedBy(revisions, request.metadata.uid).length,
+  );
+
+/**
+ * Persists status.queuedAt of pending requests that lack it, oldest first and one at a time, so the
+ * creation order survives a restart before any of them starts (see request-order.ts).
+ */
+async function recordQueueOrder(ctx: ControllerContext, pending: readonly PendingRequest[]): Promise<void> {
+  for (const { kind, request } of pending) {
+    if (ctx.arrivals.isRecorded(request)) continue;
+    const queuedAt = ctx.arrivals.queuedAt(request);
+    await ctx.client.mergePatch(
+      ferryRef(kind, request.metadata.namespace, request.metadata.name),
+      { status: { queuedAt } },
+      'status',
+    );
+    request.status = { ...request.status, queuedAt };
+    ctx.arrivals.observe(request);
+  }
 }
 
 async function begin(

@@ -69,12 +69,11 @@ export function templatesOf(ctx: ControllerContext, app: string): Map<string, Ap
 export const sortedVersions = (templates: Map<string, AppTemplate>) =>
   [...templates.keys()].sort(semver.compare);
 
-/** AppUpgrades and AppRollbacks naming an install, oldest first. */
-export function requestsFor(
-  ctx: ControllerContext,
-  namespace: string,
-  install: string,
-): ({ kind: 'AppUpgrade'; request: AppUpgrade } | { kind: 'AppRollback'; request: AppRollback })[] {
+export type PendingRequest =
+  { kind: 'AppUpgrade'; request: AppUpgrade } | { kind: 'AppRollback'; request: AppRollback };
+
+/** AppUpgrades and AppRollbacks naming an install, in creation order (see request-order.ts). */
+export function requestsFor(ctx: ControllerContext, namespace: string, install: string): PendingRequest[] {
   const named = (o: KubeObject) =>
     o.metadata?.namespace === namespace && (o as { spec?: { install?: string } }).spec?.install === install;
   const upgrades = ctx.informers.upgrades
@@ -87,9 +86,8 @@ export function requestsFor(
     .map((o) => appRollbackSchema.safeParse(o))
     .filter((p) => p.success)
     .map((p) => ({ kind: 'AppRollback' as const, request: p.data }));
-  const created = (r: { request: { metadata: { creationTimestamp?: string; name: string } } }) =>
-    `${r.request.metadata.creationTimestamp ?? ''}/${r.request.metadata.name}`;
-  return [...upgrades, ...rollbacks].sort((a, b) => created(a).localeCompare(created(b)));
+  const queuedAt = (r: PendingRequest) => ctx.arrivals.queuedAt(r.request);
+  return [...upgrades, ...rollbacks].sort((a, b) => queuedAt(a).localeCompare(queuedAt(b)));
 }
 
 /** The revision still being applied, if any: the newest one without a final outcome. */

@@ -12,6 +12,7 @@ import type { ControllerContext } from '../context.js';
 import { ConditionType, Reason } from '../reasons.js';
 import { removeCondition, setCondition } from '../conditions.js';
 import { workloadOf } from './apply.js';
+import { componentState } from './component-state.js';
 import { revisionContentOf, sortedVersions } from './state.js';
 
 export interface SpecProblem {
@@ -67,8 +68,9 @@ export function computeStatus(
   }
   if (latest) {
     const content = revisionContentOf(latest);
+    const retained = new Set(content.retained);
     status.components = content.effective.components.map((c) =>
-      componentStatus(ctx, install, latest, c.name, c.workload),
+      componentStatus(ctx, install, latest, c.name, c.workload, retained.has(c.name)),
     );
     if (content.retained.length) status.retainedComponents = content.retained;
   }
@@ -111,6 +113,7 @@ function componentStatus(
   latest: AppRevision,
   name: string,
   workloadKind: 'Deployment' | 'StatefulSet',
+  retained: boolean,
 ): ComponentStatus {
   const workload = workloadOf(ctx, install.metadata.namespace!, install.metadata.name, name);
   const state = rolloutState(workload, latest.spec.revision);
@@ -120,7 +123,7 @@ function componentStatus(
     name,
     workload: workloadKind,
     image: workload?.spec?.template.spec?.containers[0]?.image ?? '',
-    state: failed ? 'Failed' : state.complete ? 'Ready' : state.applied ? 'Progressing' : 'Pending',
+    state: componentState(state, { failed, retained }),
     desiredReplicas: state.desired,
     updatedReplicas: state.updated,
     availableReplicas: state.available,

@@ -4,11 +4,13 @@ import { KubeApiError } from '../../kube/client.js';
 export type InformerEvent = 'add' | 'update' | 'delete' | 'resync';
 export type InformerHandler<T> = (event: InformerEvent, object: T) => void;
 
-export interface InformerOptions {
+export interface InformerOptions<T extends KubeObject = KubeObject> {
   labelSelector?: string;
   /** Period of the full resync that re-delivers every cached object; jittered by +0–20%. */
   resyncMs?: number;
   onError?: (error: unknown) => void;
+  /** The order in which objects new to the cache are delivered after a list (default: as listed). */
+  listOrder?: (a: T, b: T) => number;
 }
 
 export const objectKey = (o: KubeObject) =>
@@ -33,7 +35,7 @@ export class Informer<T extends KubeObject> {
   constructor(
     private readonly client: KubeClient,
     private readonly ref: ObjectRef,
-    private readonly options: InformerOptions = {},
+    private readonly options: InformerOptions<T> = {},
   ) {}
 
   on(handler: InformerHandler<T>): void {
@@ -111,7 +113,8 @@ export class Informer<T extends KubeObject> {
     this.stats.lists++;
     const list = await this.client.list<T>(this.ref, { labelSelector: this.options.labelSelector });
     const seen = new Set<string>();
-    for (const item of list.items) {
+    const items = this.options.listOrder ? [...list.items].sort(this.options.listOrder) : list.items;
+    for (const item of items) {
       item.apiVersion ??= this.ref.apiVersion;
       item.kind ??= this.ref.kind;
       const key = objectKey(item);
