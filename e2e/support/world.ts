@@ -94,14 +94,18 @@ export class OperatorProcess {
   readonly logs: string[] = [];
   private constructor(readonly child: ChildProcess) {}
 
-  static async start(extraArgs: string[] = []): Promise<OperatorProcess> {
+  /** `kubeconfig` replaces the admin's (pass it here, not in extraArgs: the last --kubeconfig wins). */
+  static async start(
+    extraArgs: string[] = [],
+    { kubeconfig = world.kubeconfig } = {},
+  ): Promise<OperatorProcess> {
     const child = spawn(
       join(repoRoot, 'scripts', 'node'),
       [
         join(repoRoot, 'dist', 'cli', 'main.js'),
         'operator',
         '--kubeconfig',
-        world.kubeconfig,
+        kubeconfig,
         '--probe-address',
         '127.0.0.1:0',
         '--resync',
