@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { execFileSync, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -12,7 +13,8 @@ import { rawTar } from '../src/bundle/testing/hostile-tar.js';
 import type { LocalRegistry } from '../src/bundle/testing/registry.js';
 import { startRegistry } from '../src/bundle/testing/registry.js';
 import { main } from '../src/cli/main.js';
-import { KubeClient } from '../src/kube/client.js';
+import { KubeClient, ferryRef } from '../src/kube/client.js';
+import { SlowProxy } from './support/slow-proxy.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const has = (tool: string) => {
@@ -23,19 +25,48 @@ const has = (tool: string) => {
     return false;
   }
 };
+/** Under CI every tool the suite checks with must be installed (e2e/install-deps.sh); locally it may be missing. */
+const requireTools = process.env.CI === 'true';
 
-/** Runs the ferry CLI in-process; returns exit code and output. */
+/** The cluster of this e2e run (global setup: $KUBECONFIG, e.g. kind, or its own local cluster). */
+const kubeconfig = process.env.FERRY_E2E_KUBECONFIG;
+/**
+ * The app's name in this run: AppTemplates are cluster-scoped and immutable, so on a cluster that
+ * outlives the run (KUBECONFIG, e.g. e2e/kind.sh) a fixed name would clash with the last run's.
+ */
+const APP = `shop-b${Date.now().toString(36)}${(process.pid % 1296).toString(36)}`;
+
+/**
+ * Runs the ferry CLI in-process; returns exit code and output. Without --kubeconfig in `args`, it
+ * runs with no cluster at all: `ferry import` would otherwise fall back to $KUBECONFIG and write
+ * AppTemplates into whatever cluster that names.
+ */
 async function ferry(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const code = await main(args, { out: (t) => void (out += `${t}\n`), err: (t) => void (err += `${t}\n`) });
-  return { code, out, err };
+  const saved = process.env.KUBECONFIG;
+  if (!args.includes('--kubeconfig')) delete process.env.KUBECONFIG;
+  try {
+    const code = await main(args, {
+      out: (t) => void (out += `${t}\n`),
+      err: (t) => void (err += `${t}\n`),
+    });
+    return { code, out, err };
+  } finally {
+    if (saved !== undefined) process.env.KUBECONFIG = saved;
+  }
 }
 
 async function ferryOk(...args: string[]): Promise<string> {
   const r = await ferry(...args);
   if (r.code !== 0) throw new Error(`ferry ${args.join(' ')} exited ${r.code}:\n${r.err}${r.out}`);
   return r.out;
+}
+
+/** The entries followed by a SHA256SUMS that lists each of them with its true digest. */
+function withSums(entries: { name: string; data: string }[]): { name: string; data: string }[] {
+  const sums = entries.map((e) => `${createHash('sha256').update(e.data).digest('hex')}  ${e.name}\n`);
+  return [...entries, { name: 'SHA256SUMS', data: sums.join('') }];
 }
 
 const skopeo = (...args: string[]) =>
@@ -104,10 +135,10 @@ beforeAll(async () => {
     ['1.0.0', template1()],
     ['2.0.0', template2()],
   ] as const) {
-    let text = readFileSync(join(root, 'examples/shop', `shop-${version}.yaml`), 'utf8').replaceAll(
-      'registry.example.com/',
-      `${source.address}/`,
-    );
+    let text = readFileSync(join(root, 'examples/shop', `shop-${version}.yaml`), 'utf8')
+      .replaceAll('registry.example.com/', `${source.address}/`)
+      .replace(`name: shop.${version}`, `name: ${APP}.${version}`)
+      .replace('app: shop\n', `app: ${APP}\n`);
     if (version === '1.0.0')
       text = text.replace(`shop/api:1.0.0`, `shop/api:1.0.0@${v1.api.manifest.digest}`);
     writeFileSync(file, text);
@@ -129,7 +160,7 @@ describe('ferry export', () => {
   it('exports shop 1.0.0 (zstd, signed, all platforms) and skopeo reads its OCI layout', async () => {
     const out = await ferryOk(
       'export',
-      'shop@1.0.0',
+      `${APP}@1.0.0`,
       '-f',
       template1(),
       '-o',
@@ -138,7 +169,7 @@ describe('ferry export', () => {
       join(work, 'vendor.key'),
       ...common(),
     );
-    expect(out).toMatch(/shop 1.0.0, 3 images/);
+    expect(out).toMatch(new RegExp(`${APP} 1.0.0, 3 images`));
     const inspect = JSON.parse(await ferryOk('inspect', pkg1(), '-o', 'json')) as {
       images: { ref: string; digest: string; platforms?: string[] }[];
       signature: string;
@@ -165,7 +196,7 @@ describe('ferry export', () => {
   it('exports 2.0.0 differentially: blobs 1.0.0 carries are left out, whether the base is a version or a package', async () => {
     await ferryOk(
       'export',
-      'shop@2.0.0',
+      `${APP}@2.0.0`,
       '-f',
       template1(),
       '-f',
@@ -184,7 +215,17 @@ describe('ferry export', () => {
       carriedBytes: number;
     };
     const fromFile = join(work, 'shop-2.0.0-b.tar.gz');
-    await ferryOk('export', 'shop@2.0.0', '-f', template2(), '--since', pkg1(), '-o', fromFile, ...common());
+    await ferryOk(
+      'export',
+      `${APP}@2.0.0`,
+      '-f',
+      template2(),
+      '--since',
+      pkg1(),
+      '-o',
+      fromFile,
+      ...common(),
+    );
     const byPackage = JSON.parse(await ferryOk('inspect', fromFile, '-o', 'json')) as {
       omittedBlobs: string[];
     };
@@ -212,7 +253,7 @@ describe('ferry import', () => {
   it('refuses the differential package before its base is on the site, naming the base, and pushes nothing', async () => {
     const r = await ferry('import', pkg2(), '--registry', `${site.address}/acme`, ...common());
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/base version 1\.0\.0.*import the shop 1\.0\.0 package first/);
+    expect(r.err).toMatch(new RegExp(`base version 1\\.0\\.0.*import the ${APP} 1\\.0\\.0 package first`));
     expect(catalog(site)).toEqual([]);
   });
 
@@ -228,9 +269,9 @@ describe('ferry import', () => {
         'json',
         ...common(),
       ),
-    ) as { blobsToPush: number; bytesToPush: number; blobsPushed: number };
+    ) as { blobsToPush: number; bytesToPush: number; blobsPushed: number; blobsMounted: number };
     // 1.0.0: 6 layers and 4 configs, none on the site yet; a dry run changes nothing
-    expect(dry).toMatchObject({ blobsToPush: 10, blobsPushed: 0 });
+    expect(dry).toMatchObject({ blobsToPush: 10, blobsPushed: 0, blobsMounted: 0 });
     expect(catalog(site)).toEqual([]);
     const summary = JSON.parse(
       await ferryOk(
@@ -246,8 +287,20 @@ describe('ferry import', () => {
         join(work, 'site-templates'),
         ...common(),
       ),
-    ) as { bytesPushed: number; signature: string; images: string[] };
+    ) as {
+      bytesPushed: number;
+      blobsPushed: number;
+      blobsMounted: number;
+      signature: string;
+      images: string[];
+    };
     expect(summary.signature).toBe('verified');
+    // each blob's bytes go up once; the base layer, needed by shop/db, shop/api and shop/web, is pushed
+    // into one of them and mounted into the other two
+    expect({ pushed: summary.blobsPushed, mounted: summary.blobsMounted }).toEqual({
+      pushed: 10,
+      mounted: 2,
+    });
     expect(summary.bytesPushed).toBeGreaterThan(0);
     expect(summary.images).toContain(`${site.address}/acme/shop/api@${v1.api.manifest.digest}`);
     const api = skopeo(
@@ -263,7 +316,7 @@ describe('ferry import', () => {
       `docker://${site.address}/acme/shop/web:1.0.0`,
     );
     expect((web.manifests as unknown[]).length).toBe(2);
-    const written = yaml.load(readFileSync(join(work, 'site-templates', 'shop.1.0.0.yaml'), 'utf8')) as {
+    const written = yaml.load(readFileSync(join(work, 'site-templates', `${APP}.1.0.0.yaml`), 'utf8')) as {
       spec: { components: { image: string }[] };
     };
     for (const c of written.spec.components)
@@ -273,8 +326,17 @@ describe('ferry import', () => {
   it('imports the differential 2.0.0, mounting nothing it need not, and re-imports move 0 blob bytes', async () => {
     const second = JSON.parse(
       await ferryOk('import', pkg2(), '--registry', `${site.address}/acme`, '-o', 'json', ...common()),
-    ) as { bytesPushed: number };
-    expect(second.bytesPushed).toBeGreaterThan(0);
+    ) as { bytesPushed: number; blobsPushed: number; blobsMounted: number; blobsPresent: number };
+    // 2.0.0 carries 4 new layers and 4 configs, pushed once each. Of the 3 layers it shares with
+    // 1.0.0 (base, db1, common), shop/db and shop/api already hold theirs; only the new repository
+    // shop/reports lacks base, and gets it by a mount instead of bytes. Anything more is a needless mount.
+    expect({ pushed: second.blobsPushed, mounted: second.blobsMounted }).toEqual({ pushed: 8, mounted: 1 });
+    expect(second.bytesPushed).toBe(
+      [v2.db, v2.api, v2.web, v2.reports].reduce(
+        (n, i) => n + i.config.length + i.layers.at(-1)!.descriptor.size,
+        0,
+      ),
+    );
     expect(
       skopeo('inspect', '--tls-verify=false', `docker://${site.address}/acme/shop/reports:2.0.0`).Digest,
     ).toBe(v2.reports.manifest.digest);
@@ -284,9 +346,10 @@ describe('ferry import', () => {
       ) as {
         bytesPushed: number;
         blobsPushed: number;
+        blobsMounted: number;
         manifestsPushed: number;
       };
-      expect(again).toMatchObject({ bytesPushed: 0, blobsPushed: 0, manifestsPushed: 0 });
+      expect(again).toMatchObject({ bytesPushed: 0, blobsPushed: 0, blobsMounted: 0, manifestsPushed: 0 });
     }
   });
 
@@ -375,13 +438,16 @@ describe('ferry import', () => {
         /archive truncated: it ends without the end-of-archive marker/,
       ],
       [
+        // a well-formed package in every other respect (every entry listed in SHA256SUMS with its
+        // true digest), so it is refused for its format version alone
         'unknown format',
-        rawTar([
-          { name: 'ferry-bundle.json', data: JSON.stringify({ kind: 'FerryBundle', formatVersion: 99 }) },
-          { name: 'images/oci-layout', data: '{"imageLayoutVersion":"1.0.0"}' },
-          { name: 'images/index.json', data: '{"schemaVersion":2,"manifests":[]}' },
-          { name: 'SHA256SUMS', data: '' },
-        ]),
+        rawTar(
+          withSums([
+            { name: 'ferry-bundle.json', data: JSON.stringify({ kind: 'FerryBundle', formatVersion: 99 }) },
+            { name: 'images/oci-layout', data: '{"imageLayoutVersion":"1.0.0"}' },
+            { name: 'images/index.json', data: '{"schemaVersion":2,"manifests":[]}' },
+          ]),
+        ),
         /ferry-bundle.json: unknown formatVersion 99: this ferry reads version 1/,
       ],
     ];
@@ -395,48 +461,92 @@ describe('ferry import', () => {
     expect(catalog(site).filter((r) => r.startsWith('hostile/'))).toEqual([]);
   });
 
-  it('finishes an import that was killed mid-way when run again', async () => {
-    const cli = [
-      '--no-warnings',
-      '--experimental-transform-types',
-      '--import',
-      join(root, 'e2e/bundle/ts-loader.mjs'),
-      join(root, 'src/cli/main.ts'),
-    ];
-    const child = spawn(
-      join(root, 'scripts/node'),
-      [...cli, 'import', pkg1(), '--registry', `${site.address}/crash`, '--plain-http'],
-      {
-        stdio: ['ignore', 'ignore', 'pipe'],
-      },
-    );
-    let pushed = 0;
-    const killed = new Promise<NodeJS.Signals | null>((resolve) =>
-      child.on('exit', (_code, signal) => resolve(signal)),
-    );
-    for await (const line of createInterface({ input: child.stderr! })) {
-      if (line.includes('"event":"blob"') && line.includes('"pushed"') && ++pushed === 2) {
-        child.kill('SIGKILL');
-        break;
-      }
-    }
-    expect(await killed).toBe('SIGKILL');
+  it('finishes an import that was killed mid-way, while stalled in a push, when run again; no AppTemplate meanwhile', async () => {
+    // The child pushes through a proxy that forwards 256 KiB/s and that the test stalls after the
+    // second blob: the kill then lands while the import is provably mid-way, not after it finished.
+    const proxy = await SlowProxy.start(site.address, 256 * 1024);
+    const kube = KubeClient.fromDefault(kubeconfig);
     const site1 = new RegistryClient(site.address, { plainHttp: true });
+    const template = ferryRef('AppTemplate', undefined, `${APP}.1.0.0`);
     try {
-      // manifests go up only after every blob, so the images are not there yet
+      expect(await kube.get(template)).toBeUndefined();
+      const child = spawn(
+        join(root, 'scripts/node'),
+        [
+          '--no-warnings',
+          '--experimental-transform-types',
+          '--import',
+          join(root, 'e2e/bundle/ts-loader.mjs'),
+          join(root, 'src/cli/main.ts'),
+          'import',
+          pkg1(),
+          '--registry',
+          `${proxy.address}/crash`,
+          '--plain-http',
+          '--kubeconfig',
+          kubeconfig!,
+        ],
+        { stdio: ['ignore', 'ignore', 'pipe'] },
+      );
+      const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+        child.on('exit', (_code, signal) => resolve(signal)),
+      );
+      let pushed = 0;
+      for await (const line of createInterface({ input: child.stderr! })) {
+        if (line.includes('"event":"blob"') && line.includes('"pushed"') && ++pushed === 2) {
+          proxy.stall();
+          break;
+        }
+      }
+      expect(pushed).toBe(2);
+      // stalled: nothing moves for a while, and the import is still running
+      const forwarded = proxy.forwarded;
+      await new Promise((r) => setTimeout(r, 1500));
+      expect({
+        alive: child.exitCode === null && child.signalCode === null,
+        moved: proxy.forwarded - forwarded,
+      }).toEqual({
+        alive: true,
+        moved: 0,
+      });
+      child.kill('SIGKILL');
+      expect(await exited).toBe('SIGKILL');
+
+      // manifests go up only after every blob and AppTemplates last: neither is there
       expect(await site1.headManifest('crash/shop/db', v1.db.manifest.digest)).toBeUndefined();
+      expect(await kube.get(template)).toBeUndefined();
       const rerun = JSON.parse(
-        await ferryOk('import', pkg1(), '--registry', `${site.address}/crash`, '-o', 'json', ...common()),
-      ) as {
-        blobsPushed: number;
-        blobsPresent: number;
-      };
+        await ferryOk(
+          'import',
+          pkg1(),
+          '--registry',
+          `${site.address}/crash`,
+          '--kubeconfig',
+          kubeconfig!,
+          '-o',
+          'json',
+          ...common(),
+        ),
+      ) as { blobsPushed: number; blobsPresent: number; templates: { name: string; action: string }[] };
       // 1.0.0 carries 10 blobs (6 layers, 4 configs): the two pushed before the kill are not sent again
       expect(rerun.blobsPushed).toBeGreaterThan(0);
       expect(rerun.blobsPushed).toBeLessThanOrEqual(10 - 2);
+      expect(rerun.templates).toEqual([{ name: `${APP}.1.0.0`, action: 'created' }]);
       expect(await site1.headManifest('crash/shop/db', v1.db.manifest.digest)).toBe(v1.db.manifest.digest);
+      const created = await kube.get<{ spec: { components: { image: string }[] } } & Record<string, unknown>>(
+        template,
+      );
+      expect(created!.spec.components.map((c) => c.image.split('@')[0])).toEqual([
+        `${site.address}/crash/shop/db`,
+        `${site.address}/crash/shop/api`,
+        `${site.address}/crash/shop/web`,
+      ]);
     } finally {
+      // the cluster test below imports this version again under another prefix
+      await kube.delete(template);
       site1.close();
+      kube.close();
+      await proxy.close();
     }
   });
 });
@@ -444,20 +554,21 @@ describe('ferry import', () => {
 describe('ferry export --format compose', () => {
   it('writes a compose project docker-compose accepts and image archives skopeo reads', async () => {
     const dir = join(work, 'compose');
-    await ferryOk('export', 'shop@2.0.0', '-f', template2(), '--format', 'compose', '-o', dir, ...common());
+    await ferryOk('export', `${APP}@2.0.0`, '-f', template2(), '--format', 'compose', '-o', dir, ...common());
     const files = readdirSync(dir);
     expect(files).toEqual(
       expect.arrayContaining(['docker-compose.yaml', '.env', 'SHA256SUMS', 'README.md', 'images', 'config']),
     );
     execFileSync('sha256sum', ['--quiet', '-c', 'SHA256SUMS'], { cwd: dir });
-    if (has('docker-compose')) {
+    if (requireTools || has('docker-compose')) {
       const config = execFileSync('docker-compose', ['config'], {
         cwd: dir,
         encoding: 'utf8',
         env: { ...process.env, DB_PASSWORD: 'pw' },
       });
       expect(config).toMatch(/reports:/);
-    } else console.warn('docker-compose is not installed: compose file not checked by docker-compose');
+    } else
+      console.warn('docker-compose is not installed (CI=true would fail): compose file not checked by it');
     const archives = readdirSync(join(dir, 'images'));
     expect(archives).toHaveLength(4);
     const api = skopeo(
@@ -472,7 +583,7 @@ describe('ferry export --format compose', () => {
     const tarOut = join(work, 'compose.tar.gz');
     await ferryOk(
       'export',
-      'shop@2.0.0',
+      `${APP}@2.0.0`,
       '-f',
       template2(),
       '--format',
@@ -485,7 +596,6 @@ describe('ferry export --format compose', () => {
   });
 });
 
-const kubeconfig = process.env.FERRY_E2E_KUBECONFIG;
 (kubeconfig ? describe : describe.skip)('ferry import into a cluster', () => {
   let kube: KubeClient;
   beforeAll(async () => {
@@ -507,7 +617,11 @@ const kubeconfig = process.env.FERRY_E2E_KUBECONFIG;
       }
     }
   });
-  afterAll(() => kube?.close());
+  afterAll(async () => {
+    for (const version of ['1.0.0', '2.0.0'])
+      await kube?.delete(ferryRef('AppTemplate', undefined, `${APP}.${version}`));
+    kube?.close();
+  });
 
   it('creates the AppTemplates last, with digest-pinned site references; identical re-import is fine, a changed spec is refused', async () => {
     await ferryOk(
@@ -528,13 +642,13 @@ const kubeconfig = process.env.FERRY_E2E_KUBECONFIG;
       kubeconfig!,
       ...common(),
     );
-    for (const name of ['shop.1.0.0', 'shop.2.0.0']) {
+    for (const name of [`${APP}.1.0.0`, `${APP}.2.0.0`]) {
       const t = (await kube.get({ apiVersion: 'ferry.dev/v1alpha1', kind: 'AppTemplate', name })) as {
         spec: { components: { name: string; image: string }[] };
       };
       for (const c of t.spec.components)
         expect(c.image).toMatch(new RegExp(`^${site.address}/acme/shop/[a-z]+@sha256:[a-f0-9]{64}$`));
-      if (name === 'shop.2.0.0')
+      if (name === `${APP}.2.0.0`)
         expect(t.spec.components.find((c) => c.name === 'reports')!.image).toBe(
           `${site.address}/acme/shop/reports@${v2.reports.manifest.digest}`,
         );
@@ -548,8 +662,8 @@ const kubeconfig = process.env.FERRY_E2E_KUBECONFIG;
       kubeconfig!,
       ...common(),
     );
-    expect(again).toMatch(/AppTemplate shop.1.0.0: unchanged/);
-    // the same package imported under another prefix would change the spec of shop.1.0.0
+    expect(again).toContain(`AppTemplate ${APP}.1.0.0: unchanged`);
+    // the same package imported under another prefix would change the spec of APP.1.0.0
     const refused = await ferry(
       'import',
       pkg1(),
@@ -560,7 +674,9 @@ const kubeconfig = process.env.FERRY_E2E_KUBECONFIG;
       ...common(),
     );
     expect(refused.code).toBe(1);
-    expect(refused.err).toMatch(/AppTemplate shop.1.0.0 already exists in the cluster with a different spec/);
+    expect(refused.err).toContain(
+      `AppTemplate ${APP}.1.0.0 already exists in the cluster with a different spec`,
+    );
     expect(catalog(site).filter((r) => r.startsWith('elsewhere/'))).toEqual([]);
   });
 });

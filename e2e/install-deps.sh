@@ -2,6 +2,8 @@
 # Installs the Debian packages the e2e scripts need, only when missing.
 #   docker-registry  Debian's distribution 2.8.x registry (registry.sh)
 #   skopeo           copy/inspect images in e2e tests
+#   docker-compose   checks the compose export (required when CI=true, see bundle.e2e.test.ts)
+#   lua5.4           runs the Argo CD health check of docs/gitops.md (gitops-health.e2e.test.ts)
 #   openssl          certificates (cluster.sh, registry.sh)
 #   jq               JSON in shell checks
 #   apache2-utils    htpasswd -B for registry basic auth
@@ -9,7 +11,7 @@
 #   curl             readiness probes
 set -euo pipefail
 
-PACKAGES=(docker-registry skopeo docker-compose openssl jq apache2-utils util-linux curl)
+PACKAGES=(docker-registry skopeo docker-compose lua5.4 openssl jq apache2-utils util-linux curl)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

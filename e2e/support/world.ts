@@ -169,10 +169,13 @@ export class OperatorProcess {
     child.once('exit', () => OperatorProcess.running.delete(this));
   }
 
-  /** Starts `ferry operator` (resync 30 s unless `resyncSeconds`); a start that times out kills the child. */
+  /**
+   * Starts `ferry operator` (resync 30 s unless `resyncSeconds`); a start that times out kills the
+   * child. `kubeconfig` replaces the admin's (pass it here, not in extraArgs: the last --kubeconfig wins).
+   */
   static async start(
     extraArgs: string[] = [],
-    { resyncSeconds = 30, timeoutMs = 60_000 } = {},
+    { resyncSeconds = 30, timeoutMs = 60_000, kubeconfig = world.kubeconfig } = {},
   ): Promise<OperatorProcess> {
     const child = spawn(
       join(repoRoot, 'scripts', 'node'),
@@ -180,7 +183,7 @@ export class OperatorProcess {
         join(repoRoot, 'dist', 'cli', 'main.js'),
         'operator',
         '--kubeconfig',
-        world.kubeconfig,
+        kubeconfig,
         '--probe-address',
         '127.0.0.1:0',
         '--resync',

@@ -50,6 +50,8 @@ export class Manager {
       this.metrics.apiWrites.inc({ verb: method });
       log.debug({ method, path }, 'api write');
     };
+    client.onApiError = (status, method) =>
+      this.metrics.apiErrors.inc({ code: String(status), verb: method });
     const onError = (error: unknown) => log.warn({ err: errorText(error) }, 'watch error; reconnecting');
     const informer = <T extends KubeObject>(
       ref: ObjectRef,
@@ -109,6 +111,7 @@ export class Manager {
       namespace: election.namespace,
       name: election.name ?? 'ferry-operator-leader',
       identity,
+      onError: (error) => this.log.warn({ err: errorText(error) }, 'leader election: lease request failed'),
     });
     this.metrics.isLeader.collect({}, () => (this.elector?.isLeader ? 1 : 0));
     void this.elector.run({

@@ -138,6 +138,8 @@ export class KubeClient {
   private readonly agent: http.Agent;
   /** Called once per write request (POST, PUT, PATCH, DELETE), e.g. to count them. */
   onWrite?: (method: string, path: string) => void;
+  /** Called once per request the server answers with an error status (≥ 400), e.g. to count them. */
+  onApiError?: (status: number, method: string, path: string) => void;
 
   constructor(
     readonly config: KubeConfig,
@@ -165,7 +167,10 @@ export class KubeClient {
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
     const res = await this.send(method, path, options);
     const text = await readBody(res);
-    if ((res.statusCode ?? 0) >= 400) throw apiError(res.statusCode ?? 0, text, method, path);
+    if ((res.statusCode ?? 0) >= 400) {
+      this.onApiError?.(res.statusCode ?? 0, method, path);
+      throw apiError(res.statusCode ?? 0, text, method, path);
+    }
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
@@ -265,8 +270,10 @@ export class KubeClient {
       },
       signal: options.signal,
     });
-    if ((res.statusCode ?? 0) >= 400)
+    if ((res.statusCode ?? 0) >= 400) {
+      this.onApiError?.(res.statusCode ?? 0, 'WATCH', path);
       throw apiError(res.statusCode ?? 0, await readBody(res), 'WATCH', resourcePath(ref));
+    }
     let buffer = '';
     try {
       for await (const chunk of res) {
@@ -279,6 +286,7 @@ export class KubeClient {
           const event = JSON.parse(line) as WatchEvent<T>;
           if (event.type === 'ERROR') {
             const status = event.object as unknown as { code?: number; reason?: string; message?: string };
+            this.onApiError?.(status.code ?? 500, 'WATCH', path);
             throw new KubeApiError(
               status.code ?? 500,
               status.reason ?? 'Unknown',

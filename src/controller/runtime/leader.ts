@@ -18,6 +18,8 @@ export interface LeaderElectionOptions {
   leaseDurationSeconds?: number;
   renewDeadlineMs?: number;
   retryPeriodMs?: number;
+  /** Told of every failed acquire or renew attempt (the election itself retries). */
+  onError?: (error: unknown) => void;
 }
 
 const microTime = (d = new Date()) => d.toISOString().replace('Z', '000Z');
@@ -40,7 +42,13 @@ export class LeaderElector {
     private readonly client: KubeClient,
     options: LeaderElectionOptions,
   ) {
-    this.o = { leaseDurationSeconds: 15, renewDeadlineMs: 10_000, retryPeriodMs: 2_000, ...options };
+    this.o = {
+      leaseDurationSeconds: 15,
+      renewDeadlineMs: 10_000,
+      retryPeriodMs: 2_000,
+      onError: () => undefined,
+      ...options,
+    };
   }
 
   get isLeader(): boolean {
@@ -53,7 +61,8 @@ export class LeaderElector {
       let renewed: boolean;
       try {
         renewed = await this.tryAcquireOrRenew();
-      } catch {
+      } catch (error) {
+        this.o.onError(error);
         renewed = false;
       }
       if (renewed) {
