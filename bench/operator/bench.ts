@@ -21,6 +21,8 @@
  *    same objects (Ferry's pure render(), ownerReferences dropped) into other namespaces, C installs
  *    at a time, and waits until all Deployments have rolled out — once all at once ("unordered"), and
  *    once level by level per install, db then api then web ("ordered", what Ferry's rollout does).
+ *    Before each floor the previous phase's namespaces are deleted and waited for, so every phase
+ *    starts in a cluster as empty as Ferry's did.
  * 5. Prints a markdown table and writes it into --results (default bench/operator/RESULTS.md),
  *    replacing an earlier run with the same N, --kcm-qps, --workers and --concurrency.
  */

@@ -165,7 +165,7 @@ describe('operator resilience', () => {
       const budget = new Budget(ORDER_TEST_MS);
       const ns = await createNamespace(client, 'serial');
       await createShopSecret(client, ns);
-      const operator = await OperatorProcess.start();
+      let operator = await OperatorProcess.start();
       try {
         await userApply(
           client,
@@ -209,6 +209,9 @@ describe('operator resilience', () => {
           { timeoutMs: budget.left() },
         );
         expect(stamped[0]! < stamped[1]!).toBe(true);
+        // An operator killed after seeing both and before starting either: its successor keeps the order.
+        await operator.kill();
+        operator = await OperatorProcess.start();
 
         await waitPhase(client, 'AppUpgrade', ns, 'blocker', 'Failed', {
           timeoutMs: budget.left(),
