@@ -61,6 +61,7 @@ describe('an install seen by Argo CD, with a Secret parameter', () => {
     expect(await operator.stop()).toBe(0);
     for (const v of ['1.0.0', '1.1.0'])
       await client.delete({ apiVersion: 'ferry.dev/v1alpha1', kind: 'AppTemplate', name: `${APP}.${v}` });
+    await client.delete({ apiVersion: 'v1', kind: 'Namespace', name: ns });
     client.close();
   });
 
@@ -76,13 +77,11 @@ describe('an install seen by Argo CD, with a Secret parameter', () => {
   });
 
   it('is Progressing while a new version rolls out, Degraded once it is Stalled', async () => {
-    await userApply(client, {
-      ...shopInstall(ns, APP, '1.1.0'),
-      spec: {
-        ...shopInstall(ns, APP, '1.1.0').spec,
-        upgradePolicy: { autoRollback: false, progressDeadlineSeconds: 10 },
-      },
-    } as KubeObject);
+    // a GitOps commit: spec.version changes to a version whose api never becomes ready
+    await userApply(
+      client,
+      shopInstall(ns, APP, '1.1.0', { upgradePolicy: { autoRollback: false, progressDeadlineSeconds: 10 } }),
+    );
     const rolling = await waitFor('rollout of 1.1.0 under way', async () => {
       const i = await getInstall(client, ns);
       return (
