@@ -5,7 +5,7 @@
 # wait_until, fail_component and stop_pids.
 #
 # Isolation. Each real-node world takes a slot n (1..250) under
-# ${TMPDIR:-/tmp}/ferry-e2e-nodes/ (reserved atomically, owned by its state dir) and
+# /run/ferry-e2e-nodes/ (reserved atomically, owned by its state dir) and
 # derives every host-visible name from it:
 #   network namespace ferry-rn-n   the pod bridge, kube-proxy's and CNI's iptables
 #                                  rules, CoreDNS and the pods' routes live there, so
@@ -30,7 +30,8 @@
 # and cache files.
 
 NODE_NAME=ferry-real-node
-NODES_ROOT="${TMPDIR:-/tmp}/ferry-e2e-nodes"
+# Host-wide (not under TMPDIR): the slots name host-wide things (namespaces, links).
+NODES_ROOT=/run/ferry-e2e-nodes
 NODE_SYSCTLS=(vm.overcommit_memory kernel.panic kernel.panic_on_oops)
 NODE_FIXED_PATHS=(/var/lib/kubelet /var/log/containers /var/log/pods /run/containerd /var/lib/cni /run/netns)
 NODE_PVS=12
