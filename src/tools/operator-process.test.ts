@@ -55,7 +55,7 @@ describe('OperatorProcess', () => {
   it('kills an operator that does not start in time, and reports one that exits', async () => {
     const silent = fakeMain('silent', 'setInterval(() => {}, 1000);');
     await expect(OperatorProcess.start({ kubeconfig: 'k', main: silent, timeoutMs: 500 })).rejects.toThrow(
-      /did not start in 500 ms[\s\S]*booting/,
+      /did not start in 500 ms/,
     );
     expect(await OperatorProcess.killAll()).toBe(0);
     const failing = fakeMain('failing', `log({ msg: 'no kubeconfig' }); process.exit(3);`);
