@@ -3,9 +3,10 @@ import type http from 'node:http';
 import type { KubeClient, KubeObject, ObjectRef } from '../kube/client.js';
 import { ferryRef } from '../kube/client.js';
 import { LABEL_INSTALL } from '../model/names.js';
-import type { ControllerContext, Informers, QueueName, Workload } from './context.js';
+import { ControllerCache, Expectations } from './cache.js';
+import type { ControllerContext, QueueName, Workload } from './context.js';
 import { reconcileInstall } from './install/reconciler.js';
-import { RequestArrivals, byCreation } from './install/request-order.js';
+import { RequestArrivals, byCreation } from './request-order.js';
 import { reconcileRollback } from './rollback/reconciler.js';
 import { EventRecorder } from './runtime/events.js';
 import type { InformerEvent } from './runtime/informer.js';
@@ -33,7 +34,9 @@ export interface ManagerOptions {
  */
 export class Manager {
   readonly metrics = new Metrics();
-  readonly informers: Informers;
+  readonly informers: {
+    [K in 'templates' | 'installs' | 'revisions' | 'upgrades' | 'rollbacks']: Informer<KubeObject>;
+  } & { deployments: Informer<Workload>; statefulsets: Informer<Workload> };
   private readonly queues: Record<QueueName, WorkQueue>;
   private readonly ctx: ControllerContext;
   private server?: http.Server;
@@ -75,16 +78,19 @@ export class Manager {
     };
     for (const [name, queue] of Object.entries(this.queues))
       this.metrics.queueDepth.collect({ queue: name }, () => queue.depth);
+    const arrivals = new RequestArrivals();
     this.ctx = {
       client,
       informers: this.informers,
+      cache: new ControllerCache(this.informers, arrivals),
+      expectations: new Expectations(),
       events: new EventRecorder(client, (error) =>
         log.warn({ err: errorText(error) }, 'could not record event'),
       ),
       metrics: this.metrics,
       log,
       now: () => new Date(),
-      arrivals: new RequestArrivals(),
+      arrivals,
       enqueue: (queue, key) => this.queues[queue].add(key),
     };
     this.wireEvents();
