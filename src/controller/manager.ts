@@ -55,7 +55,7 @@ export class Manager {
     };
     client.onApiError = (status, method) =>
       this.metrics.apiErrors.inc({ code: String(status), verb: method });
-    const onError = (error: unknown) => log.warn({ err: errorText(error) }, 'watch error; reconnecting');
+    const onError = (error: unknown) => log.warn({ err: error }, 'watch error; reconnecting');
     const informer = <T extends KubeObject>(
       ref: ObjectRef,
       labelSelector?: string,
@@ -84,9 +84,7 @@ export class Manager {
       informers: this.informers,
       cache: new ControllerCache(this.informers, arrivals),
       expectations: new Expectations(),
-      events: new EventRecorder(client, (error) =>
-        log.warn({ err: errorText(error) }, 'could not record event'),
-      ),
+      events: new EventRecorder(client, (error) => log.warn({ err: error }, 'could not record event')),
       metrics: this.metrics,
       log,
       now: () => new Date(),
@@ -117,7 +115,7 @@ export class Manager {
       namespace: election.namespace,
       name: election.name ?? 'ferry-operator-leader',
       identity,
-      onError: (error) => this.log.warn({ err: errorText(error) }, 'leader election: lease request failed'),
+      onError: (error) => this.log.warn({ err: error }, 'leader election: lease request failed'),
     });
     this.metrics.isLeader.collect({}, () => (this.elector?.isLeader ? 1 : 0));
     void this.elector.run({
@@ -174,7 +172,7 @@ export class Manager {
         }
       };
       const onError = (key: string, error: unknown) =>
-        this.log.warn({ kind: name, key, err: errorText(error) }, 'reconcile failed; will retry');
+        this.log.warn({ kind: name, key, err: error }, 'reconcile failed; will retry');
       this.running.push(this.queues[name].run(workers, handler, onError));
     };
     run('install', this.options.workers, reconcileInstall);
@@ -242,5 +240,3 @@ export class Manager {
     }
   }
 }
-
-const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
