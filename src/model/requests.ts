@@ -102,3 +102,37 @@ export function planRollbackRequest(
   );
   return { ok: true, draft };
 }
+
+/** Marks of tools that re-create what they manage (GitOps, Helm): pruning such a request would re-run it. */
+const MANAGED_LABELS = [
+  'argocd.argoproj.io/instance',
+  'kustomize.toolkit.fluxcd.io/name',
+  'helm.toolkit.fluxcd.io/name',
+];
+export const ANNOTATION_KEEP = 'ferry.dev/keep';
+
+interface PrunableRequest {
+  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  status?: { phase?: string };
+}
+
+/** Whether a request may be deleted once it ended: not kept on purpose, not managed by a re-creating tool. */
+export function prunable(request: PrunableRequest): boolean {
+  const labels = request.metadata.labels ?? {};
+  const annotations = request.metadata.annotations ?? {};
+  if (annotations[ANNOTATION_KEEP] === 'true' || annotations['argocd.argoproj.io/tracking-id']) return false;
+  if (labels['app.kubernetes.io/managed-by'] === 'Helm') return false;
+  return !MANAGED_LABELS.some((l) => labels[l] !== undefined);
+}
+
+/**
+ * The ended requests of an install to delete: all but the newest `limit` ended ones (the list comes
+ * in creation order), of those only the prunable ones.
+ */
+export function requestsToPrune<T extends PrunableRequest & { status?: { phase?: string } }>(
+  requestsInCreationOrder: readonly T[],
+  limit: number,
+): T[] {
+  const ended = requestsInCreationOrder.filter((r) => TERMINAL.has(r.status?.phase ?? ''));
+  return ended.slice(0, Math.max(0, ended.length - limit)).filter(prunable);
+}

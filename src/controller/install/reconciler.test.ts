@@ -113,3 +113,37 @@ describe('reconcileInstall', () => {
     expect(cluster.all('AppRevision')).toHaveLength(1);
   });
 });
+
+describe('request history', () => {
+  const upgrade = (name: string, phase: string | undefined, labels?: Record<string, string>) => ({
+    apiVersion: 'ferry.dev/v1alpha1',
+    kind: 'AppUpgrade',
+    metadata: { name, namespace: 'shop', ...(labels ? { labels } : {}) },
+    spec: { install: 'shop', toVersion: '1.0.0' },
+    ...(phase ? { status: { phase, queuedAt: `2026-01-01T00:00:0${name.length}.000000Z` } } : {}),
+  });
+
+  it('owns every request of the install and prunes ended ones beyond historyLimit, keeping GitOps-managed ones', async () => {
+    const { cluster, reconcile } = world();
+    seedShopInstall(cluster, (i) => (i.spec.historyLimit = 1));
+    for (let i = 0; i < 4; i++) {
+      rollOut(cluster, 'shop');
+      await reconcile();
+    }
+    cluster.seed(upgrade('a', 'Succeeded'));
+    cluster.seed(upgrade('bb', 'Failed', { 'argocd.argoproj.io/instance': 'shop' }));
+    cluster.seed(upgrade('ccc', 'Succeeded'));
+    cluster.seed(upgrade('dddd', 'Failed'));
+    await reconcile();
+
+    const left = cluster.all('AppUpgrade', 'shop');
+    expect(left.map((u) => u.metadata!.name)).toEqual(['bb', 'dddd']);
+    const uid = cluster.get('AppInstall', 'shop', 'shop')!.metadata!.uid;
+    for (const u of left)
+      expect(u.metadata!.ownerReferences).toEqual([expect.objectContaining({ kind: 'AppInstall', uid })]);
+
+    cluster.writes.length = 0;
+    await reconcile();
+    expect(cluster.writes).toEqual([]);
+  });
+});

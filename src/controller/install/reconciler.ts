@@ -14,6 +14,7 @@ import { start } from './actions/start.js';
 import type { InstallAction } from './decide.js';
 import { nextAction } from './decide.js';
 import { recordQueueOrder } from './queue-order.js';
+import { tidyRequests } from './request-history.js';
 import { collectGarbage } from './revisions.js';
 import { writeInstallStatus } from './status.js';
 import type { ActionResult, InstallWork } from './work.js';
@@ -61,7 +62,14 @@ export async function reconcileInstall(ctx: ControllerContext, key: string): Pro
     });
   }
   if (failure !== undefined) throw failure;
-  if (!activeRevision(work.revisions)) await collectGarbage(ctx, install, work.revisions);
+  if (!activeRevision(work.revisions)) {
+    await collectGarbage(ctx, install, work.revisions);
+    await tidyRequests(
+      ctx,
+      install,
+      ctx.cache.requestsFor(install.metadata.namespace!, install.metadata.name),
+    );
+  }
   return result.requeueAfterMs === undefined ? undefined : { requeueAfterMs: result.requeueAfterMs };
 }
 
