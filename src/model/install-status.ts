@@ -167,8 +167,9 @@ function conditions(
   if (latest.status?.outcome === 'Failed') {
     const reason = FAILURE_REASON[latest.spec.cause];
     const message = `${describeRevision(latest)} failed: ${latest.status.message ?? 'unknown error'}.${running} Fix the cause, then change the AppInstall spec or create an AppUpgrade or AppRollback.`;
+    // Ready says what failed (UpgradeFailed); Stalled says why, when known (ProgressDeadlineExceeded).
     set(ConditionType.Ready, 'False', reason, message);
-    set(ConditionType.Stalled, 'True', reason, message);
+    set(ConditionType.Stalled, 'True', latest.status.reason ?? reason, message);
     return list;
   }
   if (autoRollbackOf) {
