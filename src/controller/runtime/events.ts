@@ -7,7 +7,7 @@ export type EventType = 'Normal' | 'Warning';
 /** Records Kubernetes Events (core/v1) about Ferry's objects; failures to record are only logged. */
 export class EventRecorder {
   constructor(
-    private readonly client: KubeClient,
+    private readonly client: Pick<KubeClient, 'create'>,
     private readonly onError: (error: unknown) => void,
     private readonly component = 'ferry-operator',
   ) {}

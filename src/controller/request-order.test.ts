@@ -1,4 +1,4 @@
-import type { KubeObject } from '../../kube/client.js';
+import type { KubeObject } from '../kube/client.js';
 import { RequestArrivals, byCreation, formatMicros } from './request-order.js';
 
 const request = (uid: string, extra: { queuedAt?: string; created?: string; rv?: string } = {}) => ({

@@ -1,4 +1,4 @@
-import type { KubeObject } from '../../kube/client.js';
+import type { KubeObject } from '../kube/client.js';
 
 interface Request {
   metadata?: { uid?: string; creationTimestamp?: string; resourceVersion?: string; name?: string };

@@ -1,24 +1,19 @@
-import type { AppInstall, AppRevision, AppRevisionStatus, ComponentProgress } from '../../api/index.js';
-import { dependencyLevels } from '../../model/order.js';
+import type { AppInstall, AppRevision, AppRevisionStatus } from '../../api/index.js';
+import { Reason } from '../../api/index.js';
 import type { RenderedComponent } from '../../model/render.js';
+import { initialProgress } from '../../model/revisions.js';
 import { rolloutState } from '../../model/rollout.js';
 import type { RolloutState } from '../../model/rollout.js';
 import type { RevisionContent } from '../../model/snapshot.js';
 import type { ControllerContext, Workload } from '../context.js';
 import { StallingError, WaitingError } from '../errors.js';
-import { applyComponent, deleteComponent, renderRevision, resolveParameters, workloadOf } from './apply.js';
+import { rfc3339 as iso } from '../../model/time.js';
+import { applyComponent, deleteComponent, renderRevision, resolveParameters } from './apply.js';
 
 export type StepResult =
-  { state: 'progressing'; message: string } | { state: 'succeeded' } | { state: 'failed'; message: string };
-
-const iso = (d: Date) => d.toISOString();
-
-/** Progress rows for a revision, one per component in dependency order, all Pending. */
-export function initialProgress(content: RevisionContent): ComponentProgress[] {
-  return dependencyLevels(content.effective.components).flatMap((names, level) =>
-    names.map((name) => ({ name, level, state: 'Pending' as const })),
-  );
-}
+  | { state: 'progressing'; message: string }
+  | { state: 'succeeded' }
+  | { state: 'failed'; reason?: string; message: string };
 
 /**
  * Advances the rollout of a revision as far as the cluster allows, level by level: a level's
@@ -47,8 +42,9 @@ export async function stepRevision(
   const renderOnce = async () =>
     (rendered ??= renderRevision(install, number, content, await resolveParameters(ctx, install, content)));
   const applied = new Map<string, Workload>();
+  const failureReasons = new Map<string, string>();
   const stateOf = (name: string): RolloutState =>
-    rolloutState(applied.get(name) ?? workloadOf(ctx, namespace, install.metadata.name, name), number);
+    rolloutState(applied.get(name) ?? ctx.cache.workloadOf(namespace, install.metadata.name, name), number);
 
   for (let level = 0; level < levels; level++) {
     const rows = progress.filter((p) => p.level === level);
@@ -72,6 +68,7 @@ export async function stepRevision(
               finishedAt: iso(now),
               message: `could not be applied: ${error.message}`,
             });
+            failureReasons.set(row.name, error.reason);
             continue;
           }
           if (!(error instanceof WaitingError)) throw error;
@@ -87,12 +84,21 @@ export async function stepRevision(
         row.state = 'Failed';
         row.finishedAt = iso(now);
         row.message = `did not roll out within ${policy.progressDeadlineSeconds}s: ${row.message ?? state.message}`;
+        failureReasons.set(row.name, Reason.ProgressDeadlineExceeded);
       } else if (state.applied) {
         row.message = state.message;
       }
     }
     const failed = rows.find((r) => r.state === 'Failed');
-    if (failed) return { state: 'failed', message: `component ${failed.name} ${failed.message}` };
+    if (failed) {
+      // A row found Failed on a later pass (after a restart) no longer knows why.
+      const reason = failureReasons.get(failed.name);
+      return {
+        state: 'failed',
+        ...(reason ? { reason } : {}),
+        message: `component ${failed.name} ${failed.message}`,
+      };
+    }
     if (rows.some((r) => r.state !== 'Ready')) {
       const waiting = rows
         .filter((r) => r.state !== 'Ready')

@@ -1,4 +1,5 @@
 import type { Condition } from '../api/index.js';
+import { rfc3339 } from './time.js';
 
 export interface ConditionInput {
   type: string;
@@ -22,9 +23,7 @@ export function setCondition(
     ...input,
     ...(generation !== undefined ? { observedGeneration: generation } : {}),
     lastTransitionTime:
-      existing && existing.status === input.status
-        ? existing.lastTransitionTime
-        : now.toISOString().replace(/\.\d+Z$/, 'Z'),
+      existing && existing.status === input.status ? existing.lastTransitionTime : rfc3339(now),
   };
   return [...conditions.filter((c) => c.type !== input.type), next].sort((a, b) =>
     a.type.localeCompare(b.type),

@@ -1,5 +1,5 @@
-import type { ComponentStatus } from '../../api/index.js';
-import type { RolloutState } from '../../model/rollout.js';
+import type { ComponentStatus } from '../api/index.js';
+import type { RolloutState } from './rollout.js';
 
 /**
  * The state shown for one component in AppInstall status. A component the applied version's template

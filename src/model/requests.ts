@@ -1,13 +1,11 @@
-import type { AppInstall, AppRevision, AppRollback, AppTemplate, AppUpgrade } from '../../api/index.js';
-import { objectRef } from '../../api/index.js';
-import { chooseUpgrade } from '../../model/choose.js';
-import { formatProblem } from '../../model/problems.js';
-import { installProblems } from '../../model/validate.js';
-import { Reason } from '../reasons.js';
-import type { RevisionDraft } from './draft.js';
-import { draftRollback, resolveRollbackTarget } from './rollback.js';
-import { revisionContentOf } from './state.js';
-import { draftUpgrade } from './upgrade.js';
+import type { AppInstall, AppRevision, AppRollback, AppTemplate, AppUpgrade } from '../api/index.js';
+import { Reason, objectRef } from '../api/index.js';
+import { chooseUpgrade } from './choose.js';
+import type { RevisionDraft } from './drafts.js';
+import { draftRollback, draftUpgrade, resolveRollbackTarget } from './drafts.js';
+import { formatProblem } from './problems.js';
+import type { ContentOf } from './revisions.js';
+import { installProblems } from './validate.js';
 
 export type RequestPlan = { ok: true; draft: RevisionDraft } | { ok: false; reason: string; message: string };
 
@@ -29,8 +27,9 @@ export function installedVersion(install: AppInstall, revisions: readonly AppRev
 export function planUpgradeRequest(
   install: AppInstall,
   revisions: readonly AppRevision[],
-  templates: Map<string, AppTemplate>,
+  templates: ReadonlyMap<string, AppTemplate>,
   request: AppUpgrade,
+  contentOf: ContentOf,
 ): RequestPlan {
   const latest = revisions.at(-1);
   const installed = installedVersion(install, revisions);
@@ -49,7 +48,7 @@ export function planUpgradeRequest(
   if (!choice.ok)
     return { ok: false, reason: Reason.NoUpgradeAvailable, message: `spec.toVersion: ${choice.reason}` };
   const template = templates.get(choice.version)!;
-  const current = revisionContentOf(latest);
+  const current = contentOf(latest);
   const unknown = (request.spec.components ?? []).filter(
     (c) =>
       !template.spec.components.some((t) => t.name === c) &&
@@ -80,6 +79,7 @@ export function planRollbackRequest(
   install: AppInstall,
   revisions: readonly AppRevision[],
   request: AppRollback,
+  contentOf: ContentOf,
 ): RequestPlan {
   const latest = revisions.at(-1);
   if (!latest) {
@@ -95,10 +95,44 @@ export function planRollbackRequest(
     return { ok: false, reason: Reason.RevisionNotFound, message: `spec.toRevision: ${target.reason}` };
   const restored = revisions.find((r) => r.spec.revision === target.revision)!;
   const draft = draftRollback(
-    revisionContentOf(latest),
-    { revision: target.revision, content: revisionContentOf(restored) },
+    contentOf(latest),
+    { revision: target.revision, content: contentOf(restored) },
     install.spec,
     request.spec.pruneAddedComponents,
   );
   return { ok: true, draft };
+}
+
+/** Marks of tools that re-create what they manage (GitOps, Helm): pruning such a request would re-run it. */
+const MANAGED_LABELS = [
+  'argocd.argoproj.io/instance',
+  'kustomize.toolkit.fluxcd.io/name',
+  'helm.toolkit.fluxcd.io/name',
+];
+export const ANNOTATION_KEEP = 'ferry.dev/keep';
+
+interface PrunableRequest {
+  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  status?: { phase?: string };
+}
+
+/** Whether a request may be deleted once it ended: not kept on purpose, not managed by a re-creating tool. */
+export function prunable(request: PrunableRequest): boolean {
+  const labels = request.metadata.labels ?? {};
+  const annotations = request.metadata.annotations ?? {};
+  if (annotations[ANNOTATION_KEEP] === 'true' || annotations['argocd.argoproj.io/tracking-id']) return false;
+  if (labels['app.kubernetes.io/managed-by'] === 'Helm') return false;
+  return !MANAGED_LABELS.some((l) => labels[l] !== undefined);
+}
+
+/**
+ * The ended requests of an install to delete: all but the newest `limit` ended ones (the list comes
+ * in creation order), of those only the prunable ones.
+ */
+export function requestsToPrune<T extends PrunableRequest & { status?: { phase?: string } }>(
+  requestsInCreationOrder: readonly T[],
+  limit: number,
+): T[] {
+  const ended = requestsInCreationOrder.filter((r) => TERMINAL.has(r.status?.phase ?? ''));
+  return ended.slice(0, Math.max(0, ended.length - limit)).filter(prunable);
 }
