@@ -4,12 +4,12 @@ import tseslint from 'typescript-eslint';
 // Layers (see README, Architecture): api ← model ← controller / bundle ← cli. A layer imports only
 // those below it; test helpers (src/testing) never reach shipped code.
 const TESTING = {
-  group: ['**/testing/**', '**/test-support/**'],
+  group: ['**/testing/**'],
   message: 'test helpers stay out of shipped code',
 };
 const layer = (files, banned, message) => ({
   files,
-  ignores: ['**/*.test.ts', 'src/testing/**', 'src/test-support/**'],
+  ignores: ['**/*.test.ts', 'src/testing/**'],
   rules: {
     '@typescript-eslint/no-restricted-imports': [
       'error',

@@ -1,4 +1,4 @@
-import { shopInstall, shopTemplate } from '../test-support/fixtures.js';
+import { shopInstall, shopTemplate } from '../testing/fixtures.js';
 import {
   draftConfigChange,
   draftInstall,

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import * as yaml from 'js-yaml';
 import type { V1Deployment, V1StatefulSet } from '@kubernetes/client-node';
 import type { AppInstall, AppTemplate } from '../api/index.js';
-import { clone, shopInstall, shopTemplate } from '../test-support/fixtures.js';
+import { clone, shopInstall, shopTemplate } from '../testing/fixtures.js';
 import { ANNOTATION_CONFIG_CHECKSUM } from './names.js';
 import { resolveParameterValues } from './params.js';
 import type { RenderedObject } from './render.js';

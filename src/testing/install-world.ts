@@ -5,7 +5,7 @@ import type { RevisionDraft } from '../model/drafts.js';
 import { LABEL_INSTALL } from '../model/names.js';
 import { encodeSnapshot } from '../model/snapshot.js';
 import { FINALIZER } from '../controller/context.js';
-import { shopInstall, shopTemplate } from '../test-support/fixtures.js';
+import { shopInstall, shopTemplate } from './fixtures.js';
 import type { FakeCluster } from './fake-cluster.js';
 
 /** The shop templates 1.0.0 and 2.0.0 as imported AppTemplates. */

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RegistryClient } from '../bundle/registry-client.js';
-import { buildImage, pushImage, randomLayer } from '../bundle/testing/images.js';
+import { buildImage, pushImage, randomLayer } from '../testing/bundle/images.js';
 import { sleep } from '../util/sleep.js';
 import { OperatorProcess } from './operator-process.js';
 

@@ -4,7 +4,7 @@ import { draftDigest, draftInstall, draftUpgrade } from '../../model/drafts.js';
 import { ANNOTATION_AUTO_ROLLBACK_OF } from '../../model/revisions.js';
 import { decodeSnapshot } from '../../model/snapshot.js';
 import { revisionOf } from '../../testing/install-world.js';
-import { shopInstall, shopTemplate } from '../../test-support/fixtures.js';
+import { shopInstall, shopTemplate } from '../../testing/fixtures.js';
 import type { PendingRequest } from '../cache.js';
 import type { DecideInput, InstallAction } from './decide.js';
 import { nextAction } from './decide.js';

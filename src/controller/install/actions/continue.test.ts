@@ -8,7 +8,7 @@ import {
   seedShopTemplates,
   shopSecret,
 } from '../../../testing/install-world.js';
-import { shopTemplate } from '../../../test-support/fixtures.js';
+import { shopTemplate } from '../../../testing/fixtures.js';
 import type { InstallWork } from '../work.js';
 import { continueRevision } from './continue.js';
 

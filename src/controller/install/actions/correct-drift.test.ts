@@ -2,7 +2,7 @@ import type { AppRevision } from '../../../api/index.js';
 import { draftInstall } from '../../../model/drafts.js';
 import { fakeContext } from '../../../testing/fake-cluster.js';
 import { revisionOf, seedShopInstall, shopSecret } from '../../../testing/install-world.js';
-import { shopTemplate } from '../../../test-support/fixtures.js';
+import { shopTemplate } from '../../../testing/fixtures.js';
 import type { InstallWork } from '../work.js';
 import { correctDrift } from './correct-drift.js';
 

@@ -7,7 +7,7 @@ import {
   seedShopTemplates,
   shopSecret,
 } from '../../../testing/install-world.js';
-import { shopTemplate } from '../../../test-support/fixtures.js';
+import { shopTemplate } from '../../../testing/fixtures.js';
 import { WaitingError } from '../../errors.js';
 import type { InstallWork } from '../work.js';
 import { start } from './start.js';

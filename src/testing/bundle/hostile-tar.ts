@@ -1,4 +1,4 @@
-import { tarHeader } from '../tar-writer.js';
+import { tarHeader } from '../../bundle/tar-writer.js';
 
 /** A raw tar entry for tests: any name, type and declared size, whatever the data. */
 export interface RawEntry {

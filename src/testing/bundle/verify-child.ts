@@ -1,6 +1,12 @@
 // Runs `ferry verify` on argv in a process of its own and prints one JSON line: exit code, what it
 // printed, peak RSS and wall time — so a test can bound the memory a hostile package costs.
-import { main } from '../../cli/main.js';
+// It runs the CLI as shipped (dist/, built by the test) and is itself run from source with Node's
+// type stripping, so it never ships.
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const shipped = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'dist', 'cli', 'main.js');
+const { main } = (await import(pathToFileURL(shipped).href)) as typeof import('../../cli/main.js');
 
 const started = Date.now();
 const lines: string[] = [];

@@ -3,10 +3,10 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import * as yaml from 'js-yaml';
 import { BUNDLE_FORMAT_VERSION } from '../../api/index.js';
-import { OCI_LAYOUT_CONTENT, REF_NAME, blobPath, buildIndex } from '../oci-layout.js';
-import { formatSums, signSums, templateEntry } from '../package-format.js';
-import { readTar } from '../tar-reader.js';
-import { TarWriter } from '../tar-writer.js';
+import { OCI_LAYOUT_CONTENT, REF_NAME, blobPath, buildIndex } from '../../bundle/oci-layout.js';
+import { formatSums, signSums, templateEntry } from '../../bundle/package-format.js';
+import { readTar } from '../../bundle/tar-reader.js';
+import { TarWriter } from '../../bundle/tar-writer.js';
 import type { TestImage } from './images.js';
 
 export interface TestPackageOptions {

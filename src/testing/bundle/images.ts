@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import { sha256Digest } from '../digest.js';
-import type { Descriptor, ManifestBlob, Platform } from '../media-types.js';
-import { MediaType } from '../media-types.js';
-import type { RegistryClient } from '../registry-client.js';
-import { TarWriter } from '../tar-writer.js';
+import { sha256Digest } from '../../bundle/digest.js';
+import type { Descriptor, ManifestBlob, Platform } from '../../bundle/media-types.js';
+import { MediaType } from '../../bundle/media-types.js';
+import type { RegistryClient } from '../../bundle/registry-client.js';
+import { TarWriter } from '../../bundle/tar-writer.js';
 
 /** Test and benchmark helper: OCI images made of random bytes, built and pushed with Ferry's own client. */
 export interface TestLayer {
