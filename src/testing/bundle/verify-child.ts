@@ -4,9 +4,10 @@
 // type stripping, so it never ships.
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import type * as Cli from '../../cli/main.js';
 
 const shipped = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'dist', 'cli', 'main.js');
-const { main } = (await import(pathToFileURL(shipped).href)) as typeof import('../../cli/main.js');
+const { main } = (await import(pathToFileURL(shipped).href)) as typeof Cli;
 
 const started = Date.now();
 const lines: string[] = [];
