@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { KubeClient, KubeObject } from '../../kube/client.js';
 import { printable } from '../../model/printable.js';
+import { rfc3339 } from '../../model/time.js';
 
 export type EventType = 'Normal' | 'Warning';
 
@@ -14,7 +15,7 @@ export class EventRecorder {
 
   async record(object: KubeObject, type: EventType, reason: string, message: string): Promise<void> {
     const meta = object.metadata ?? {};
-    const now = new Date().toISOString();
+    const now = rfc3339(new Date());
     const namespace = meta.namespace ?? 'default';
     try {
       await this.client.create({
