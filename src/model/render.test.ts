@@ -152,3 +152,35 @@ describe('render', () => {
     expect(r2.spec!.template).toEqual(r1.spec!.template);
   });
 });
+
+describe('graceful shutdown', () => {
+  const podOf = (objects: RenderedObject[], name: string) =>
+    (find(objects, 'Deployment', name) as V1Deployment).spec!.template.spec!;
+
+  it('keeps a stopping pod serving for the shutdown delay, counted into its grace period', () => {
+    const template = shopTemplate('1.0.0');
+    template.spec.components.find((c) => c.name === 'api')!.shutdownDelaySeconds = 40;
+    template.spec.components.find((c) => c.name === 'web')!.shutdownDelaySeconds = 0;
+    const objects = allObjects(renderShop(template));
+    expect(podOf(objects, 'shop-api').containers[0]!.lifecycle).toEqual({
+      preStop: { sleep: { seconds: 40 } },
+    });
+    expect(podOf(objects, 'shop-api').terminationGracePeriodSeconds).toBe(70);
+    expect(podOf(objects, 'shop-web').containers[0]!.lifecycle).toBeUndefined();
+    expect(podOf(objects, 'shop-web').terminationGracePeriodSeconds).toBeUndefined();
+  });
+
+  it('has no delay by default for a component without ports (nothing routes to it)', () => {
+    const template = shopTemplate('1.0.0');
+    const api = template.spec.components.find((c) => c.name === 'api')!;
+    delete api.ports;
+    delete api.readinessProbe;
+    delete api.livenessProbe;
+    template.spec.components.find((c) => c.name === 'web')!.dependsOn = [];
+    const objects = allObjects(renderShop(template));
+    expect(podOf(objects, 'shop-api').containers[0]!.lifecycle).toBeUndefined();
+    expect(podOf(objects, 'shop-web').containers[0]!.lifecycle).toEqual({
+      preStop: { sleep: { seconds: 5 } },
+    });
+  });
+});
