@@ -7,13 +7,14 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as yaml from 'js-yaml';
 import { RegistryClient } from '../src/bundle/registry-client.js';
-import type { TestImage } from '../src/bundle/testing/images.js';
-import { buildImage, buildIndexOf, pushImage, randomLayer } from '../src/bundle/testing/images.js';
-import { rawTar } from '../src/bundle/testing/hostile-tar.js';
-import type { LocalRegistry } from '../src/bundle/testing/registry.js';
-import { startRegistry } from '../src/bundle/testing/registry.js';
+import type { TestImage } from '../src/testing/bundle/images.js';
+import { buildImage, buildIndexOf, pushImage, randomLayer } from '../src/testing/bundle/images.js';
+import { rawTar } from '../src/testing/bundle/hostile-tar.js';
+import type { LocalRegistry } from '../src/testing/bundle/registry.js';
+import { startRegistry } from '../src/testing/bundle/registry.js';
 import { main } from '../src/cli/main.js';
 import { KubeClient, ferryRef } from '../src/kube/client.js';
+import { sleep } from '../src/util/sleep.js';
 import { SlowProxy } from './support/slow-proxy.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -501,7 +502,7 @@ describe('ferry import', () => {
       expect(pushed).toBe(2);
       // stalled: nothing moves for a while, and the import is still running
       const forwarded = proxy.forwarded;
-      await new Promise((r) => setTimeout(r, 1500));
+      await sleep(1500);
       expect({
         alive: child.exitCode === null && child.signalCode === null,
         moved: proxy.forwarded - forwarded,
@@ -613,7 +614,7 @@ describe('ferry export --format compose', () => {
         };
         if (got?.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) break;
         if (i > 100) throw new Error(`CRD ${crd.metadata.name} not Established`);
-        await new Promise((r) => setTimeout(r, 100));
+        await sleep(100);
       }
     }
   });

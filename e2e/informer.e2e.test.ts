@@ -14,6 +14,7 @@ import type { KubeObject } from '../src/kube/client.js';
 import { KubeClient } from '../src/kube/client.js';
 import type { InformerEvent } from '../src/controller/runtime/informer.js';
 import { Informer } from '../src/controller/runtime/informer.js';
+import { sleep } from '../src/util/sleep.js';
 import { SlowProxy } from './support/slow-proxy.js';
 import { createNamespace, kube, world, waitFor } from './support/world.js';
 
@@ -108,7 +109,7 @@ describe('Informer', () => {
       proxy.stall();
       await admin.delete({ apiVersion: 'v1', kind: 'Event', namespace: ns, name: 'before' });
       await admin.create(event(ns, 'meanwhile'));
-      await new Promise((r) => setTimeout(r, 500));
+      await sleep(500);
       expect(events).toEqual(['add before', 'add watched']);
       // Its watch position expires, as it does when an informer stays away for long: etcd's history
       // is compacted past it. Then the connection drops, and the informer resumes from where it was.

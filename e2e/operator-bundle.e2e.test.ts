@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import * as yaml from 'js-yaml';
 import { helmIgnoreRules, helmIgnored } from '../src/bundle/operator.js';
 import { RegistryClient } from '../src/bundle/registry-client.js';
-import type { TestImage } from '../src/bundle/testing/images.js';
-import { buildImage, pushImage, randomLayer } from '../src/bundle/testing/images.js';
-import type { LocalRegistry } from '../src/bundle/testing/registry.js';
-import { startRegistry } from '../src/bundle/testing/registry.js';
+import type { TestImage } from '../src/testing/bundle/images.js';
+import { buildImage, pushImage, randomLayer } from '../src/testing/bundle/images.js';
+import type { LocalRegistry } from '../src/testing/bundle/registry.js';
+import { startRegistry } from '../src/testing/bundle/registry.js';
 import { main } from '../src/cli/main.js';
 import { repoRoot, world } from './support/world.js';
 

@@ -31,8 +31,8 @@ import { sha256Digest } from '../../src/bundle/digest.js';
 import { MediaType } from '../../src/bundle/media-types.js';
 import { formatBytes } from '../../src/bundle/progress.js';
 import { RegistryClient } from '../../src/bundle/registry-client.js';
-import type { LocalRegistry } from '../../src/bundle/testing/registry.js';
-import { startRegistry } from '../../src/bundle/testing/registry.js';
+import type { LocalRegistry } from '../../src/testing/bundle/registry.js';
+import { startRegistry } from '../../src/testing/bundle/registry.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const GiB = 1024 ** 3;

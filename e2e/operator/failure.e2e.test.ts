@@ -103,7 +103,11 @@ describe('a failing upgrade', () => {
 
     const install = await getInstall(client, ns);
     expect(condition(install, 'Ready')).toMatchObject({ status: 'False', reason: 'UpgradeFailed' });
-    expect(condition(install, 'Stalled')).toMatchObject({ status: 'True', reason: 'UpgradeFailed' });
+    expect(condition(install, 'Stalled')).toMatchObject({
+      status: 'True',
+      reason: 'ProgressDeadlineExceeded',
+    });
+    expect(status.conditions.find((c: any) => c.type === 'Ready').reason).toBe('ProgressDeadlineExceeded');
     expect(install.status.version).toBe('1.0.0');
     const api = await workload(client, ns, 'api');
     expect(imageOf(api)).toBe(NEVER_READY);

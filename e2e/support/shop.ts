@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import type { V1Deployment, V1StatefulSet } from '@kubernetes/client-node';
 import type { KubeClient, KubeObject } from '../../src/kube/client.js';
-import { ferryRef } from '../../src/kube/client.js';
+import { ferryRef, resourcePath } from '../../src/kube/client.js';
 import type { WaitOptions } from './world.js';
 import { describeState, fatal, notYet, readManifests, repoRoot, waitFor } from './world.js';
 
@@ -184,13 +184,11 @@ export function userApply(client: KubeClient, object: KubeObject) {
   });
 }
 
-function pathOf(o: KubeObject): string {
-  const plural: Record<string, string> = {
-    AppTemplate: 'apptemplates',
-    AppInstall: 'appinstalls',
-    AppUpgrade: 'appupgrades',
-    AppRollback: 'approllbacks',
-  };
-  const ns = o.metadata?.namespace ? `/namespaces/${o.metadata.namespace}` : '';
-  return `/apis/ferry.dev/v1alpha1${ns}/${plural[o.kind!]}/${o.metadata!.name}`;
-}
+/** The object's REST path, by the kind → plural table the client uses. */
+const pathOf = (o: KubeObject) =>
+  resourcePath({
+    apiVersion: o.apiVersion!,
+    kind: o.kind!,
+    namespace: o.metadata?.namespace,
+    name: o.metadata!.name,
+  });

@@ -1,5 +1,4 @@
-import { execFile, spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,6 +6,8 @@ import { promisify } from 'node:util';
 import * as yaml from 'js-yaml';
 import { KubeClient } from '../../src/kube/client.js';
 import type { KubeObject } from '../../src/kube/client.js';
+import { OperatorProcess as SharedOperatorProcess } from '../../src/tools/operator-process.js';
+import { sleep } from '../../src/util/sleep.js';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const run = promisify(execFile);
@@ -29,7 +30,7 @@ export const world = {
 
 export const kube = () => KubeClient.fromDefault(world.kubeconfig);
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export { sleep };
 
 /** Thrown by a waitFor check to stop waiting at once: the awaited state can no longer come. */
 export class FatalWaitError extends Error {}
@@ -159,106 +160,25 @@ export async function createNamespace(client: KubeClient, prefix: string): Promi
   return name;
 }
 
-/** A running `ferry operator` child process. */
-export class OperatorProcess {
-  /** Every operator started and not yet known to have exited; killAll() in afterAll. */
-  private static readonly running = new Set<OperatorProcess>();
-  readonly logs: string[] = [];
-  private constructor(readonly child: ChildProcess) {
-    OperatorProcess.running.add(this);
-    child.once('exit', () => OperatorProcess.running.delete(this));
-  }
-
+/** A running `ferry operator` child process (src/tools/operator-process.ts, shared with bench and demo). */
+export type OperatorProcess = SharedOperatorProcess;
+export const OperatorProcess = {
   /**
-   * Starts `ferry operator` (resync 30 s unless `resyncSeconds`); a start that times out kills the
-   * child. `kubeconfig` replaces the admin's (pass it here, not in extraArgs: the last --kubeconfig wins).
+   * Starts `ferry operator` from dist/ (resync 30 s unless `resyncSeconds`, debug logs); a start that
+   * times out kills the child. `kubeconfig` replaces the admin's (pass it here, not in extraArgs: the
+   * last --kubeconfig wins).
    */
-  static async start(
+  start(
     extraArgs: string[] = [],
     { resyncSeconds = 30, timeoutMs = 60_000, kubeconfig = world.kubeconfig } = {},
   ): Promise<OperatorProcess> {
-    const child = spawn(
-      join(repoRoot, 'scripts', 'node'),
-      [
-        join(repoRoot, 'dist', 'cli', 'main.js'),
-        'operator',
-        '--kubeconfig',
-        kubeconfig,
-        '--probe-address',
-        '127.0.0.1:0',
-        '--resync',
-        String(resyncSeconds),
-        ...extraArgs,
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FERRY_LOG_LEVEL: 'debug' } },
-    );
-    const operator = new OperatorProcess(child);
-    const collect = (chunk: Buffer) =>
-      operator.logs.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-    child.stdout!.on('data', collect);
-    child.stderr!.on('data', collect);
-    try {
-      await waitFor(
-        'operator started',
-        async () => {
-          if (child.exitCode !== null)
-            fatal(`operator exited ${child.exitCode}:\n${operator.logs.join('\n')}`);
-          return (
-            operator.logs.some((l) => l.includes('operator started') || l.includes('became leader')) ||
-            notYet(operator.logs.slice(-3))
-          );
-        },
-        { timeoutMs },
-      );
-    } catch (error) {
-      await operator.kill();
-      throw error;
-    }
-    return operator;
-  }
-
+    return SharedOperatorProcess.start({
+      kubeconfig,
+      args: ['--resync', String(resyncSeconds), ...extraArgs],
+      logLevel: 'debug',
+      timeoutMs,
+    });
+  },
   /** SIGKILLs every operator still running (afterAll: a test aborted by Jest leaves none behind). */
-  static async killAll(): Promise<number> {
-    const left = [...OperatorProcess.running];
-    await Promise.all(left.map((o) => o.kill()));
-    return left.length;
-  }
-
-  /** Sum of a metric's samples (optionally only those whose labels contain `labelText`). */
-  async metric(name: string, labelText = ''): Promise<number> {
-    const text = await (await fetch(`http://127.0.0.1:${this.probePort}/metrics`)).text();
-    return text
-      .split('\n')
-      .filter((l) => (l.startsWith(`${name}{`) || l.startsWith(`${name} `)) && l.includes(labelText))
-      .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
-  }
-
-  get probePort(): number | undefined {
-    for (const line of this.logs) {
-      const match = /"probePort":(\d+)/.exec(line);
-      if (match) return Number(match[1]);
-    }
-    return undefined;
-  }
-
-  /** SIGKILL: no chance to clean up, as a crash or OOM kill. */
-  async kill(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode) return;
-    if (this.child.pid === undefined) return; // never spawned
-    const exited = new Promise((r) => this.child.once('exit', r));
-    this.child.kill('SIGKILL');
-    await exited;
-  }
-
-  /** SIGTERM and wait for a graceful exit; returns the exit code. */
-  async stop(): Promise<number | null> {
-    if (this.child.exitCode !== null || this.child.signalCode) return this.child.exitCode;
-    const exited = new Promise<number | null>((r) => this.child.once('exit', (code) => r(code)));
-    this.child.kill('SIGTERM');
-    return exited;
-  }
-
-  errors(): string[] {
-    return this.logs.filter((l) => /"level":(50|60)/.test(l));
-  }
-}
+  killAll: () => SharedOperatorProcess.killAll(),
+};

@@ -1,3 +1,4 @@
+import { CONDITION_TYPES, REASONS } from './conditions.js';
 import { KINDS, crdFor } from './crd.js';
 
 type Schema = {
@@ -73,6 +74,20 @@ export function renderApiDocs(): string {
       lines.push('');
     }
   }
+  lines.push(
+    '## Conditions and reasons',
+    '',
+    'Every resource reports kstatus conditions; clients may match on these types and reasons.',
+    '',
+    '| condition | meaning |',
+    '| --- | --- |',
+    ...Object.entries(CONDITION_TYPES).map(([name, doc]) => `| \`${name}\` | ${doc} |`),
+    '',
+    '| reason | meaning |',
+    '| --- | --- |',
+    ...Object.entries(REASONS).map(([name, doc]) => `| \`${name}\` | ${doc} |`),
+    '',
+  );
   return `${lines
     .join('\n')
     .replace(/\n{3,}/g, '\n\n')

@@ -65,6 +65,10 @@ export const appRevisionStatusSchema = z
     startedAt: timestamp('When applying started.'),
     finishedAt: timestamp('When it ended.').optional(),
     message: z.string().optional().describe('Why it failed, if it did.'),
+    reason: z
+      .string()
+      .optional()
+      .describe('CamelCase reason of a failure, e.g. ProgressDeadlineExceeded or InvalidSpec.'),
     components: z
       .array(componentProgressSchema)
       .optional()

@@ -177,6 +177,15 @@ export const componentSchema = z
     readinessProbe: probeSchema.optional().describe('Readiness probe.'),
     livenessProbe: probeSchema.optional().describe('Liveness probe.'),
     updateStrategy: updateStrategySchema.optional(),
+    shutdownDelaySeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(300)
+      .optional()
+      .describe(
+        'Seconds a stopping pod keeps serving (preStop sleep) so Services stop sending it requests first; default 5 for components with ports, 0 turns it off.',
+      ),
   })
   .describe('One component of the application: a workload with its ports, config, storage and dependencies.');
 

@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { repoRoot } from '../test-support/fixtures.js';
+import { repoRoot } from '../testing/fixtures.js';
 import { INT_OR_STRING, intOrString } from './common.js';
 import { renderApiDocs } from './api-docs.js';
 import { renderCrdFiles } from './crd-files.js';

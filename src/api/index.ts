@@ -7,3 +7,4 @@ export * from './app-rollback.js';
 export * from './plan.js';
 export * from './progress.js';
 export * from './bundle-manifest.js';
+export * from './conditions.js';

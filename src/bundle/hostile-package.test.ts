@@ -10,12 +10,12 @@ import { verifyPackage } from './package-reader.js';
 import { keyFingerprint } from './package-format.js';
 import { parseRegistryTarget } from './reference.js';
 import { RegistryClient } from './registry-client.js';
-import type { TestImage } from './testing/images.js';
-import { buildImage, pushImage, randomLayer } from './testing/images.js';
-import type { TestPackageOptions } from './testing/package.js';
-import { rewritePackage, writeTestPackage } from './testing/package.js';
-import type { LocalRegistry } from './testing/registry.js';
-import { startRegistry } from './testing/registry.js';
+import type { TestImage } from '../testing/bundle/images.js';
+import { buildImage, pushImage, randomLayer } from '../testing/bundle/images.js';
+import type { TestPackageOptions } from '../testing/bundle/package.js';
+import { rewritePackage, writeTestPackage } from '../testing/bundle/package.js';
+import type { LocalRegistry } from '../testing/bundle/registry.js';
+import { startRegistry } from '../testing/bundle/registry.js';
 
 const onlyFirstComponent = (doc: unknown) => {
   const template = doc as { spec: { components: unknown[] } };

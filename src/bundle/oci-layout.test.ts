@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { OciLayoutReader, OciLayoutWriter, blobPath } from './oci-layout.js';
-import { buildImage, randomLayer } from './testing/images.js';
+import { buildImage, randomLayer } from '../testing/bundle/images.js';
 
 async function readAll(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];

@@ -27,12 +27,12 @@ import {
 } from './operator.js';
 import { verifyPackage } from './package-reader.js';
 import { RegistryClient } from './registry-client.js';
-import type { TestImage } from './testing/images.js';
-import { buildImage, pushImage, randomLayer } from './testing/images.js';
-import type { PackageEntry } from './testing/package.js';
-import { rewritePackage, writeTestPackage } from './testing/package.js';
-import type { LocalRegistry } from './testing/registry.js';
-import { startRegistry } from './testing/registry.js';
+import type { TestImage } from '../testing/bundle/images.js';
+import { buildImage, pushImage, randomLayer } from '../testing/bundle/images.js';
+import type { PackageEntry } from '../testing/bundle/package.js';
+import { rewritePackage, writeTestPackage } from '../testing/bundle/package.js';
+import type { LocalRegistry } from '../testing/bundle/registry.js';
+import { startRegistry } from '../testing/bundle/registry.js';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const digest = (c: string) => `sha256:${c.repeat(64)}`;

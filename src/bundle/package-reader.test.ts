@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { zstdCompressSync } from 'node:zlib';
 import { verifyPackage } from './package-reader.js';
-import type { TestImage } from './testing/images.js';
-import { buildImage, randomLayer } from './testing/images.js';
-import type { TestPackageOptions } from './testing/package.js';
-import { writeTestPackage } from './testing/package.js';
+import type { TestImage } from '../testing/bundle/images.js';
+import { buildImage, randomLayer } from '../testing/bundle/images.js';
+import type { TestPackageOptions } from '../testing/bundle/package.js';
+import { writeTestPackage } from '../testing/bundle/package.js';
 
 describe('verifyPackage', () => {
   let dir: string;

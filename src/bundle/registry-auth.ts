@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { BundleError } from './errors.js';
+import { BundleError, RegistryError } from './errors.js';
 
 export interface Credentials {
   username: string;
@@ -83,3 +83,106 @@ export function resolveCredentials(
 
 export const basicAuthorization = (c: Credentials) =>
   `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
+
+/**
+ * Bearer tokens by the set of scopes they grant (the order of the scopes does not matter). A token is
+ * renewed a little before the token service says it expires, so that a long transfer does not start
+ * with one about to lapse.
+ */
+export class TokenCache {
+  private readonly tokens = new Map<string, { header: string; expires: number }>();
+
+  private static key(scopes: string[]): string {
+    return [...scopes].sort().join(' ');
+  }
+
+  /** The Authorization header for these scopes while it is still fresh. */
+  get(scopes: string[], now = Date.now()): string | undefined {
+    const cached = this.tokens.get(TokenCache.key(scopes));
+    return cached && cached.expires > now ? cached.header : undefined;
+  }
+
+  /** Keeps `header` for at least 30 s, else until 15 s before `expiresIn` (seconds; 60 if not said). */
+  set(scopes: string[], header: string, expiresIn: number | undefined, now = Date.now()): void {
+    const lifetime = Math.max(30, (expiresIn ?? 60) - 15) * 1000;
+    this.tokens.set(TokenCache.key(scopes), { header, expires: now + lifetime });
+  }
+
+  delete(scopes: string[]): void {
+    this.tokens.delete(TokenCache.key(scopes));
+  }
+}
+
+/** GETs a URL outside the retry loop (the token service) and returns the status and the text. */
+export type TokenServiceGet = (
+  url: URL,
+  headers: Record<string, string>,
+) => Promise<{ status: number | undefined; text: string }>;
+
+/**
+ * The authentication state of one registry: the challenge it last answered a 401 with and, for a
+ * Bearer challenge, the tokens fetched from its token service.
+ */
+export class RegistryAuth {
+  private readonly tokens = new TokenCache();
+  private challenge: Challenge | undefined;
+
+  constructor(
+    private readonly registry: string,
+    private readonly credentials: Credentials | undefined,
+    private readonly userAgent: string,
+    private readonly get: TokenServiceGet,
+  ) {}
+
+  /** Takes in a 401's `WWW-Authenticate` and, for Bearer, fetches a token for the scopes at once. */
+  async learnChallenge(header: string, scopes: string[]): Promise<void> {
+    const challenge = parseChallenge(header);
+    if (challenge.scheme !== 'bearer' && challenge.scheme !== 'basic') {
+      throw new RegistryError(`${this.registry}: unsupported authentication challenge "${header}"`, 401);
+    }
+    if (challenge.scheme === 'basic' && !this.credentials) {
+      throw new RegistryError(
+        `${this.registry} asks for a user name and password: pass --username/--password, set FERRY_REGISTRY_USERNAME/PASSWORD, or log in with docker`,
+        401,
+      );
+    }
+    this.challenge = challenge;
+    if (challenge.scheme === 'bearer') {
+      const wanted = [
+        ...new Set([...scopes, ...(challenge.params.scope ? challenge.params.scope.split(' ') : [])]),
+      ];
+      this.tokens.delete(wanted);
+      await this.fetchToken(wanted);
+    }
+  }
+
+  /** The Authorization header for a request that needs `scopes`, once the registry has asked for one. */
+  async authorization(scopes: string[]): Promise<string | undefined> {
+    if (!this.challenge) return undefined;
+    if (this.challenge.scheme === 'basic') return basicAuthorization(this.credentials!);
+    return this.tokens.get(scopes) ?? this.fetchToken(scopes);
+  }
+
+  private async fetchToken(scopes: string[]): Promise<string> {
+    const { realm, service } = this.challenge!.params;
+    if (!realm) throw new RegistryError(`${this.registry}: Bearer challenge without a realm`, 401);
+    const url = new URL(realm);
+    if (service) url.searchParams.set('service', service);
+    for (const scope of scopes) url.searchParams.append('scope', scope);
+    const headers: Record<string, string> = { 'User-Agent': this.userAgent };
+    if (this.credentials) headers.Authorization = basicAuthorization(this.credentials);
+    const { status, text } = await this.get(url, headers);
+    if (status !== 200) {
+      throw new RegistryError(
+        `${this.registry}: token service ${url.origin}${url.pathname} answered ${status}: ${text.slice(0, 200)} (check the credentials)`,
+        status,
+      );
+    }
+    const body = JSON.parse(text) as { token?: string; access_token?: string; expires_in?: number };
+    const token = body.token ?? body.access_token;
+    if (!token) throw new RegistryError(`${this.registry}: token service sent no token`, 401);
+    const header = `Bearer ${token}`;
+    this.tokens.set(scopes, header, body.expires_in);
+    return header;
+  }
+}

@@ -9,9 +9,9 @@ import { sha256Digest } from './digest.js';
 import { RegistryError } from './errors.js';
 import { dockerConfigCredentials, parseChallenge, resolveCredentials } from './registry-auth.js';
 import { RegistryClient } from './registry-client.js';
-import { buildImage, pushImage, randomLayer } from './testing/images.js';
-import type { LocalRegistry } from './testing/registry.js';
-import { startRegistry } from './testing/registry.js';
+import { buildImage, pushImage, randomLayer } from '../testing/bundle/images.js';
+import type { LocalRegistry } from '../testing/bundle/registry.js';
+import { startRegistry } from '../testing/bundle/registry.js';
 
 async function readAll(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sleep } from '../util/sleep.js';
 import { sha256Digest } from './digest.js';
 import { RegistryClient } from './registry-client.js';
 
@@ -129,7 +130,7 @@ auth:
       );
       if (up === 401) break;
       if (i > 100) throw new Error('docker-registry with token auth did not start');
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
   }, 30_000);
 

@@ -2,7 +2,7 @@ import { PassThrough } from 'node:stream';
 import { BundleError } from './errors.js';
 import { readTar, safeEntryName } from './tar-reader.js';
 import { TarWriter } from './tar-writer.js';
-import { rawTar } from './testing/hostile-tar.js';
+import { rawTar } from '../testing/bundle/hostile-tar.js';
 
 async function names(tar: Buffer, chunk = 700): Promise<{ name: string; data: string }[]> {
   const pieces: Buffer[] = [];

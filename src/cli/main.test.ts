@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as yaml from 'js-yaml';
 import type { UpgradePlan } from '../api/index.js';
-import { examplePath } from '../test-support/fixtures.js';
+import { examplePath } from '../testing/fixtures.js';
 import { main } from './main.js';
 
 async function ferry(...argv: string[]) {

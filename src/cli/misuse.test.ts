@@ -15,8 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { constants, zstdCompressSync } from 'node:zlib';
 import { writeOutputFile } from '../bundle/output-file.js';
-import { buildImage, randomLayer } from '../bundle/testing/images.js';
-import { writeTestPackage } from '../bundle/testing/package.js';
+import { buildImage, randomLayer } from '../testing/bundle/images.js';
+import { writeTestPackage } from '../testing/bundle/package.js';
 import { trustedKeys } from './commands/trust.js';
 import { main } from './main.js';
 

@@ -1,29 +1,45 @@
 import type { V1Deployment, V1StatefulSet } from '@kubernetes/client-node';
 import type { KubeClient, KubeObject } from '../kube/client.js';
-import type { RequestArrivals } from './install/request-order.js';
+import type { ControllerCache, Expectations } from './cache.js';
+import type { RequestArrivals } from './request-order.js';
 import type { EventRecorder } from './runtime/events.js';
-import type { Informer } from './runtime/informer.js';
 import type { Logger } from './runtime/logger.js';
 import type { Metrics } from './runtime/metrics.js';
 
 export type Workload = (V1Deployment | V1StatefulSet) & KubeObject;
 
-export interface Informers {
-  templates: Informer<KubeObject>;
-  installs: Informer<KubeObject>;
-  revisions: Informer<KubeObject>;
-  upgrades: Informer<KubeObject>;
-  rollbacks: Informer<KubeObject>;
-  deployments: Informer<Workload>;
-  statefulsets: Informer<Workload>;
+/** What the controllers read of an informer: its cache. */
+export interface ObjectCache<T extends KubeObject> {
+  get(key: string): T | undefined;
+  list(filter?: (o: T) => boolean): T[];
 }
+
+export interface Informers {
+  templates: ObjectCache<KubeObject>;
+  installs: ObjectCache<KubeObject>;
+  revisions: ObjectCache<KubeObject>;
+  upgrades: ObjectCache<KubeObject>;
+  rollbacks: ObjectCache<KubeObject>;
+  deployments: ObjectCache<Workload>;
+  statefulsets: ObjectCache<Workload>;
+}
+
+/** The API calls the controllers make (the whole client in the operator, a recording one in tests). */
+export type ControllerClient = Pick<
+  KubeClient,
+  'get' | 'list' | 'create' | 'apply' | 'mergePatch' | 'jsonPatch' | 'delete'
+>;
 
 export type QueueName = 'install' | 'upgrade' | 'rollback' | 'template';
 
-/** Everything a reconciler needs; one per operator process. */
+/** Everything a reconciler needs; one per manager, shared by nothing else. */
 export interface ControllerContext {
-  client: KubeClient;
+  client: ControllerClient;
   informers: Informers;
+  /** Typed reads of the informers and the decoded revision snapshots. */
+  cache: ControllerCache;
+  /** What this manager wrote and its informers may not show yet. */
+  expectations: Expectations;
   events: EventRecorder;
   metrics: Metrics;
   log: Logger;
@@ -34,7 +50,6 @@ export interface ControllerContext {
 }
 
 export const FINALIZER = 'ferry.dev/cleanup';
-export const ANNOTATION_AUTO_ROLLBACK_OF = 'ferry.dev/auto-rollback-of';
 
 /** Polling interval while a rollout is in progress (watch events usually arrive sooner). */
 export const ROLLOUT_POLL_MS = 2_000;

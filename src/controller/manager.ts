@@ -3,9 +3,10 @@ import type http from 'node:http';
 import type { KubeClient, KubeObject, ObjectRef } from '../kube/client.js';
 import { ferryRef } from '../kube/client.js';
 import { LABEL_INSTALL } from '../model/names.js';
-import type { ControllerContext, Informers, QueueName, Workload } from './context.js';
+import { ControllerCache, Expectations } from './cache.js';
+import type { ControllerContext, QueueName, Workload } from './context.js';
 import { reconcileInstall } from './install/reconciler.js';
-import { RequestArrivals, byCreation } from './install/request-order.js';
+import { RequestArrivals, byCreation } from './request-order.js';
 import { reconcileRollback } from './rollback/reconciler.js';
 import { EventRecorder } from './runtime/events.js';
 import type { InformerEvent } from './runtime/informer.js';
@@ -33,7 +34,9 @@ export interface ManagerOptions {
  */
 export class Manager {
   readonly metrics = new Metrics();
-  readonly informers: Informers;
+  readonly informers: {
+    [K in 'templates' | 'installs' | 'revisions' | 'upgrades' | 'rollbacks']: Informer<KubeObject>;
+  } & { deployments: Informer<Workload>; statefulsets: Informer<Workload> };
   private readonly queues: Record<QueueName, WorkQueue>;
   private readonly ctx: ControllerContext;
   private server?: http.Server;
@@ -52,7 +55,7 @@ export class Manager {
     };
     client.onApiError = (status, method) =>
       this.metrics.apiErrors.inc({ code: String(status), verb: method });
-    const onError = (error: unknown) => log.warn({ err: errorText(error) }, 'watch error; reconnecting');
+    const onError = (error: unknown) => log.warn({ err: error }, 'watch error; reconnecting');
     const informer = <T extends KubeObject>(
       ref: ObjectRef,
       labelSelector?: string,
@@ -75,16 +78,17 @@ export class Manager {
     };
     for (const [name, queue] of Object.entries(this.queues))
       this.metrics.queueDepth.collect({ queue: name }, () => queue.depth);
+    const arrivals = new RequestArrivals();
     this.ctx = {
       client,
       informers: this.informers,
-      events: new EventRecorder(client, (error) =>
-        log.warn({ err: errorText(error) }, 'could not record event'),
-      ),
+      cache: new ControllerCache(this.informers, arrivals),
+      expectations: new Expectations(),
+      events: new EventRecorder(client, (error) => log.warn({ err: error }, 'could not record event')),
       metrics: this.metrics,
       log,
       now: () => new Date(),
-      arrivals: new RequestArrivals(),
+      arrivals,
       enqueue: (queue, key) => this.queues[queue].add(key),
     };
     this.wireEvents();
@@ -111,7 +115,7 @@ export class Manager {
       namespace: election.namespace,
       name: election.name ?? 'ferry-operator-leader',
       identity,
-      onError: (error) => this.log.warn({ err: errorText(error) }, 'leader election: lease request failed'),
+      onError: (error) => this.log.warn({ err: error }, 'leader election: lease request failed'),
     });
     this.metrics.isLeader.collect({}, () => (this.elector?.isLeader ? 1 : 0));
     void this.elector.run({
@@ -168,7 +172,7 @@ export class Manager {
         }
       };
       const onError = (key: string, error: unknown) =>
-        this.log.warn({ kind: name, key, err: errorText(error) }, 'reconcile failed; will retry');
+        this.log.warn({ kind: name, key, err: error }, 'reconcile failed; will retry');
       this.running.push(this.queues[name].run(workers, handler, onError));
     };
     run('install', this.options.workers, reconcileInstall);
@@ -236,5 +240,3 @@ export class Manager {
     }
   }
 }
-
-const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));

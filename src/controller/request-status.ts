@@ -2,9 +2,9 @@ import type { Condition } from '../api/index.js';
 import { GROUP_VERSION } from '../api/index.js';
 import type { KubeObject } from '../kube/client.js';
 import { canonicalJson } from '../model/canonical.js';
-import { removeCondition, setCondition } from './conditions.js';
+import { removeCondition, setCondition } from '../model/conditions.js';
 import type { ControllerContext } from './context.js';
-import { ConditionType } from './reasons.js';
+import { ConditionType } from '../api/index.js';
 
 interface RequestStatus {
   phase?: string;

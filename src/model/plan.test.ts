@@ -1,4 +1,4 @@
-import { clone, shopTemplate } from '../test-support/fixtures.js';
+import { clone, shopTemplate } from '../testing/fixtures.js';
 import { comparePlan, planUpgrade } from './plan.js';
 
 const v1 = () => clone(shopTemplate('1.0.0').spec);

@@ -1,5 +1,5 @@
 import type { AppTemplateSpec } from '../api/index.js';
-import { clone, shopTemplate } from '../test-support/fixtures.js';
+import { clone, shopTemplate } from '../testing/fixtures.js';
 import { preserve } from './preserve.js';
 
 const v1 = () => clone(shopTemplate('1.0.0').spec);

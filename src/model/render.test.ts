@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import * as yaml from 'js-yaml';
 import type { V1Deployment, V1StatefulSet } from '@kubernetes/client-node';
 import type { AppInstall, AppTemplate } from '../api/index.js';
-import { clone, shopInstall, shopTemplate } from '../test-support/fixtures.js';
+import { clone, shopInstall, shopTemplate } from '../testing/fixtures.js';
 import { ANNOTATION_CONFIG_CHECKSUM } from './names.js';
 import { resolveParameterValues } from './params.js';
 import type { RenderedObject } from './render.js';
@@ -150,5 +150,37 @@ describe('render', () => {
     ) as V1Deployment;
     expect(r2.metadata!.labels!['ferry.dev/revision']).toBe('2');
     expect(r2.spec!.template).toEqual(r1.spec!.template);
+  });
+});
+
+describe('graceful shutdown', () => {
+  const podOf = (objects: RenderedObject[], name: string) =>
+    (find(objects, 'Deployment', name) as V1Deployment).spec!.template.spec!;
+
+  it('keeps a stopping pod serving for the shutdown delay, counted into its grace period', () => {
+    const template = shopTemplate('1.0.0');
+    template.spec.components.find((c) => c.name === 'api')!.shutdownDelaySeconds = 40;
+    template.spec.components.find((c) => c.name === 'web')!.shutdownDelaySeconds = 0;
+    const objects = allObjects(renderShop(template));
+    expect(podOf(objects, 'shop-api').containers[0]!.lifecycle).toEqual({
+      preStop: { sleep: { seconds: 40 } },
+    });
+    expect(podOf(objects, 'shop-api').terminationGracePeriodSeconds).toBe(70);
+    expect(podOf(objects, 'shop-web').containers[0]!.lifecycle).toBeUndefined();
+    expect(podOf(objects, 'shop-web').terminationGracePeriodSeconds).toBeUndefined();
+  });
+
+  it('has no delay by default for a component without ports (nothing routes to it)', () => {
+    const template = shopTemplate('1.0.0');
+    const api = template.spec.components.find((c) => c.name === 'api')!;
+    delete api.ports;
+    delete api.readinessProbe;
+    delete api.livenessProbe;
+    template.spec.components.find((c) => c.name === 'web')!.dependsOn = [];
+    const objects = allObjects(renderShop(template));
+    expect(podOf(objects, 'shop-api').containers[0]!.lifecycle).toBeUndefined();
+    expect(podOf(objects, 'shop-web').containers[0]!.lifecycle).toEqual({
+      preStop: { sleep: { seconds: 5 } },
+    });
   });
 });

@@ -268,6 +268,7 @@ function podTemplate(
       : { name: e.name, value: e.value },
   );
   const resources = ctx.override?.resources ?? component.resources;
+  const delay = shutdownDelay(component);
   const container: V1Container = {
     name: component.name,
     image: component.image,
@@ -286,6 +287,7 @@ function podTemplate(
     ...(component.readinessProbe ? { readinessProbe: probe(component.readinessProbe) } : {}),
     ...(component.livenessProbe ? { livenessProbe: probe(component.livenessProbe) } : {}),
     ...(mounts.length ? { volumeMounts: mounts } : {}),
+    ...(delay ? { lifecycle: { preStop: { sleep: { seconds: delay } } } } : {}),
   };
   return {
     metadata: {
@@ -301,6 +303,8 @@ function podTemplate(
       enableServiceLinks: false,
       containers: [container],
       ...(volumes.length ? { volumes } : {}),
+      // The grace period counts the preStop sleep: leave the app its usual 30 s after it.
+      ...(delay > 0 ? { terminationGracePeriodSeconds: delay + 30 } : {}),
     },
   };
 }
@@ -371,3 +375,12 @@ function workload(ctx: ComponentContext, template: V1PodTemplateSpec): V1Deploym
     },
   };
 }
+
+/**
+ * Endpoints of a stopping pod are removed while it is already being stopped; until every node's
+ * proxy has caught up, requests still reach it. A short preStop sleep keeps it serving meanwhile, so
+ * a rolling update drops no request.
+ */
+export const DEFAULT_SHUTDOWN_DELAY_SECONDS = 5;
+const shutdownDelay = (component: Component) =>
+  component.shutdownDelaySeconds ?? (component.ports?.length ? DEFAULT_SHUTDOWN_DELAY_SECONDS : 0);

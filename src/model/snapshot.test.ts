@@ -1,4 +1,4 @@
-import { clone, shopInstall, shopTemplate } from '../test-support/fixtures.js';
+import { clone, shopInstall, shopTemplate } from '../testing/fixtures.js';
 import type { RevisionContent } from './snapshot.js';
 import {
   COMPRESS_ABOVE_BYTES,

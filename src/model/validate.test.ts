@@ -1,5 +1,5 @@
 import { objectRef } from '../api/index.js';
-import { clone, shopInstall, shopTemplate } from '../test-support/fixtures.js';
+import { clone, shopInstall, shopTemplate } from '../testing/fixtures.js';
 import { formatProblem } from './problems.js';
 import { installProblems, validateInstall, validateTemplate } from './validate.js';
 

@@ -5,20 +5,21 @@
  * package, the upgrade is previewed and carried out, the history shown, and revision 1 restored.
  * `--keep` leaves everything running and prints how to reach it.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RegistryClient } from '../bundle/registry-client.js';
-import { buildImage, pushImage, randomLayer } from '../bundle/testing/images.js';
+import { buildImage, pushImage, randomLayer } from '../testing/bundle/images.js';
+import { sleep } from '../util/sleep.js';
+import { OperatorProcess } from './operator-process.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const keep = process.argv.includes('--keep');
 const work = mkdtempSync(join(tmpdir(), 'ferry-demo-'));
 const started: { script: string; dir: string }[] = [];
-let operator: ChildProcess | undefined;
+let operator: OperatorProcess | undefined;
 
 const bold = (text: string) => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text);
 const step = (text: string) => console.log(`\n${bold(`== ${text}`)}`);
@@ -155,22 +156,13 @@ async function main(): Promise<void> {
     '--kubeconfig',
     kubeconfig,
   );
-  operator = spawn(
-    join(root, 'scripts', 'node'),
-    [
-      join(root, 'dist', 'cli', 'main.js'),
-      'operator',
-      '--kubeconfig',
-      kubeconfig,
-      '--probe-address',
-      '127.0.0.1:0',
-    ],
-    {
-      stdio: ['ignore', 'ignore', 'ignore'],
-      detached: keep,
-    },
-  );
-  console.log(`(operator running, pid ${operator.pid})`);
+  operator = await OperatorProcess.start({
+    kubeconfig,
+    logFile: join(work, 'operator.log'),
+    detached: keep,
+    keepLogs: false,
+  });
+  console.log(`(operator running, pid ${operator.pid}, log ${join(work, 'operator.log')})`);
   kubectl(bin, kubeconfig, ['create', 'namespace', 'shop']);
   kubectl(bin, kubeconfig, [
     '-n',
@@ -224,7 +216,7 @@ async function main(): Promise<void> {
     '--kubeconfig',
     kubeconfig,
   );
-  await new Promise((r) => setTimeout(r, 2000));
+  await sleep(2000);
   kubectl(bin, kubeconfig, [
     '-n',
     'shop',
@@ -256,13 +248,13 @@ async function main(): Promise<void> {
     console.log(
       `Stop everything: kill ${operator.pid}; ${started.map((s) => `bash e2e/${s.script} down ${s.dir}`).join('; ')}`,
     );
-    operator.unref();
+    operator.detach();
   }
 }
 
 function teardown(): void {
   if (keep) return;
-  operator?.kill('SIGTERM');
+  void operator?.stop(); // SIGTERM now; the rest of the tear-down does not wait for its exit
   for (const { script, dir } of started.reverse()) {
     try {
       sh(script, ['down', dir]);

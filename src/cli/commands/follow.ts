@@ -1,6 +1,7 @@
 import type { ComponentProgress } from '../../api/index.js';
 import type { KubeClient, KubeObject, ObjectRef } from '../../kube/client.js';
 import type { Output } from '../output.js';
+import { sleep } from '../../util/sleep.js';
 
 interface Followed {
   status?: { phase?: string; message?: string; components?: ComponentProgress[] };
@@ -38,7 +39,7 @@ export async function follow(
       );
     }
     if (FINAL.has(lastPhase) || stopAt.includes(lastPhase)) return lastPhase;
-    await new Promise((r) => setTimeout(r, pollMs));
+    await sleep(pollMs);
   }
   throw new Error(`${ref.kind} ${ref.name} did not finish within ${timeoutMs / 1000}s`);
 }

@@ -14,7 +14,7 @@ import { render } from '../../model/render.js';
 import type { RevisionContent } from '../../model/snapshot.js';
 import type { ControllerContext, Workload } from '../context.js';
 import { StallingError, WaitingError } from '../errors.js';
-import { Reason } from '../reasons.js';
+import { Reason } from '../../api/index.js';
 
 /**
  * Parameter values for rendering a revision: values it recorded, Secret references read now, and for
@@ -154,9 +154,4 @@ export async function deleteComponent(
     { apiVersion: 'v1', kind: 'Secret', name: secretName(install, component) },
   ];
   for (const ref of refs) await ctx.client.delete({ ...ref, namespace });
-}
-
-export function workloadOf(ctx: ControllerContext, namespace: string, install: string, component: string) {
-  const key = `${namespace}/${workloadName(install, component)}`;
-  return ctx.informers.deployments.get(key) ?? ctx.informers.statefulsets.get(key);
 }

@@ -1,22 +1,46 @@
 import type { AppInstall, AppRevision, AppRevisionSpec, AppRevisionStatus } from '../../api/index.js';
-import { GROUP_VERSION, appRevisionSchema, revisionName } from '../../api/index.js';
+import { GROUP_VERSION, Reason, appRevisionSchema, revisionName } from '../../api/index.js';
 import type { KubeObject } from '../../kube/client.js';
 import { KubeApiError } from '../../kube/client.js';
+import type { RevisionDraft } from '../../model/drafts.js';
 import { LABEL_INSTALL } from '../../model/names.js';
+import { describeRevision, initialProgress } from '../../model/revisions.js';
 import { encodeSnapshot } from '../../model/snapshot.js';
+import { rfc3339 } from '../../model/time.js';
 import type { ControllerContext } from '../context.js';
-import type { RevisionDraft } from './draft.js';
-import { initialProgress } from './execute.js';
+import type { InstallWork } from './work.js';
+import { replaceRevision } from './work.js';
 
-export const iso = (d: Date) => d.toISOString();
-
-/** Highest revision numbers created per install by this process, to notice a cache that lags behind. */
-const created = new Map<string, number>();
-
-export function cacheLagsBehind(install: AppInstall, revisions: readonly AppRevision[]): boolean {
-  const key = install.metadata.uid ?? '';
-  return (created.get(key) ?? 0) > (revisions.at(-1)?.spec.revision ?? 0);
+/**
+ * Creates the next revision for a draft, records that it started (status, metric, Event, log) and
+ * adds it to the work.
+ */
+export async function beginRevision(
+  ctx: ControllerContext,
+  work: InstallWork,
+  draft: RevisionDraft,
+  causeRef: AppRevisionSpec['causeRef'],
+  annotations: Record<string, string> = {},
+): Promise<AppRevision> {
+  const revision = await createRevision(ctx, work.install, work.revisions, draft, causeRef, annotations);
+  work.revisions.push(revision);
+  ctx.metrics.upgrades.inc({ cause: draft.cause, outcome: 'Started' });
+  work.log.info(
+    { revision: revision.spec.revision, cause: draft.cause, version: draft.version },
+    `${describeRevision(revision)} started`,
+  );
+  await ctx.events.record(
+    work.install as KubeObject,
+    'Normal',
+    startReason(draft.cause),
+    `${describeRevision(revision)} started`,
+  );
+  return revision;
 }
+
+const startReason = (cause: string) =>
+  ({ Install: Reason.Installing, Upgrade: Reason.Upgrading, Rollback: Reason.RollingBack })[cause] ??
+  Reason.ApplyingConfigChange;
 
 /**
  * Creates the next AppRevision for a draft. Idempotent: if that number exists with the same inputs
@@ -30,7 +54,6 @@ export async function createRevision(
   causeRef: AppRevisionSpec['causeRef'],
   annotations: Record<string, string> = {},
 ): Promise<AppRevision> {
-  const namespace = install.metadata.namespace!;
   const number = (revisions.at(-1)?.spec.revision ?? 0) + 1;
   const spec: AppRevisionSpec = {
     install: install.metadata.name,
@@ -49,19 +72,10 @@ export async function createRevision(
     kind: 'AppRevision',
     metadata: {
       name: revisionName(install.metadata.name, number),
-      namespace,
+      namespace: install.metadata.namespace,
       labels: { [LABEL_INSTALL]: install.metadata.name },
       ...(Object.keys(annotations).length ? { annotations } : {}),
-      ownerReferences: [
-        {
-          apiVersion: GROUP_VERSION,
-          kind: 'AppInstall',
-          name: install.metadata.name,
-          uid: install.metadata.uid,
-          controller: true,
-          blockOwnerDeletion: true,
-        },
-      ],
+      ownerReferences: [ownerReference(install)],
     },
     spec,
   };
@@ -70,7 +84,7 @@ export async function createRevision(
     object = await ctx.client.create(body);
   } catch (error) {
     if (!(error instanceof KubeApiError && error.conflict)) throw error;
-    const existing = await ctx.client.get<KubeObject>({ ...refOf(install), name: body.metadata!.name });
+    const existing = await ctx.client.get<KubeObject>({ ...revisionRef(install), name: body.metadata!.name });
     const same =
       existing &&
       (existing.spec as AppRevisionSpec).inputsDigest === spec.inputsDigest &&
@@ -78,34 +92,46 @@ export async function createRevision(
     if (!same)
       throw new Error(
         `AppRevision ${body.metadata!.name} exists with other content; retrying with fresh state`,
-        { cause: error },
+        {
+          cause: error,
+        },
       );
     object = existing;
   }
-  created.set(install.metadata.uid ?? '', number);
-  const revision = appRevisionSchema.parse(object);
+  ctx.expectations.createdRevision(install, number);
+  let revision = appRevisionSchema.parse(object);
   if (!revision.status) {
-    revision.status = {
+    revision = await writeRevisionStatus(ctx, revision, {
       outcome: 'Progressing',
-      startedAt: iso(ctx.now()),
+      startedAt: rfc3339(ctx.now()),
       components: initialProgress(draft.content),
-    };
-    await writeRevisionStatus(ctx, revision, revision.status);
+    });
   }
   return revision;
 }
 
-const refOf = (install: AppInstall) => ({
+/** The owner reference that ties an object to its install (garbage-collected with it). */
+export const ownerReference = (install: AppInstall) => ({
+  apiVersion: GROUP_VERSION,
+  kind: 'AppInstall',
+  name: install.metadata.name,
+  uid: install.metadata.uid,
+  controller: true,
+  blockOwnerDeletion: true,
+});
+
+const revisionRef = (install: AppInstall) => ({
   apiVersion: GROUP_VERSION,
   kind: 'AppRevision',
   namespace: install.metadata.namespace,
 });
 
+/** Writes a revision's status (through /status) and returns the revision as it now is. */
 export async function writeRevisionStatus(
   ctx: ControllerContext,
   revision: AppRevision,
   status: AppRevisionStatus,
-): Promise<void> {
+): Promise<AppRevision> {
   // A merge patch keeps keys it does not mention: fields the new status dropped are nulled.
   const cleared = Object.fromEntries(
     Object.keys(revision.status ?? {})
@@ -122,7 +148,19 @@ export async function writeRevisionStatus(
     { status: { ...cleared, ...status } },
     'status',
   );
-  revision.status = status;
+  return { ...revision, status };
+}
+
+/** Writes a revision's status and puts the updated revision into the work. */
+export async function updateRevisionStatus(
+  ctx: ControllerContext,
+  work: InstallWork,
+  revision: AppRevision,
+  status: AppRevisionStatus,
+): Promise<AppRevision> {
+  const updated = await writeRevisionStatus(ctx, revision, status);
+  replaceRevision(work, updated);
+  return updated;
 }
 
 /** Deletes the oldest revisions beyond historyLimit; never the current one nor one in progress. */
@@ -141,6 +179,6 @@ export async function collectGarbage(
   for (const r of revisions) {
     if (keep.has(r.spec.revision) || r.spec.revision === current || r.status?.outcome === 'Progressing')
       continue;
-    await ctx.client.delete({ ...refOf(install), name: r.metadata.name });
+    await ctx.client.delete({ ...revisionRef(install), name: r.metadata.name });
   }
 }

@@ -1,206 +1,55 @@
-import type {
-  AppInstall,
-  AppInstallStatus,
-  AppRevision,
-  AppTemplate,
-  ComponentStatus,
-} from '../../api/index.js';
-import { newerVersions } from '../../model/choose.js';
-import { rolloutState } from '../../model/rollout.js';
-import { ANNOTATION_AUTO_ROLLBACK_OF } from '../context.js';
+import type { AppInstallStatus } from '../../api/index.js';
+import { ConditionType, GROUP_VERSION } from '../../api/index.js';
+import type { KubeObject } from '../../kube/client.js';
+import { canonicalJson } from '../../model/canonical.js';
+import { computeInstallStatus } from '../../model/install-status.js';
+import { sortedVersions } from '../cache.js';
 import type { ControllerContext } from '../context.js';
-import { ConditionType, Reason } from '../reasons.js';
-import { removeCondition, setCondition } from '../conditions.js';
-import { workloadOf } from './apply.js';
-import { componentState } from './component-state.js';
-import { revisionContentOf, sortedVersions } from './state.js';
+import type { InstallWork } from './work.js';
 
-export interface SpecProblem {
-  reason: string;
-  message: string;
-  /** Resolves by itself (e.g. a Secret that will appear): Reconciling, not Stalled. */
-  waiting?: boolean;
-}
-
-const PROGRESS_REASON = {
-  Install: Reason.Installing,
-  Upgrade: Reason.Upgrading,
-  Rollback: Reason.RollingBack,
-  ConfigChange: Reason.ApplyingConfigChange,
-} as const;
-const SUCCESS_REASON = {
-  Install: Reason.InstallSucceeded,
-  Upgrade: Reason.UpgradeSucceeded,
-  Rollback: Reason.RollbackSucceeded,
-  ConfigChange: Reason.ConfigChangeSucceeded,
-} as const;
-const FAILURE_REASON = {
-  Install: Reason.InstallFailed,
-  Upgrade: Reason.UpgradeFailed,
-  Rollback: Reason.RollbackFailed,
-  ConfigChange: Reason.ConfigChangeFailed,
-} as const;
-
-const HISTORY_ENTRIES = 10;
-
-/** The whole status of an install, derived from its revisions, the workloads and the templates. */
-export function computeStatus(
-  ctx: ControllerContext,
-  install: AppInstall,
-  previous: AppInstallStatus,
-  revisions: readonly AppRevision[],
-  templates: Map<string, AppTemplate>,
-  generation: number | undefined,
-  problem: SpecProblem | undefined,
-): AppInstallStatus {
-  const now = ctx.now();
-  const latest = revisions.at(-1);
-  const succeeded = revisions.filter((r) => r.status?.outcome === 'Succeeded').at(-1);
-  const active = latest && (!latest.status || latest.status.outcome === 'Progressing') ? latest : undefined;
-  const status: AppInstallStatus = {
-    ...(previous.lastAppliedSpecDigest ? { lastAppliedSpecDigest: previous.lastAppliedSpecDigest } : {}),
-    observedGeneration: generation,
-    conditions: previous.conditions ?? [],
-  };
-  if (succeeded) {
-    status.version = succeeded.spec.version;
-    status.revision = succeeded.spec.revision;
-  }
-  if (latest) {
-    const content = revisionContentOf(latest);
-    const retained = new Set(content.retained);
-    status.components = content.effective.components.map((c) =>
-      componentStatus(ctx, install, latest, c.name, c.workload, retained.has(c.name)),
-    );
-    if (content.retained.length) status.retainedComponents = content.retained;
-  }
-  if (status.version) {
-    status.availableUpgrades = newerVersions(
-      status.version,
-      sortedVersions(templates),
-      install.spec.includePrereleases,
-    );
-  }
-  if (revisions.length) {
-    status.history = [...revisions]
-      .reverse()
-      .slice(0, HISTORY_ENTRIES)
-      .map((r) => ({
-        revision: r.spec.revision,
-        version: r.spec.version,
-        cause: r.spec.cause,
-        outcome: r.status?.outcome ?? 'Progressing',
-        startedAt: r.status?.startedAt ?? r.metadata.creationTimestamp ?? '',
-        ...(r.status?.finishedAt ? { finishedAt: r.status.finishedAt } : {}),
-      }));
-  }
-  if (active) {
-    status.operation = {
-      kind: active.spec.cause,
-      ...(active.spec.causeRef && active.spec.causeRef.kind !== 'AppInstall'
-        ? { name: active.spec.causeRef.name }
-        : {}),
-      revision: active.spec.revision,
-    };
-  }
-  status.conditions = conditions(install, status, latest, active, problem, generation, now);
-  return status;
-}
-
-function componentStatus(
-  ctx: ControllerContext,
-  install: AppInstall,
-  latest: AppRevision,
-  name: string,
-  workloadKind: 'Deployment' | 'StatefulSet',
-  retained: boolean,
-): ComponentStatus {
-  const workload = workloadOf(ctx, install.metadata.namespace!, install.metadata.name, name);
-  const state = rolloutState(workload, latest.spec.revision);
-  const row = latest.status?.components?.find((c) => c.name === name);
-  const failed = row?.state === 'Failed';
-  return {
-    name,
-    workload: workloadKind,
-    image: workload?.spec?.template.spec?.containers[0]?.image ?? '',
-    state: componentState(state, { failed, retained }),
-    desiredReplicas: state.desired,
-    updatedReplicas: state.updated,
-    availableReplicas: state.available,
-    ...(state.complete ? {} : { message: failed ? row.message! : state.message }),
-  };
-}
-
-function conditions(
-  install: AppInstall,
-  status: AppInstallStatus,
-  latest: AppRevision | undefined,
-  active: AppRevision | undefined,
-  problem: SpecProblem | undefined,
-  generation: number | undefined,
-  now: Date,
-) {
-  let list = status.conditions ?? [];
-  const set = (type: string, s: 'True' | 'False', reason: string, message: string) =>
-    (list = setCondition(list, { type, status: s, reason, message }, generation, now));
-  const running = status.version
-    ? ` ${install.spec.app} ${status.version} (revision ${status.revision}) keeps running.`
-    : '';
-
-  if (active) {
-    const reason = PROGRESS_REASON[active.spec.cause];
-    const message = `${describe(active)}: ${active.status?.message ?? 'starting'}`;
-    set(ConditionType.Reconciling, 'True', reason, message);
-    set(ConditionType.Ready, 'False', reason, message);
-    return removeCondition(list, ConditionType.Stalled);
-  }
-  list = removeCondition(list, ConditionType.Reconciling);
-  if (problem) {
-    set(ConditionType.Ready, 'False', problem.reason, problem.message + running);
-    if (problem.waiting) {
-      set(ConditionType.Reconciling, 'True', problem.reason, problem.message);
-      return removeCondition(list, ConditionType.Stalled);
-    }
-    set(ConditionType.Stalled, 'True', problem.reason, problem.message);
-    return list;
-  }
-  if (!latest) {
-    set(ConditionType.Ready, 'False', Reason.Installing, 'waiting for the first revision');
-    return removeCondition(list, ConditionType.Stalled);
-  }
-  const autoRollbackOf = latest.metadata.annotations?.[ANNOTATION_AUTO_ROLLBACK_OF];
-  if (latest.status?.outcome === 'Failed') {
-    const reason = FAILURE_REASON[latest.spec.cause];
-    const message = `${describe(latest)} failed: ${latest.status.message ?? 'unknown error'}.${running} Fix the cause, then change the AppInstall spec or create an AppUpgrade or AppRollback.`;
-    set(ConditionType.Ready, 'False', reason, message);
-    set(ConditionType.Stalled, 'True', reason, message);
-    return list;
-  }
-  if (autoRollbackOf) {
-    const message = `revision ${autoRollbackOf} failed and was rolled back automatically to revision ${latest.spec.restoredRevision} (${latest.spec.version}), which is running as revision ${latest.spec.revision}. spec.version ${install.spec.version} is not applied: change the spec or create an AppUpgrade to try again.`;
-    set(ConditionType.Ready, 'False', Reason.UpgradeFailed, message);
-    set(ConditionType.Stalled, 'True', Reason.UpgradeFailed, message);
-    return list;
-  }
-  set(
-    ConditionType.Ready,
-    'True',
-    SUCCESS_REASON[latest.spec.cause],
-    `${install.spec.app} ${latest.spec.version} is ready (revision ${latest.spec.revision})`,
+/** Computes the install's status from the work and writes it (through /status) only when it changed. */
+export async function writeInstallStatus(ctx: ControllerContext, work: InstallWork): Promise<void> {
+  const { install } = work;
+  const namespace = install.metadata.namespace!;
+  const status = computeInstallStatus({
+    install,
+    previous: {
+      ...(install.status ?? {}),
+      ...(work.lastAppliedSpecDigest ? { lastAppliedSpecDigest: work.lastAppliedSpecDigest } : {}),
+    },
+    revisions: work.revisions,
+    contentOf: ctx.cache.contentOf,
+    workloadOf: (component) => ctx.cache.workloadOf(namespace, install.metadata.name, component),
+    versions: sortedVersions(work.templates),
+    generation: work.generation,
+    problem: work.problem,
+    now: ctx.now(),
+  });
+  if (canonicalJson(status) === canonicalJson(install.status ?? {})) return;
+  await recordStalledEvent(ctx, work, status);
+  // resourceVersion makes the write conditional: a status computed from a stale cache is refused
+  // (409) and recomputed, so nothing recorded in it (lastAppliedSpecDigest) can be lost.
+  const written = await ctx.client.apply(
+    {
+      apiVersion: GROUP_VERSION,
+      kind: 'AppInstall',
+      metadata: {
+        name: install.metadata.name,
+        namespace,
+        resourceVersion: work.resourceVersion ?? install.metadata.resourceVersion,
+      },
+      status,
+    },
+    { subresource: 'status' },
   );
-  return removeCondition(list, ConditionType.Stalled);
+  ctx.expectations.wroteInstall(install, written.metadata?.resourceVersion);
 }
 
-export function describe(revision: AppRevision): string {
-  const by =
-    revision.spec.causeRef && revision.spec.causeRef.kind !== 'AppInstall'
-      ? ` by ${revision.spec.causeRef.kind} ${revision.spec.causeRef.name}`
-      : '';
-  const what = {
-    Install: `installing ${revision.spec.app} ${revision.spec.version}`,
-    Upgrade: `upgrading to ${revision.spec.version}`,
-    Rollback: `rolling back to revision ${revision.spec.restoredRevision} (${revision.spec.version})`,
-    ConfigChange: `applying a configuration change`,
-  }[revision.spec.cause];
-  return `revision ${revision.spec.revision}, ${what}${by}`;
+async function recordStalledEvent(ctx: ControllerContext, work: InstallWork, status: AppInstallStatus) {
+  const before = work.install.status?.conditions?.find((c) => c.type === ConditionType.Stalled);
+  const now = status.conditions?.find((c) => c.type === ConditionType.Stalled);
+  if (now && now.message !== before?.message) {
+    work.log.info({ reason: now.reason }, `stalled: ${now.message}`);
+    await ctx.events.record(work.install as KubeObject, 'Warning', now.reason, now.message);
+  }
 }

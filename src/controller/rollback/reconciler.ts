@@ -1,27 +1,26 @@
 import type { AppRollback, AppRollbackStatus, ComponentProgress } from '../../api/index.js';
-import { appRollbackSchema } from '../../api/index.js';
+import { Reason } from '../../api/index.js';
+import { isTerminal, planRollbackRequest, producedBy } from '../../model/requests.js';
+import { activeRevision } from '../../model/revisions.js';
 import type { ControllerContext } from '../context.js';
-import { Reason } from '../reasons.js';
+import { reportInvalidObject } from '../invalid-object.js';
 import type { PhaseMeaning } from '../request-status.js';
 import { setRequestPhase, writeRequestStatus } from '../request-status.js';
-import { isTerminal, planRollbackRequest, producedBy } from '../install/requests.js';
-import { activeRevision, parseInstall, revisionContentOf, revisionsOf } from '../install/state.js';
 
 type Phase = NonNullable<AppRollbackStatus['phase']>;
 
 /** Reports an AppRollback: its plan while it waits, then the progress and outcome of its revision. */
 export async function reconcileRollback(ctx: ControllerContext, key: string): Promise<void> {
-  const raw = ctx.informers.rollbacks.get(key);
-  if (!raw) return;
-  const parsed = appRollbackSchema.safeParse(raw);
-  if (!parsed.success) return;
-  const rollback = parsed.data;
+  const found = ctx.cache.rollbacks.get(key);
+  if (!found) return;
+  if (!found.ok) return reportInvalidObject(ctx, found.raw, found.problem);
+  const rollback = found.object;
   if (isTerminal(rollback) && rollback.status?.observedGeneration === rollback.metadata.generation) return;
 
   const status: AppRollbackStatus = structuredClone(rollback.status ?? {});
   const namespace = rollback.metadata.namespace!;
-  const installRaw = ctx.informers.installs.get(`${namespace}/${rollback.spec.install}`);
-  const install = installRaw && parseInstall(installRaw);
+  const installFound = ctx.cache.installs.get(`${namespace}/${rollback.spec.install}`);
+  const install = installFound?.ok ? installFound.object : undefined;
   if (!install) {
     setPhase(
       ctx,
@@ -33,10 +32,10 @@ export async function reconcileRollback(ctx: ControllerContext, key: string): Pr
     );
     return write(ctx, rollback, status);
   }
-  const revisions = revisionsOf(ctx, namespace, install.metadata.name, install.metadata.uid);
+  const revisions = ctx.cache.revisionsOf(namespace, install.metadata.name, install.metadata.uid);
   const [revision] = producedBy(revisions, rollback.metadata.uid);
   if (revision) {
-    const content = revisionContentOf(revision);
+    const content = ctx.cache.contentOf(revision);
     status.revision = revision.spec.revision;
     status.toRevision = revision.spec.restoredRevision;
     status.startedAt ??= revision.status?.startedAt;
@@ -61,7 +60,7 @@ export async function reconcileRollback(ctx: ControllerContext, key: string): Pr
           rollback,
           status,
           'Failed',
-          Reason.RollbackFailed,
+          revision.status?.reason ?? Reason.RollbackFailed,
           revision.status?.message ?? 'failed',
         );
       else {
@@ -80,7 +79,7 @@ export async function reconcileRollback(ctx: ControllerContext, key: string): Pr
     }
     return write(ctx, rollback, status);
   }
-  const plan = planRollbackRequest(install, revisions, rollback);
+  const plan = planRollbackRequest(install, revisions, rollback, ctx.cache.contentOf);
   if (!plan.ok) {
     setPhase(
       ctx,

@@ -1,20 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import type { KubeClient, KubeObject } from '../../kube/client.js';
 import { printable } from '../../model/printable.js';
+import { rfc3339 } from '../../model/time.js';
 
 export type EventType = 'Normal' | 'Warning';
 
 /** Records Kubernetes Events (core/v1) about Ferry's objects; failures to record are only logged. */
 export class EventRecorder {
   constructor(
-    private readonly client: KubeClient,
+    private readonly client: Pick<KubeClient, 'create'>,
     private readonly onError: (error: unknown) => void,
     private readonly component = 'ferry-operator',
   ) {}
 
   async record(object: KubeObject, type: EventType, reason: string, message: string): Promise<void> {
     const meta = object.metadata ?? {};
-    const now = new Date().toISOString();
+    const now = rfc3339(new Date());
     const namespace = meta.namespace ?? 'default';
     try {
       await this.client.create({

@@ -1,5 +1,5 @@
 import { pino } from 'pino';
-import type { Logger } from 'pino';
+import type { DestinationStream, Logger } from 'pino';
 import { printable } from '../../model/printable.js';
 
 /** Paths whose values never reach a log line. */
@@ -21,8 +21,11 @@ export const REDACTED_PATHS = [
   '*.stringData',
 ];
 
-export function createLogger(level = process.env.FERRY_LOG_LEVEL ?? 'info'): Logger {
-  return pino({
+export function createLogger(
+  level = process.env.FERRY_LOG_LEVEL ?? 'info',
+  destination?: DestinationStream,
+): Logger {
+  const options = {
     level,
     base: { component: 'ferry-operator' },
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
@@ -39,7 +42,8 @@ export function createLogger(level = process.env.FERRY_LOG_LEVEL ?? 'info'): Log
         );
       },
     },
-  });
+  } satisfies pino.LoggerOptions;
+  return destination ? pino(options, destination) : pino(options);
 }
 
 export type { Logger };

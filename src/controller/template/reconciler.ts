@@ -4,8 +4,8 @@ import { canonicalJson, sha256Hex } from '../../model/canonical.js';
 import { formatProblem } from '../../model/problems.js';
 import { templateSpecProblems } from '../../model/validate.js';
 import type { ControllerContext } from '../context.js';
-import { setCondition } from '../conditions.js';
-import { ConditionType, Reason } from '../reasons.js';
+import { setCondition } from '../../model/conditions.js';
+import { ConditionType, Reason } from '../../api/index.js';
 
 /** Validates an AppTemplate, records its images and content digest, and wakes the installs of its app. */
 export async function reconcileTemplate(ctx: ControllerContext, key: string): Promise<void> {

@@ -1,20 +1,15 @@
 import type { AppRevision, AppUpgrade, AppUpgradeStatus, ComponentProgress } from '../../api/index.js';
-import { appUpgradeSchema } from '../../api/index.js';
-import { ANNOTATION_AUTO_ROLLBACK_OF } from '../context.js';
+import { Reason } from '../../api/index.js';
+import { resolveRollbackTarget } from '../../model/drafts.js';
+import { planUpgrade } from '../../model/plan.js';
+import { isTerminal, planUpgradeRequest, producedBy } from '../../model/requests.js';
+import type { ContentOf } from '../../model/revisions.js';
+import { activeRevision, isAutoRollback } from '../../model/revisions.js';
+import { rfc3339 as iso } from '../../model/time.js';
 import type { ControllerContext } from '../context.js';
-import { Reason } from '../reasons.js';
+import { reportInvalidObject } from '../invalid-object.js';
 import type { PhaseMeaning } from '../request-status.js';
 import { setRequestPhase, writeRequestStatus } from '../request-status.js';
-import { isTerminal, planUpgradeRequest, producedBy } from '../install/requests.js';
-import { resolveRollbackTarget } from '../install/rollback.js';
-import {
-  activeRevision,
-  parseInstall,
-  revisionContentOf,
-  revisionsOf,
-  templatesOf,
-} from '../install/state.js';
-import { planUpgrade } from '../../model/plan.js';
 
 type Phase = NonNullable<AppUpgradeStatus['phase']>;
 
@@ -27,17 +22,16 @@ export async function reconcileUpgrade(
   ctx: ControllerContext,
   key: string,
 ): Promise<{ requeueAfterMs?: number } | void> {
-  const raw = ctx.informers.upgrades.get(key);
-  if (!raw) return;
-  const parsed = appUpgradeSchema.safeParse(raw);
-  if (!parsed.success) return;
-  const upgrade = parsed.data;
+  const found = ctx.cache.upgrades.get(key);
+  if (!found) return;
+  if (!found.ok) return reportInvalidObject(ctx, found.raw, found.problem);
+  const upgrade = found.object;
   if (isTerminal(upgrade) && upgrade.status?.observedGeneration === upgrade.metadata.generation) return;
 
   const status: AppUpgradeStatus = structuredClone(upgrade.status ?? {});
   const namespace = upgrade.metadata.namespace!;
-  const installRaw = ctx.informers.installs.get(`${namespace}/${upgrade.spec.install}`);
-  const install = installRaw && parseInstall(installRaw);
+  const installFound = ctx.cache.installs.get(`${namespace}/${upgrade.spec.install}`);
+  const install = installFound?.ok ? installFound.object : undefined;
   if (!install) {
     setPhase(
       ctx,
@@ -49,7 +43,7 @@ export async function reconcileUpgrade(
     );
     return write(ctx, upgrade, status);
   }
-  const revisions = revisionsOf(ctx, namespace, install.metadata.name, install.metadata.uid);
+  const revisions = ctx.cache.revisionsOf(namespace, install.metadata.name, install.metadata.uid);
   const produced = producedBy(revisions, upgrade.metadata.uid);
   if (produced.length)
     reportExecution(
@@ -59,9 +53,16 @@ export async function reconcileUpgrade(
       produced,
       revisions,
       willRollBack(install.spec.upgradePolicy.autoRollback, revisions),
+      ctx.cache.contentOf,
     );
   else {
-    const plan = planUpgradeRequest(install, revisions, templatesOf(ctx, install.spec.app), upgrade);
+    const plan = planUpgradeRequest(
+      install,
+      revisions,
+      ctx.cache.templatesOf(install.spec.app),
+      upgrade,
+      ctx.cache.contentOf,
+    );
     if (!plan.ok && plan.reason === Reason.InstallNotFound) {
       setPhase(ctx, upgrade, status, 'Pending', plan.reason, plan.message);
     } else if (!plan.ok) {
@@ -102,11 +103,11 @@ export async function reconcileUpgrade(
 }
 
 /** The plan of an upgrade that started before it was planned here (Automatic approval), from its revisions. */
-function recordedPlan(main: AppRevision, revisions: readonly AppRevision[]) {
+function recordedPlan(main: AppRevision, revisions: readonly AppRevision[], contentOf: ContentOf) {
   const before = revisions.filter((r) => r.spec.revision < main.spec.revision).at(-1);
   if (!before) return undefined;
-  const content = revisionContentOf(main);
-  return planUpgrade(revisionContentOf(before).effective, content.template, {
+  const content = contentOf(main);
+  return planUpgrade(contentOf(before).effective, content.template, {
     components: content.components,
   }).plan;
 }
@@ -128,10 +129,11 @@ function reportExecution(
   produced: AppRevision[],
   revisions: readonly AppRevision[],
   rollsBack: (failed: AppRevision) => boolean,
+  contentOf: ContentOf,
 ): void {
-  const main = produced.find((r) => !r.metadata.annotations?.[ANNOTATION_AUTO_ROLLBACK_OF])!;
-  const rollback = produced.find((r) => r.metadata.annotations?.[ANNOTATION_AUTO_ROLLBACK_OF]);
-  status.plan ??= recordedPlan(main, revisions);
+  const main = produced.find((r) => !isAutoRollback(r))!;
+  const rollback = produced.find(isAutoRollback);
+  status.plan ??= recordedPlan(main, revisions, contentOf);
   status.revision = main.spec.revision;
   status.toVersion = main.spec.version;
   status.startedAt ??= main.status?.startedAt;
@@ -161,7 +163,14 @@ function reportExecution(
     );
   } else if (outcome === 'Failed') {
     status.finishedAt = main.status?.finishedAt;
-    setPhase(ctx, upgrade, status, 'Failed', Reason.UpgradeFailed, main.status?.message ?? 'failed');
+    setPhase(
+      ctx,
+      upgrade,
+      status,
+      'Failed',
+      main.status?.reason ?? Reason.UpgradeFailed,
+      main.status?.message ?? 'failed',
+    );
   } else {
     status.finishedAt = main.status?.finishedAt;
     setPhase(
@@ -174,8 +183,6 @@ function reportExecution(
     );
   }
 }
-
-const iso = (d: Date) => d.toISOString().replace(/\.\d+Z$/, 'Z');
 
 const MEANING: Record<Phase, PhaseMeaning> = {
   Pending: { succeeded: false, reconciling: true, stalled: false },

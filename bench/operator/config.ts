@@ -1,0 +1,54 @@
+/** The operator benchmark's options (see the comment at the top of bench.ts), constants and log. */
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export const USAGE = `npm run bench:operator -- [--installs N] [--namespaces K] [--concurrency C] [--workers W]
+  [--resync S] [--kcm-qps Q] [--phase-timeout SECONDS] [--no-ordered-floor] [--results FILE] [--dist DIR]
+Defaults: N 500, K 10, C 4, W 4 (the operator's default), S 15, Q 200, phase timeout 420 s,
+results bench/operator/RESULTS.md. What it measures: the comment at the top of bench/operator/bench.ts.`;
+
+const { values: opts } = parseArgs({
+  options: {
+    installs: { type: 'string', default: '500' },
+    namespaces: { type: 'string', default: '10' },
+    concurrency: { type: 'string', default: '4' },
+    workers: { type: 'string', default: '4' },
+    resync: { type: 'string', default: '15' },
+    results: { type: 'string', default: join(root, 'bench', 'operator', 'RESULTS.md') },
+    dist: { type: 'string' },
+    'phase-timeout': { type: 'string', default: '420' },
+    'no-ordered-floor': { type: 'boolean', default: false },
+    'kcm-qps': { type: 'string', default: '200' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+export const HELP = opts.help;
+export const N = Number(opts.installs);
+export const NAMESPACES = Math.min(Number(opts.namespaces), N);
+export const CONCURRENCY = Number(opts.concurrency);
+export const WORKERS = Number(opts.workers);
+export const RESYNC = Number(opts.resync);
+export const PHASE_TIMEOUT_MS = Number(opts['phase-timeout']) * 1000;
+export const ORDERED_FLOOR = !opts['no-ordered-floor'];
+export const KCM_QPS = Number(opts['kcm-qps']);
+export const RESULTS = opts.results!;
+export const DIST = opts.dist;
+if (!HELP)
+  for (const [name, v] of Object.entries({ N, NAMESPACES, CONCURRENCY, WORKERS, RESYNC }))
+    if (!Number.isInteger(v) || v < 1) throw new Error(`${name} must be a positive integer (got ${v})`);
+
+export const APP = 'bench';
+export const VERSION = '1.0.0';
+export const PODS_PER_INSTALL = 3;
+export const FLOORS = ORDERED_FLOOR ? 2 : 1;
+export const PODS_PER_NODE = 110;
+
+export const log = (message: string) =>
+  console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
+export const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/** Aborted on SIGINT/SIGTERM and at the end: watches and waits stop. */
+export const shutdown = new AbortController();

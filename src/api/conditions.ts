@@ -1,0 +1,52 @@
+/**
+ * Condition types and CamelCase reasons of every Ferry resource, in one place (kstatus: Ready,
+ * Reconciling, Stalled). They are API: docs/api.md lists them and clients may match on them.
+ */
+export const CONDITION_TYPES = {
+  Ready: 'The object reached what its spec asks for (an install runs its version; a request succeeded).',
+  Reconciling: 'The operator is working towards the spec and expects to get there without help.',
+  Stalled: 'The operator cannot go on until someone changes something; the message says what.',
+  Valid: 'AppTemplate only: the template passed validation.',
+} as const;
+
+export const REASONS = {
+  Installing: 'A revision that installs the app is being applied.',
+  Upgrading: 'A revision that moves to another version is being applied.',
+  RollingBack: 'A revision that restores an earlier one is being applied.',
+  ApplyingConfigChange: 'A revision with new parameters or overrides (same version) is being applied.',
+  InstallSucceeded: 'The install revision rolled out completely.',
+  UpgradeSucceeded: 'The upgrade revision rolled out completely.',
+  RollbackSucceeded: 'The rollback revision rolled out completely.',
+  ConfigChangeSucceeded: 'The configuration change rolled out completely.',
+  InstallFailed: 'The install revision failed; see the message.',
+  UpgradeFailed: 'The upgrade revision failed (and may have been rolled back automatically).',
+  RollbackFailed: 'The rollback revision failed.',
+  ConfigChangeFailed: 'The configuration change failed.',
+  ProgressDeadlineExceeded: 'A component did not roll out within upgradePolicy.progressDeadlineSeconds.',
+  InvalidSpec:
+    'The spec cannot be applied (a field names what is wrong), or the API server refused a rendered object.',
+  TemplateNotFound: 'No AppTemplate of spec.app and spec.version exists; import it.',
+  TemplateInvalid: 'The AppTemplate exists but did not pass validation (its Valid condition says why).',
+  ParameterSecretNotFound: 'A parameter Secret or key is missing; the change waits for it.',
+  InstallNotFound: 'The request names an AppInstall that does not exist or is not installed yet.',
+  RevisionNotFound: 'The rollback target revision does not exist or cannot be restored.',
+  NoUpgradeAvailable:
+    'No template version satisfies the request (spec.toVersion, downgrade and prerelease rules).',
+  Planned: 'The request is planned and starts as soon as nothing else runs on the install.',
+  WaitingForApproval: 'The upgrade is planned and waits for spec.approved: true.',
+  WaitingForOtherOperation: 'Another revision is in progress on the install; the request waits its turn.',
+  Succeeded: 'Event: a revision succeeded.',
+  Failed: 'Event: a revision failed.',
+  RolledBack: 'The upgrade failed and the previous revision was restored automatically.',
+  TemplateValid: 'The AppTemplate passed validation.',
+  InvalidObject: "The object does not match this operator version's schema; fix or re-create it.",
+  ReconcileError: 'An unexpected error (API server unreachable, conflict); retried with backoff.',
+  DriftCorrected: 'Event: a workload deleted or changed outside Ferry was re-applied.',
+} as const;
+
+type Names<T> = { readonly [K in keyof T]: K };
+const names = <T extends object>(o: T) => Object.fromEntries(Object.keys(o).map((k) => [k, k])) as Names<T>;
+
+export const ConditionType = names(CONDITION_TYPES);
+export const Reason = names(REASONS);
+export type ReasonName = keyof typeof REASONS;

@@ -1,0 +1,159 @@
+import type { AppInstall } from '../../../api/index.js';
+import { draftDigest, draftInstall, draftUpgrade } from '../../../model/drafts.js';
+import { fakeContext } from '../../../testing/fake-cluster.js';
+import {
+  revisionOf,
+  seedShopInstall,
+  seedShopTemplates,
+  shopSecret,
+} from '../../../testing/install-world.js';
+import { shopTemplate } from '../../../testing/fixtures.js';
+import { WaitingError } from '../../errors.js';
+import type { InstallWork } from '../work.js';
+import { start } from './start.js';
+
+const workFor = (ctx: ReturnType<typeof fakeContext>['ctx'], install: AppInstall): InstallWork => ({
+  install,
+  revisions: ctx.cache.revisionsOf('shop', 'shop', install.metadata.uid),
+  templates: ctx.cache.templatesOf('shop'),
+  log: ctx.log,
+});
+
+describe('start', () => {
+  it('creates the next revision, Progressing with every component Pending, and records the applied spec', async () => {
+    const { ctx, cluster, logs } = fakeContext();
+    seedShopTemplates(cluster);
+    shopSecret(cluster);
+    const install = seedShopInstall(cluster);
+    const work = workFor(ctx, install);
+    const draft = draftInstall(shopTemplate('1.0.0').spec, install.spec);
+    const specDigest = draftDigest('1.0.0', install.spec);
+
+    const result = await start(
+      ctx,
+      work,
+      draft,
+      { kind: 'AppInstall', name: 'shop', uid: install.metadata.uid },
+      { spec: true, specDigest },
+    );
+
+    expect(result).toEqual({ again: true });
+    expect(cluster.writeLines()).toEqual([
+      'create AppRevision/shop-r1',
+      'merge-patch AppRevision/shop-r1/status',
+    ]);
+    const created = ctx.cache.revisionsOf('shop', 'shop', install.metadata.uid);
+    expect(created.map((r) => [r.spec.revision, r.spec.cause, r.status?.outcome])).toEqual([
+      [1, 'Install', 'Progressing'],
+    ]);
+    expect(created[0]!.status!.components!.map((c) => `${c.name}:${c.level}:${c.state}`)).toEqual([
+      'db:0:Pending',
+      'api:1:Pending',
+      'web:2:Pending',
+    ]);
+    expect(created[0]!.metadata.ownerReferences).toEqual([
+      expect.objectContaining({ kind: 'AppInstall', uid: install.metadata.uid, controller: true }),
+    ]);
+    expect(work.revisions).toHaveLength(1);
+    expect(work.lastAppliedSpecDigest).toBe(specDigest);
+    expect(logs).toContainEqual(
+      expect.objectContaining({ level: 30, msg: 'revision 1, installing shop 1.0.0 started' }),
+    );
+    expect(cluster.all('Event', 'shop').map((e) => e.reason)).toEqual(['Installing']);
+  });
+
+  it('does not start without the parameter Secret, and creates nothing', async () => {
+    const { ctx, cluster } = fakeContext();
+    seedShopTemplates(cluster);
+    const install = seedShopInstall(cluster);
+    const draft = draftInstall(shopTemplate('1.0.0').spec, install.spec);
+
+    await expect(
+      start(
+        ctx,
+        workFor(ctx, install),
+        draft,
+        { kind: 'AppInstall', name: 'shop' },
+        { spec: true, specDigest: 'x' },
+      ),
+    ).rejects.toThrow(WaitingError);
+    expect(cluster.writeLines()).toEqual([]);
+  });
+
+  it('adopts a revision an earlier attempt created with the same inputs instead of failing', async () => {
+    const { ctx, cluster } = fakeContext();
+    seedShopTemplates(cluster);
+    shopSecret(cluster);
+    const install = seedShopInstall(cluster);
+    const draft = draftInstall(shopTemplate('1.0.0').spec, install.spec);
+    const causeRef = { kind: 'AppInstall' as const, name: 'shop', uid: install.metadata.uid };
+    await start(ctx, workFor(ctx, install), draft, causeRef, { spec: true, specDigest: 'x' });
+    cluster.writes.length = 0;
+
+    const stale: InstallWork = { ...workFor(ctx, install), revisions: [] }; // a cache that missed the create
+    await start(ctx, stale, draft, causeRef, { spec: true, specDigest: 'x' });
+    expect(cluster.writeLines()).toEqual([]);
+    expect(cluster.all('AppRevision')).toHaveLength(1);
+    expect(ctx.expectations.cacheLagsBehind(install, [])).toBe(true);
+  });
+
+  it('from a request: moves spec.version with a test-and-set JSON patch', async () => {
+    const { ctx, cluster } = fakeContext();
+    seedShopTemplates(cluster);
+    shopSecret(cluster);
+    const install = seedShopInstall(cluster);
+    const r1 = cluster.seed(
+      revisionOf(install, 1, draftInstall(shopTemplate('1.0.0').spec, install.spec), {}),
+    );
+    const work = workFor(ctx, install);
+    const draft = draftUpgrade(
+      ctx.cache.contentOf(work.revisions[0]!),
+      shopTemplate('2.0.0').spec,
+      install.spec,
+    );
+
+    await start(
+      ctx,
+      work,
+      draft,
+      { kind: 'AppUpgrade', name: 'to-2', uid: 'u1' },
+      { spec: false, version: '2.0.0' },
+    );
+
+    expect(r1.metadata?.name).toBe('shop-r1');
+    expect(cluster.writeLines()).toEqual([
+      'create AppRevision/shop-r2',
+      'merge-patch AppRevision/shop-r2/status',
+      'json-patch AppInstall/shop',
+    ]);
+    expect(cluster.get<AppInstall>('AppInstall', 'shop', 'shop')!.spec.version).toBe('2.0.0');
+    expect(work.lastAppliedSpecDigest).toBe(draftDigest('2.0.0', install.spec));
+    expect(work.resourceVersion).toBe(cluster.get('AppInstall', 'shop', 'shop')!.metadata!.resourceVersion);
+  });
+
+  it('from a request: a concurrent edit of spec.version wins and is applied next', async () => {
+    const { ctx, cluster } = fakeContext();
+    seedShopTemplates(cluster);
+    shopSecret(cluster);
+    const install = seedShopInstall(cluster);
+    cluster.seed(revisionOf(install, 1, draftInstall(shopTemplate('1.0.0').spec, install.spec), {}));
+    const work = workFor(ctx, install);
+    const draft = draftUpgrade(
+      ctx.cache.contentOf(work.revisions[0]!),
+      shopTemplate('2.0.0').spec,
+      install.spec,
+    );
+    cluster.seed({ ...install, spec: { ...install.spec, version: '1.0.1' } }); // someone else's edit
+
+    await start(
+      ctx,
+      work,
+      draft,
+      { kind: 'AppUpgrade', name: 'to-2', uid: 'u1' },
+      { spec: false, version: '2.0.0' },
+    );
+
+    expect(cluster.get<AppInstall>('AppInstall', 'shop', 'shop')!.spec.version).toBe('1.0.1');
+    expect(work.lastAppliedSpecDigest).toBeUndefined();
+  });
+});

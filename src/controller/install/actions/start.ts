@@ -1,0 +1,55 @@
+import type { KubeObject } from '../../../kube/client.js';
+import { KubeApiError, ferryRef } from '../../../kube/client.js';
+import type { RevisionDraft } from '../../../model/drafts.js';
+import { draftDigest } from '../../../model/drafts.js';
+import type { ControllerContext } from '../../context.js';
+import { checkParameterSecrets } from '../apply.js';
+import type { CauseRef, StartSource } from '../decide.js';
+import { beginRevision } from '../revisions.js';
+import type { ActionResult, InstallWork } from '../work.js';
+
+/**
+ * Starts a change: checks that the parameter Secrets exist (a change never starts without them),
+ * creates the revision, and records what it applies — the spec digest, or for an AppUpgrade or
+ * AppRollback the version it moves to, in spec.version.
+ */
+export async function start(
+  ctx: ControllerContext,
+  work: InstallWork,
+  draft: RevisionDraft,
+  causeRef: CauseRef,
+  from: StartSource,
+): Promise<ActionResult> {
+  await checkParameterSecrets(ctx, work.install);
+  await beginRevision(ctx, work, draft, causeRef);
+  if (from.spec) work.lastAppliedSpecDigest = from.specDigest;
+  else await setSpecVersion(ctx, work, from.version);
+  return { again: true };
+}
+
+/**
+ * An AppUpgrade or AppRollback that takes effect records its version in spec.version, so the spec
+ * states what the admin chose. Test-and-set: a concurrent edit of the spec wins and is applied next.
+ */
+async function setSpecVersion(ctx: ControllerContext, work: InstallWork, version: string): Promise<void> {
+  const { install } = work;
+  if (install.spec.version === version) {
+    work.lastAppliedSpecDigest = draftDigest(version, install.spec);
+    return;
+  }
+  try {
+    const updated = await ctx.client.jsonPatch<KubeObject>(
+      ferryRef('AppInstall', install.metadata.namespace, install.metadata.name),
+      [
+        { op: 'test', path: '/spec/version', value: install.spec.version },
+        { op: 'replace', path: '/spec/version', value: version },
+      ],
+    );
+    work.generation = updated.metadata?.generation;
+    work.resourceVersion = updated.metadata?.resourceVersion;
+    ctx.expectations.wroteInstall(install, work.resourceVersion);
+    work.lastAppliedSpecDigest = draftDigest(version, install.spec);
+  } catch (error) {
+    if (!(error instanceof KubeApiError && (error.invalid || error.conflict))) throw error;
+  }
+}

@@ -1,0 +1,149 @@
+import type { AppInstall } from '../../api/index.js';
+import { fakeContext } from '../../testing/fake-cluster.js';
+import { rollOut, seedShopInstall, seedShopTemplates, shopSecret } from '../../testing/install-world.js';
+import { reconcileInstall } from './reconciler.js';
+
+const condition = (install: AppInstall | undefined, type: string) =>
+  install?.status?.conditions?.find((c) => c.type === type);
+
+function world() {
+  const t = fakeContext();
+  seedShopTemplates(t.cluster);
+  shopSecret(t.cluster);
+  const reconcile = () => reconcileInstall(t.ctx, 'shop/shop');
+  const install = () => t.cluster.get<AppInstall>('AppInstall', 'shop', 'shop');
+  return { ...t, reconcile, install };
+}
+
+describe('reconcileInstall', () => {
+  it('installs shop step by step, reports progress, ends Ready, and then writes nothing', async () => {
+    const { cluster, reconcile, install } = world();
+    seedShopInstall(cluster, (i) => (i.metadata.finalizers = []));
+
+    expect(await reconcile()).toBeUndefined();
+    expect(cluster.writeLines()).toEqual(['merge-patch AppInstall/shop']); // the finalizer, nothing else
+
+    expect(await reconcile()).toEqual({ requeueAfterMs: 2000 });
+    expect(condition(install(), 'Reconciling')).toMatchObject({ status: 'True', reason: 'Installing' });
+    expect(install()!.status!.operation).toEqual({ kind: 'Install', revision: 1 });
+
+    for (let i = 0; i < 3; i++) {
+      rollOut(cluster, 'shop');
+      await reconcile();
+    }
+    expect(condition(install(), 'Ready')).toMatchObject({ status: 'True', reason: 'InstallSucceeded' });
+    expect(install()!.status).toMatchObject({ version: '1.0.0', revision: 1, availableUpgrades: ['2.0.0'] });
+    expect(install()!.status!.components!.map((c) => `${c.name}:${c.state}`)).toEqual([
+      'db:Ready',
+      'api:Ready',
+      'web:Ready',
+    ]);
+
+    cluster.writes.length = 0;
+    expect(await reconcile()).toBeUndefined();
+    expect(await reconcile()).toBeUndefined();
+    expect(cluster.writes).toEqual([]);
+  });
+
+  it('waits for a missing parameter Secret without failing (Reconciling, not Stalled)', async () => {
+    const { cluster, reconcile, install } = world();
+    cluster.client.delete({ apiVersion: 'v1', kind: 'Secret', namespace: 'shop', name: 'shop-secrets' });
+    seedShopInstall(cluster);
+    expect(await reconcile()).toEqual({ requeueAfterMs: 15_000 });
+    expect(condition(install(), 'Reconciling')).toMatchObject({
+      status: 'True',
+      reason: 'ParameterSecretNotFound',
+    });
+    expect(condition(install(), 'Stalled')).toBeUndefined();
+    expect(cluster.all('AppRevision')).toEqual([]);
+  });
+
+  it('stalls on a spec it cannot apply, and says which field', async () => {
+    const { cluster, reconcile, install } = world();
+    seedShopInstall(cluster, (i) => (i.spec.version = '3.0.0'));
+    expect(await reconcile()).toBeUndefined();
+    expect(condition(install(), 'Stalled')).toMatchObject({
+      status: 'True',
+      reason: 'TemplateNotFound',
+      message: expect.stringMatching(/^spec\.version: AppTemplate shop\.3\.0\.0 not found/),
+    });
+    expect(cluster.all('Event', 'shop').map((e) => e.reason)).toEqual(['TemplateNotFound']);
+  });
+
+  it('reports an object that does not match the schema instead of skipping it', async () => {
+    const { cluster, reconcile, install, logs } = world();
+    seedShopInstall(cluster, (i) => ((i.spec as { historyLimit: unknown }).historyLimit = 'many'));
+    await reconcile();
+    expect(condition(install(), 'Stalled')).toMatchObject({
+      reason: 'InvalidObject',
+      message: expect.stringContaining('spec.historyLimit'),
+    });
+    expect(logs).toContainEqual(expect.objectContaining({ level: 50, kind: 'AppInstall' }));
+    cluster.writes.length = 0;
+    await reconcile();
+    expect(cluster.writes).toEqual([]);
+  });
+
+  it('shows an unexpected error in status and rethrows it for a retry with backoff', async () => {
+    const { cluster, reconcile, install } = world();
+    seedShopInstall(cluster);
+    cluster.failNext = { verb: 'create', kind: 'AppRevision', error: new Error('connection reset by peer') };
+    await expect(reconcile()).rejects.toThrow('connection reset by peer');
+    expect(condition(install(), 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'ReconcileError',
+      message: 'connection reset by peer; retrying',
+    });
+    expect(cluster.all('AppRevision')).toEqual([]);
+
+    await reconcile();
+    expect(condition(install(), 'Reconciling')).toMatchObject({ reason: 'Installing' });
+  });
+
+  it('does not act on a cache older than what it wrote', async () => {
+    const { cluster, reconcile } = world();
+    seedShopInstall(cluster);
+    cluster.freeze();
+    await reconcile(); // creates revision 1; the frozen informers do not show it
+    cluster.writes.length = 0;
+    expect(await reconcile()).toEqual({ requeueAfterMs: 200 });
+    expect(cluster.writes).toEqual([]);
+    cluster.thaw();
+    expect(await reconcile()).toEqual({ requeueAfterMs: 2000 });
+    expect(cluster.all('AppRevision')).toHaveLength(1);
+  });
+});
+
+describe('request history', () => {
+  const upgrade = (name: string, phase: string | undefined, labels?: Record<string, string>) => ({
+    apiVersion: 'ferry.dev/v1alpha1',
+    kind: 'AppUpgrade',
+    metadata: { name, namespace: 'shop', ...(labels ? { labels } : {}) },
+    spec: { install: 'shop', toVersion: '1.0.0' },
+    ...(phase ? { status: { phase, queuedAt: `2026-01-01T00:00:0${name.length}.000000Z` } } : {}),
+  });
+
+  it('owns every request of the install and prunes ended ones beyond historyLimit, keeping GitOps-managed ones', async () => {
+    const { cluster, reconcile } = world();
+    seedShopInstall(cluster, (i) => (i.spec.historyLimit = 1));
+    for (let i = 0; i < 4; i++) {
+      rollOut(cluster, 'shop');
+      await reconcile();
+    }
+    cluster.seed(upgrade('a', 'Succeeded'));
+    cluster.seed(upgrade('bb', 'Failed', { 'argocd.argoproj.io/instance': 'shop' }));
+    cluster.seed(upgrade('ccc', 'Succeeded'));
+    cluster.seed(upgrade('dddd', 'Failed'));
+    await reconcile();
+
+    const left = cluster.all('AppUpgrade', 'shop');
+    expect(left.map((u) => u.metadata!.name)).toEqual(['bb', 'dddd']);
+    const uid = cluster.get('AppInstall', 'shop', 'shop')!.metadata!.uid;
+    for (const u of left)
+      expect(u.metadata!.ownerReferences).toEqual([expect.objectContaining({ kind: 'AppInstall', uid })]);
+
+    cluster.writes.length = 0;
+    await reconcile();
+    expect(cluster.writes).toEqual([]);
+  });
+});

@@ -1,0 +1,44 @@
+import type { AppRevision, ComponentProgress } from '../api/index.js';
+import { dependencyLevels } from './order.js';
+import type { RevisionContent } from './snapshot.js';
+
+/** The decoded content of a revision (callers cache it: revisions are immutable). */
+export type ContentOf = (revision: AppRevision) => RevisionContent;
+
+/** Annotation on a revision that rolls back a failed one on its own (its value: the failed number). */
+export const ANNOTATION_AUTO_ROLLBACK_OF = 'ferry.dev/auto-rollback-of';
+
+/** The revision still being applied, if any: the newest one without a final outcome. */
+export function activeRevision(revisions: readonly AppRevision[]): AppRevision | undefined {
+  const latest = revisions.at(-1);
+  return latest && (!latest.status || latest.status.outcome === 'Progressing') ? latest : undefined;
+}
+
+/** The last revision that succeeded and was not replaced since. */
+export const lastSucceeded = (revisions: readonly AppRevision[]) =>
+  revisions.filter((r) => r.status?.outcome === 'Succeeded').at(-1);
+
+export const isAutoRollback = (revision: AppRevision) =>
+  revision.metadata.annotations?.[ANNOTATION_AUTO_ROLLBACK_OF] !== undefined;
+
+/** Progress rows for a revision, one per component in dependency order, all Pending. */
+export function initialProgress(content: RevisionContent): ComponentProgress[] {
+  return dependencyLevels(content.effective.components).flatMap((names, level) =>
+    names.map((name) => ({ name, level, state: 'Pending' as const })),
+  );
+}
+
+/** One line naming a revision and what it does, for messages and Events. */
+export function describeRevision(revision: AppRevision): string {
+  const by =
+    revision.spec.causeRef && revision.spec.causeRef.kind !== 'AppInstall'
+      ? ` by ${revision.spec.causeRef.kind} ${revision.spec.causeRef.name}`
+      : '';
+  const what = {
+    Install: `installing ${revision.spec.app} ${revision.spec.version}`,
+    Upgrade: `upgrading to ${revision.spec.version}`,
+    Rollback: `rolling back to revision ${revision.spec.restoredRevision} (${revision.spec.version})`,
+    ConfigChange: `applying a configuration change`,
+  }[revision.spec.cause];
+  return `revision ${revision.spec.revision}, ${what}${by}`;
+}
