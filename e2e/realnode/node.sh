@@ -452,6 +452,12 @@ node_up() {
 node_down() { # removes what node_up made; safe to run on a half-made node
   [[ -f "$STATE/node/slot" ]] || return 0
   node_vars "$(cat "$STATE/node/slot")"
+  # The slot names host-wide things: touch them only while the slot is this world's.
+  if [[ "$(cat "$NODES_ROOT/slot-$NODE_SLOT/owner" 2>/dev/null || true)" != "$STATE" ]]; then
+    log "real node: slot $NODE_SLOT is not held by $STATE (already released); nothing to tear down"
+    rm -f "$STATE/node/slot"
+    return 0
+  fi
   log "real node: tearing down slot $NODE_SLOT"
   if [[ -f "$ND/pids" ]]; then
     grep -v '^containerd ' "$ND/pids" | stop_pids || true
@@ -546,5 +552,6 @@ node_release() { # frees the slot; the last live world restores the host
     fi
   fi
   rm -rf "${NODES_ROOT:?}/slot-$NODE_SLOT"
+  rm -f "$STATE/node/slot"
   flock -u 8
 }
