@@ -33,7 +33,7 @@ SERVICE_CIDR=10.96.0.0/16
 KUBE_SVC_IP=10.96.0.1
 REAL_NODE="${FERRY_E2E_REAL_NODE:-0}"
 [[ "$REAL_NODE" == 0 || "$REAL_NODE" == 1 ]] || { echo "[cluster] ERROR: FERRY_E2E_REAL_NODE must be 0 or 1, got '$REAL_NODE'" >&2; exit 2; }
-# shellcheck source=realnode/node.sh
+# shellcheck source-path=SCRIPTDIR source=realnode/node.sh
 source "$E2E_DIR/realnode/node.sh"
 
 log() { printf '[cluster] %s\n' "$*" >&2; }
@@ -268,6 +268,7 @@ cmd_up() {
     node_reserve
     # The node (kubelet, kube-proxy, CoreDNS, pods) reaches the apiserver at the
     # host end of its veth; the `kubernetes` Service gets that address as endpoint.
+    # shellcheck disable=SC2054 # the commas belong to one flag's value
     apiserver_net=(--bind-address=0.0.0.0 --advertise-address="$HOST_IP"
       --kubelet-preferred-address-types=InternalIP,Hostname
       --kubelet-client-certificate="$STATE/pki/apiserver-kubelet-client.crt"

@@ -36,6 +36,7 @@ NODE_SYSCTLS=(vm.overcommit_memory kernel.panic kernel.panic_on_oops)
 NODE_FIXED_PATHS=(/var/lib/kubelet /var/log/containers /var/log/pods /run/containerd /var/lib/cni /run/netns)
 NODE_PVS=12
 
+# shellcheck disable=SC2034 # SERVICE_CIDR and KUBE_SVC_IP are cluster.sh's (apiserver, certificates)
 node_vars() { # node_vars <slot>: every name and address derived from the slot
   NODE_SLOT="$1"
   ND="$STATE/node"
@@ -495,11 +496,12 @@ node_down() { # removes what node_up made; safe to run on a half-made node
 }
 
 node_kill_cgroup_procs() { # whatever still runs in this world's cgroups (containers)
-  local d pids
+  local d
+  local -a pids
   for d in /sys/fs/cgroup/pids/"$CGROUP_PARENT" /sys/fs/cgroup/memory/"$CGROUP_PARENT"; do
     [[ -d "$d" ]] || continue
-    pids="$(find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null | sort -u)"
-    [[ -z "$pids" ]] || kill -KILL $pids 2>/dev/null || true
+    mapfile -t pids < <(find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null | sort -u)
+    ((${#pids[@]} == 0)) || kill -KILL "${pids[@]}" 2>/dev/null || true
   done
 }
 
