@@ -9,7 +9,7 @@ import { packBinaryImage, writeOciArchive } from './oci-image.js';
 /**
  * The real node (FERRY_E2E_REAL_NODE=1 e2e/cluster.sh up): pods really run there. An image packed
  * here is pulled by digest from the local registry; Services answer from the host and from pods;
- * cluster DNS resolves Service names; a local PersistentVolume keeps a file across pods; kubectl
+ * cluster DNS resolves Service names; a StatefulSet's local PersistentVolume keeps a file across pods; kubectl
  * logs and exec reach the kubelet.
  */
 
@@ -259,48 +259,55 @@ describe('real node', () => {
     ).rejects.toThrow(/no such host/);
   });
 
-  test('a PVC binds to a local PV on the node and its data outlives the pod', async () => {
+  test('a StatefulSet volume binds to a local PV on the node and its data outlives the pod', async () => {
     const record = `record-${randomBytes(8).toString('hex')}`;
-    const claim = {
-      apiVersion: 'v1',
-      kind: 'PersistentVolumeClaim',
-      metadata: { name: 'data', namespace: ns },
-      spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
-    };
-    const pod = {
-      apiVersion: 'v1',
-      kind: 'Pod',
+    const statefulSet = {
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
       metadata: { name: 'store', namespace: ns },
       spec: {
-        ...podSpec('store', ['serve', '8080', 'store'], {
-          volumeMounts: [{ name: 'data', mountPath: '/data' }],
-        }),
-        volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'data' } }],
+        replicas: 1,
+        serviceName: 'store',
+        selector: { matchLabels: { app: 'store' } },
+        template: {
+          metadata: { labels: { app: 'store' } },
+          spec: podSpec('store', ['serve', '8080', 'store'], {
+            volumeMounts: [{ name: 'data', mountPath: '/data' }],
+          }),
+        },
+        // No storageClassName: the default class, ferry-local.
+        volumeClaimTemplates: [
+          {
+            metadata: { name: 'data' },
+            spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+          },
+        ],
       },
     };
-    await kubectl(
-      ['apply', '-f', '-'],
-      JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [claim, pod] }),
-    );
-    const first = await readyPod('store');
-    await kubectl(['-n', ns, 'exec', 'store', '--', '/podtool', 'write', '/data/record.txt', record]);
+    await kubectl(['apply', '-f', '-'], JSON.stringify(statefulSet));
+    const first = await readyPod('store-0');
+    await kubectl(['-n', ns, 'exec', 'store-0', '--', '/podtool', 'write', '/data/record.txt', record]);
 
     // The claim is bound to one of the node's local PVs, and the file is in that PV's directory.
-    const pvName = (
-      await kubectl(['-n', ns, 'get', 'pvc', 'data', '-o', 'jsonpath={.spec.volumeName}'])
-    ).trim();
-    const pv = JSON.parse(await kubectl(['get', 'pv', pvName, '-o', 'json'])) as {
-      spec: { storageClassName: string; local?: { path: string } };
+    const claim = JSON.parse(await kubectl(['-n', ns, 'get', 'pvc', 'data-store-0', '-o', 'json'])) as {
+      metadata: { uid: string };
+      spec: { volumeName: string; storageClassName: string };
     };
-    expect(pv.spec.storageClassName).toBe('ferry-local');
+    expect(claim.spec.storageClassName).toBe('ferry-local');
+    const pv = JSON.parse(await kubectl(['get', 'pv', claim.spec.volumeName, '-o', 'json'])) as {
+      spec: { local?: { path: string } };
+    };
     const hostFile = join(pv.spec.local!.path, 'record.txt');
     expect(existsSync(hostFile) && readFileSync(hostFile, 'utf8')).toBe(record);
 
-    await kubectl(['-n', ns, 'delete', 'pod', 'store', '--wait=true', '--timeout=60s']);
-    await kubectl(['apply', '-f', '-'], JSON.stringify(pod));
-    const second = await readyPod('store');
+    // The StatefulSet controller re-creates the deleted pod; it mounts the same claim.
+    await kubectl(['-n', ns, 'delete', 'pod', 'store-0', '--wait=true', '--timeout=60s']);
+    const second = await readyPod('store-0');
     expect(second.metadata.uid).not.toBe(first.metadata.uid);
-    expect(await kubectl(['-n', ns, 'exec', 'store', '--', '/podtool', 'read', '/data/record.txt'])).toBe(
+    expect(await kubectl(['-n', ns, 'get', 'pvc', 'data-store-0', '-o', 'jsonpath={.metadata.uid}'])).toBe(
+      claim.metadata.uid,
+    );
+    expect(await kubectl(['-n', ns, 'exec', 'store-0', '--', '/podtool', 'read', '/data/record.txt'])).toBe(
       record,
     );
   });
