@@ -93,7 +93,7 @@ node_reserve() {
       mkdir "$NODES_ROOT/slot-$n" && { slot=$n; break; }
     fi
   done
-  [[ -n "$slot" ]] || { flock -u 8; die "no free real-node slot under $NODES_ROOT"; }
+  [[ -n "$slot" ]] || { exec 8>&-; die "no free real-node slot under $NODES_ROOT"; }
   printf '%s\n' "$STATE" >"$NODES_ROOT/slot-$slot/owner"
   if [[ -z "$(node_live_slots "$slot")" ]]; then
     local s p
@@ -102,7 +102,7 @@ node_reserve() {
     : >"$NODES_ROOT/host.created"
     for p in "${NODE_FIXED_PATHS[@]}"; do [[ -e "$p" ]] || printf '%s\n' "$p" >>"$NODES_ROOT/host.created"; done
   fi
-  flock -u 8
+  exec 8>&- # unlocks; and the daemons started later do not inherit the descriptor
   mkdir -p "$STATE/node"
   printf '%s\n' "$slot" >"$STATE/node/slot"
   node_vars "$slot"
@@ -555,5 +555,5 @@ node_release() { # frees the slot; the last live world restores the host
   fi
   rm -rf "${NODES_ROOT:?}/slot-$NODE_SLOT"
   rm -f "$STATE/node/slot"
-  flock -u 8
+  exec 8>&-
 }
