@@ -56,6 +56,18 @@ export function baseExcluded(path: string): boolean {
   return doc !== null && doc[1] !== 'copyright';
 }
 
+function run(command: string, args: string[], options: Parameters<typeof execFileSync>[2]): void {
+  try {
+    execFileSync(command, args, options);
+  } catch (error) {
+    throw new Error(
+      `${command} failed (${(error as Error).message.split('\n')[0]}); if a pinned version is gone from the mirror, ` +
+        'apt-get update moves the pins to the current ones',
+      { cause: error },
+    );
+  }
+}
+
 /** `pkg=version` pins, sorted: the base's identity (and cache key). */
 export const pins = (versions: Record<string, string>) =>
   Object.entries(versions)
@@ -127,7 +139,7 @@ export function debianBase(cacheDir: string, options: { sourceDateEpoch?: number
   rmSync(temp, { recursive: true, force: true });
   rmSync(rootfs, { recursive: true, force: true });
   try {
-    execFileSync(
+    run(
       'mmdebstrap',
       ['--variant=extract', '--quiet', `--include=${packages.join(',')}`, BASE_SUITE, temp, ...BASE_MIRRORS],
       {

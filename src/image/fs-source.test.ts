@@ -4,6 +4,7 @@ import {
   linkSync,
   mkdirSync,
   mkdtempSync,
+  readFileSync,
   rmSync,
   symlinkSync,
   utimesSync,
@@ -99,6 +100,12 @@ describe('directoryEntries + writeLayout', () => {
     ]);
     for (const digest of [image.manifest.digest, image.configDigest, layer.descriptor.digest])
       expect(await readFile(join(layout, blobPath(digest)))).toBeTruthy();
+    // written again over itself: fine; over a directory that is something else: refused
+    await writeLayout(layout, [{ image, name: 'example/tool:1.0.0' }]);
+    await expect(writeLayout(join(dir, 'tree'), [{ image, name: 'x' }])).rejects.toThrow(
+      /not an OCI layout: not replacing/,
+    );
+    expect(readFileSync(join(dir, 'tree', 'bin', 'tool'), 'utf8')).toMatch(/echo hi/);
     if (has('skopeo')) {
       const out = JSON.parse(
         execFileSync('skopeo', ['inspect', `oci:${layout}:example/tool:1.0.0`], { encoding: 'utf8' }),

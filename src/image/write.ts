@@ -1,11 +1,19 @@
-import { rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { OciLayoutWriter } from '../bundle/oci-layout.js';
+import { OCI_LAYOUT_FILE, OciLayoutWriter } from '../bundle/oci-layout.js';
 import type { RegistryClient } from '../bundle/registry-client.js';
 import type { PackedImage } from './image.js';
 
+/** Refuses to replace a directory that holds something other than an OCI layout (e.g. a typo'd --layout ~). */
+async function assertReplaceable(dir: string): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  if (names.length && !names.includes(OCI_LAYOUT_FILE))
+    throw new Error(`${dir} is not empty and not an OCI layout: not replacing it`);
+}
+
 /**
- * Writes images to an OCI image layout directory, replacing what was there: blobs once each,
+ * Writes images to an OCI image layout directory, replacing the layout that was there (any other
+ * non-empty directory is refused): blobs once each,
  * index.json listing each image under its name (`org.opencontainers.image.ref.name`, what
  * `skopeo copy oci:DIR:NAME` and `ferry export --image oci:DIR:NAME` read).
  */
@@ -13,6 +21,7 @@ export async function writeLayout(
   dir: string,
   images: { image: PackedImage; name: string }[],
 ): Promise<void> {
+  await assertReplaceable(dir);
   await rm(dir, { recursive: true, force: true });
   const layout = await new OciLayoutWriter(dir).init();
   for (const { image, name } of images) {
