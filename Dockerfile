@@ -30,6 +30,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends mmdebstrap \
  && find usr/share/doc -mindepth 2 ! -name copyright ! -type d -delete \
  && printf 'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n' > etc/passwd \
  && printf 'root:x:0:\nnonroot:x:65532:\n' > etc/group \
+ && printf 'passwd: files\ngroup: files\nhosts: files dns\n' > etc/nsswitch.conf \
  && mkdir -p home/nonroot tmp && chown 65532:65532 home/nonroot && chmod 700 home/nonroot && chmod 1777 tmp
 
 # ---- build: all dependencies, compile TypeScript to dist/ ----------------------------------------

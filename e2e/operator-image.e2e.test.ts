@@ -177,13 +177,15 @@ function runcRun(layout: string, name: string, args: string[]): { code: number; 
        try { fs.writeFileSync('/app/x', 'x'); } catch (e) { root = e.code; }
        fs.writeFileSync('/tmp/x', 'x');
        const k8s = await import('@kubernetes/client-node');
-       console.log(JSON.stringify({ uid: process.getuid(), gid: process.getgid(), root, node: process.version,
+       const { userInfo } = await import('node:os');
+       console.log(JSON.stringify({ uid: process.getuid(), gid: process.getgid(), user: userInfo().username, root, node: process.version,
          k8s: typeof k8s.KubeConfig }));`,
     ]);
     expect(probe).toMatchObject({ code: 0 });
     expect(JSON.parse(probe.out)).toEqual({
       uid: 65532,
       gid: 65532,
+      user: 'nonroot',
       root: 'EROFS',
       node: expect.stringMatching(/^v24\./),
       k8s: 'function',
