@@ -9,9 +9,11 @@
 #   apache2-utils    htpasswd -B for registry basic auth
 #   util-linux       flock (tools.sh)
 #   curl             readiness probes
+#   mmdebstrap       the operator image's Debian base without Docker (npm run image)
+#   runc             runs the built operator image without a cluster (operator-image.e2e.test.ts)
 set -euo pipefail
 
-PACKAGES=(docker-registry skopeo docker-compose lua5.4 openssl jq apache2-utils util-linux curl)
+PACKAGES=(docker-registry skopeo docker-compose lua5.4 openssl jq apache2-utils util-linux curl mmdebstrap runc)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
