@@ -6,6 +6,7 @@ import { BUNDLE_FORMAT_VERSION, ROOT_MEDIA_TYPES } from '../api/index.js';
 import { compressionForName, createPackageWriter } from './compression.js';
 import { BundleError } from './errors.js';
 import type { ResolvedImage } from './image-source.js';
+import type { ImageFetcher } from './layout-source.js';
 import type { Chart } from './operator.js';
 import { imageSize, resolveImage } from './image-source.js';
 import type { Descriptor } from './media-types.js';
@@ -39,7 +40,10 @@ export interface BaseContent {
 /** What an operator package carries instead of templates: the Helm chart and the operator image. */
 export interface OperatorContent {
   chart: Chart;
+  /** The image's name in the package (what import pushes it as). */
   image: string;
+  /** Where its content comes from when not from the registry `image` names (an OCI layout). */
+  source?: ImageFetcher;
 }
 
 export interface ExportOptions {
@@ -114,11 +118,13 @@ export async function exportPackage(options: ExportOptions): Promise<ExportResul
   if (operator && options.base)
     throw new BundleError('an operator package is never differential: it carries its image whole');
 
-  const images = await resolveImages(
-    operator ? [operator.image] : templateImages(templates),
-    options.clientFor,
-    options.platforms ?? [],
-  );
+  const images = operator?.source
+    ? [await resolveImage(operator.image, operator.source, options.platforms ?? [])]
+    : await resolveImages(
+        operator ? [operator.image] : templateImages(templates),
+        options.clientFor,
+        options.platforms ?? [],
+      );
   const baseBlobs = options.base?.blobs ?? new Set<string>();
 
   // each blob once, fetched from the first image that has it
@@ -206,9 +212,11 @@ export async function exportPackage(options: ExportOptions): Promise<ExportResul
         const item = queue[i];
         if (!item) return undefined;
         const request = item.image.source;
-        return options
-          .clientFor(request.registry)
-          .getBlob(request.repository, item.descriptor.digest, item.descriptor.size);
+        return (operator?.source ?? options.clientFor(request.registry)).getBlob(
+          request.repository,
+          item.descriptor.digest,
+          item.descriptor.size,
+        );
       };
       let next = fetch(0);
       next?.catch(() => {});

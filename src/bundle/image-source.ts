@@ -25,7 +25,7 @@ export interface ResolvedImage {
  */
 export async function resolveImage(
   ref: string,
-  client: RegistryClient,
+  client: Pick<RegistryClient, 'getManifest'>,
   platforms: string[] = [],
 ): Promise<ResolvedImage> {
   const source = parseReference(ref);

@@ -10,10 +10,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { RegistryClient } from '../bundle/registry-client.js';
-import { buildImage, pushImage, randomLayer } from '../testing/bundle/images.js';
 import { sleep } from '../util/sleep.js';
 import { OperatorProcess } from './operator-process.js';
+import { pushSamples } from './sample-images.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const keep = process.argv.includes('--keep');
@@ -62,25 +61,6 @@ function kubectl(bin: string, kubeconfig: string, args: string[], input?: string
   return out;
 }
 
-async function pushShopImages(vendor: string): Promise<void> {
-  const client = new RegistryClient(vendor, { plainHttp: true });
-  const base = await randomLayer(2 * 1024 * 1024, 'base/os.bin'); // shared by every image
-  const images: [string, string][] = [
-    ['db', '1.0.0'],
-    ['api', '1.0.0'],
-    ['web', '1.0.0'],
-    ['db', '1.0.1'],
-    ['api', '2.0.0'],
-    ['web', '2.0.0'],
-    ['reports', '2.0.0'],
-  ];
-  for (const [component, tag] of images) {
-    const app = await randomLayer(512 * 1024, `app/${component}-${tag}.bin`);
-    await pushImage(client, `shop/${component}`, tag, buildImage([base, app]));
-  }
-  client.close();
-}
-
 /** The example templates, pointing at the vendor registry instead of registry.example.com. */
 function vendorTemplate(version: string, vendor: string): string {
   const text = readFileSync(join(root, 'examples', 'shop', `shop-${version}.yaml`), 'utf8');
@@ -119,8 +99,8 @@ async function main(): Promise<void> {
   };
   kubectl(bin, kubeconfig, ['apply', '-f', '-'], JSON.stringify(pv), true);
 
-  step('Vendor side: images of shop 1.0.0 and 2.0.0 in the vendor registry');
-  await pushShopImages(vendor);
+  step('Vendor side: images of shop 1.0.0 and 2.0.0, built from examples/sample-app without Docker');
+  await pushSamples(vendor, { plainHttp: true, log: console.log });
   const v1 = vendorTemplate('1.0.0', vendor);
   const v2 = vendorTemplate('2.0.0', vendor);
   ferry('validate', '-f', v1, '-f', v2);

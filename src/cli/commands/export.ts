@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { AppTemplate } from '../../api/index.js';
 import { templateName } from '../../api/index.js';
@@ -8,6 +9,7 @@ import type { BaseContent } from '../../bundle/export.js';
 import { exportPackage, portableTemplate, resolveImages, templateImages } from '../../bundle/export.js';
 import { verifyPackage } from '../../bundle/package-reader.js';
 import { loadPrivateKey } from '../../bundle/package-format.js';
+import { LayoutImageSource, parseLayoutRef } from '../../bundle/layout-source.js';
 import { chartDefaultImage, loadChart } from '../../bundle/operator.js';
 import { formatBytes } from '../../bundle/progress.js';
 import { ferryRef } from '../../kube/client.js';
@@ -28,7 +30,7 @@ import {
 } from './bundle-options.js';
 
 export const exportHelp = `Usage: ferry export APP@VERSION [APP@VERSION ...] -o FILE [options]
-       ferry export --operator [--chart DIR] [--image REF] [-o FILE] [options]
+       ferry export --operator [--chart DIR] [--image REF|oci:DIR[:NAME]] [-o FILE] [options]
 
 Writes an offline package: one tar file (FILE.tar, .tar.gz or .tar.zst) with the templates and
 every image they use (an OCI layout, each layer once), SHA256SUMS and an optional signature.
@@ -48,9 +50,12 @@ Options:
 ${registryHelp}
 
 --operator writes an operator package instead: the Helm chart of the Ferry operator (--chart,
-default charts/ferry; as files under chart/<name>/, .helmignore honoured) and the operator image
-(--image, default the image the chart's values.yaml names), with SHA256SUMS and the optional
-signature; -o defaults to ferry-operator-<appVersion>.tar. Import it with
+default charts/ferry; as files under chart/<name>/, .helmignore honoured) and the operator image,
+with SHA256SUMS and the optional signature; -o defaults to ferry-operator-<appVersion>.tar. The
+image is by default the one \`npm run image\` built (the OCI layout .ferry/image, image
+ferry:<appVersion>); --image oci:DIR[:NAME] takes another layout, --image REF pulls one from a
+registry. A layout image is carried under the name the chart's values.yaml gives the image, so
+the chart finds it after import. Import it with
 \`ferry import FILE --registry HOST[/PREFIX] --chart-out DIR\`.
 
 --format compose writes docker-compose.yaml, images/*.tar (docker load format), .env with the
@@ -75,6 +80,8 @@ async function clusterTemplate(kube: KubeClient, app: string, version: string): 
 }
 
 const DEFAULT_CHART = 'charts/ferry';
+/** Where `npm run image` writes the operator image (src/tools/build-image.ts). */
+export const DEFAULT_IMAGE_LAYOUT = '.ferry/image';
 
 interface OperatorFlags extends RegistryFlags {
   output?: string;
@@ -104,12 +111,27 @@ async function exportOperator(
   if (!values.chart && !existsSync(DEFAULT_CHART))
     throw new UsageError(`no chart at ${DEFAULT_CHART} here: pass --chart DIR (the operator's Helm chart)`);
   const chart = loadChart(values.chart ?? DEFAULT_CHART);
-  const image = values.image ?? chartDefaultImage(chart);
+  let image = values.image;
+  let source: LayoutImageSource | undefined;
+  const layout = image
+    ? parseLayoutRef(image)
+    : { dir: DEFAULT_IMAGE_LAYOUT, name: `ferry:${chart.appVersion}` };
+  if (layout) {
+    if (!image && !existsSync(join(layout.dir, 'index.json')))
+      throw new UsageError(
+        `no operator image at ${DEFAULT_IMAGE_LAYOUT}: build it with \`npm run image\`, or pass --image REF ` +
+          `(e.g. ${chartDefaultImage(chart)} from its registry) or --image oci:DIR[:NAME]`,
+      );
+    source = await LayoutImageSource.open(layout.dir, layout.name);
+    // named as the chart names its image (by tag: the layout's content is what gets pinned)
+    image = chartDefaultImage(chart).replace(/@sha256:[a-f0-9]{64}$/, '');
+  }
+  image ??= chartDefaultImage(chart);
   const file = values.output ?? `ferry-operator-${chart.appVersion}.tar`;
   const { clientFor, closeAll } = registryClients(values);
   try {
     const result = await exportPackage({
-      operator: { chart, image },
+      operator: { chart, image, source },
       output: file,
       clientFor,
       platforms,
@@ -120,7 +142,8 @@ async function exportOperator(
     const m = result.manifest;
     output.out(
       `wrote ${file} (${formatBytes(result.fileBytes)}): operator package, Helm chart ${chart.name} ${chart.version} ` +
-        `(${chart.files.length} files, appVersion ${chart.appVersion}), image ${image} ${m.images[0]!.digest}, ` +
+        `(${chart.files.length} files, appVersion ${chart.appVersion}), image ${image} ${m.images[0]!.digest}` +
+        `${source ? ` (from the OCI layout ${layout!.dir})` : ''}, ` +
         `${result.carriedBlobs} blobs (${formatBytes(result.carriedBytes)})` +
         (values['sign-key'] ? ', signed' : ''),
     );
