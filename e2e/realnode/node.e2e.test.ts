@@ -142,12 +142,12 @@ describe('real node', () => {
       path: 'podtool',
       binary: readFileSync(join(nodeBin, 'podtool')),
     };
-    const first = packBinaryImage(spec);
-    const second = packBinaryImage({ ...spec, binary: Buffer.from(spec.binary) });
+    const first = await packBinaryImage(spec);
+    const second = await packBinaryImage({ ...spec, binary: Buffer.from(spec.binary) });
     expect(second.manifest.digest).toBe(first.manifest.digest);
-    expect(packBinaryImage({ ...spec, args: ['x'] }).manifest.digest).not.toBe(first.manifest.digest);
+    expect((await packBinaryImage({ ...spec, args: ['x'] })).manifest.digest).not.toBe(first.manifest.digest);
     const archive = join(work, 'podtool.tar');
-    writeOciArchive(archive, first);
+    writeOciArchive(archive, first, spec.reference);
     await run('skopeo', [
       'copy',
       '--quiet',
