@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { join } from 'node:path';
 import type { AppTemplate } from '../api/index.js';
-import { appTemplateSpecSchema } from '../api/index.js';
+import { LABEL_ORIGIN, appTemplateSpecSchema } from '../api/index.js';
 import { ferryRef } from '../kube/client.js';
 import type { KubeClient } from '../kube/client.js';
 import { canonicalJson } from '../model/canonical.js';
@@ -118,7 +118,11 @@ export function rewriteTemplate(
     ...template,
     metadata: {
       name: template.metadata.name,
-      labels: { ...(template.metadata.labels ?? {}), 'app.kubernetes.io/name': template.spec.app },
+      labels: {
+        ...(template.metadata.labels ?? {}),
+        'app.kubernetes.io/name': template.spec.app,
+        [LABEL_ORIGIN]: 'import',
+      },
       annotations: { ...(template.metadata.annotations ?? {}) },
     },
     spec: {

@@ -16,7 +16,7 @@ const labelled = (label: string, value: string) =>
     : `      ${`${label}:`.padEnd(10)}${JSON.stringify(value)}`;
 
 /** The plan as a person reads it: rollout order, per-component changes, what is kept and why. */
-export function formatPlan(plan: UpgradePlan, title = 'Upgrade'): string {
+export function formatPlan(plan: UpgradePlan, title = 'Upgrade', { preserved = true } = {}): string {
   const lines: string[] = [
     `${title} ${plan.fromVersion} -> ${plan.toVersion}`,
     '',
@@ -40,6 +40,7 @@ export function formatPlan(plan: UpgradePlan, title = 'Upgrade'): string {
       }
     }
   }
+  if (!preserved) return lines.join('\n');
   lines.push('');
   if (plan.notApplied.length) {
     lines.push('Not applied (site configuration is kept; set an override in the AppInstall to adopt):');

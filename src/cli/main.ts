@@ -66,6 +66,27 @@ const COMMANDS: Record<string, Command> = {
       return { help: m.rollbackHelp, run: m.rollbackCommand };
     },
   },
+  templates: {
+    summary: 'list the apps a cluster offers: versions, origin, notes, where installed',
+    load: async () => {
+      const m = await import('./commands/templates.js');
+      return { help: m.templatesHelp, run: m.templatesCommand };
+    },
+  },
+  install: {
+    summary: 'create an AppInstall from a template, checking its parameters (or print it)',
+    load: async () => {
+      const m = await import('./commands/install.js');
+      return { help: m.installHelp, run: m.installCommand };
+    },
+  },
+  publish: {
+    summary: 'make the next AppTemplate version from what runs (an AppInstall or labelled workloads)',
+    load: async () => {
+      const m = await import('./commands/publish.js');
+      return { help: m.publishHelp, run: m.publishCommand };
+    },
+  },
   operator: {
     summary: 'run the operator (reconciles Ferry resources)',
     load: async () => {

@@ -1,6 +1,13 @@
 import { clone, shopInstall, shopTemplate } from '../testing/fixtures.js';
 import { captureInstall, installNotPublishable } from './capture-install.js';
-import { composeSpec, decidePublish, notesBetween, publishProblems, publishedContent } from './publish.js';
+import {
+  composeSpec,
+  decidePublish,
+  notesBetween,
+  publishProblems,
+  publishedContent,
+  specChanges,
+} from './publish.js';
 import type { RevisionContent } from './snapshot.js';
 
 const v1 = () => clone(shopTemplate('1.0.0').spec);
@@ -211,5 +218,23 @@ describe('installNotPublishable', () => {
     const stale = ready();
     stale.metadata.generation = 3;
     expect(installNotPublishable(stale)).toMatch(/has not yet seen its latest spec/);
+  });
+});
+
+describe('specChanges', () => {
+  it('lists parameters and app details added, removed or changed', () => {
+    const to = { ...v2(), categories: ['shop'], description: 'other' };
+    to.parameters = [
+      { ...to.parameters![0]!, description: 'new' },
+      { name: 'X', required: false, secret: false },
+    ];
+    expect(specChanges(v1(), to)).toEqual([
+      { what: 'parameter DB_PASSWORD', change: 'Changed' },
+      { what: 'parameter X', change: 'Added' },
+      { what: 'parameter PUBLIC_URL', change: 'Removed' },
+      { what: 'description', change: 'Changed' },
+      { what: 'categories', change: 'Added' },
+    ]);
+    expect(specChanges(v1(), v1())).toEqual([]);
   });
 });

@@ -131,3 +131,28 @@ export function notesBetween(
     .sort((a, b) => semver.compare(a.version, b.version))
     .map((t) => ({ version: t.version, notes: t.releaseNotes! }));
 }
+
+export interface SpecChange {
+  what: string;
+  change: 'Added' | 'Removed' | 'Changed';
+}
+
+/** Changes outside the components (which the upgrade plan shows): parameters and app details. */
+export function specChanges(from: AppTemplateSpec | undefined, to: AppTemplateSpec): SpecChange[] {
+  const changes: SpecChange[] = [];
+  const before = new Map((from?.parameters ?? []).map((p) => [p.name, canonicalJson(p)]));
+  const after = new Map((to.parameters ?? []).map((p) => [p.name, canonicalJson(p)]));
+  for (const [name, p] of after) {
+    if (!before.has(name)) changes.push({ what: `parameter ${name}`, change: 'Added' });
+    else if (before.get(name) !== p) changes.push({ what: `parameter ${name}`, change: 'Changed' });
+  }
+  for (const name of before.keys())
+    if (!after.has(name)) changes.push({ what: `parameter ${name}`, change: 'Removed' });
+  for (const key of ['displayName', 'description', 'icon', 'categories', 'maintainers'] as const) {
+    const a = from?.[key] === undefined ? undefined : canonicalJson(from[key]);
+    const b = to[key] === undefined ? undefined : canonicalJson(to[key]);
+    if (a === b) continue;
+    changes.push({ what: key, change: a === undefined ? 'Added' : b === undefined ? 'Removed' : 'Changed' });
+  }
+  return changes;
+}

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { verifyPackage } from '../../bundle/package-reader.js';
 import type { VerifiedPackage } from '../../bundle/package-reader.js';
 import { formatBytes } from '../../bundle/progress.js';
+import { formatAppDetails } from '../format-details.js';
 import type { Output } from '../output.js';
 import { UsageError } from '../output.js';
 import { parseReference } from '../../bundle/reference.js';
@@ -77,7 +78,12 @@ function describe(pkg: VerifiedPackage): string[] {
       `operator:   ${m.operator.appVersion}, image ${m.operator.image}`,
     );
   } else
-    lines.push(`kind:       app package`, `app:        ${m.app}`, `versions:   ${m.versions.join(', ')}`);
+    lines.push(
+      `kind:       app package`,
+      `app:        ${m.app}`,
+      `versions:   ${m.versions.join(', ')}`,
+      ...formatAppDetails(pkg.templates.map((t) => t.spec)),
+    );
   lines.push(
     `created:    ${m.createdAt} by ${m.createdBy}`,
     `${signatureLine(pkg).replace(': ', ':  ')}`,
@@ -125,6 +131,10 @@ export const inspectCommand = bundleCommand(async (args: string[], output: Outpu
           ...(pkg.signedBy ? { signedBy: pkg.signedBy } : {}),
           destinations: m.images.map((i) => ({ ref: i.ref, destination: destination(i) })),
           carriedBlobs: pkg.blobs.size,
+          templates: pkg.templates.map((t) => {
+            const { components: _c, parameters: _p, ...details } = t.spec;
+            return details;
+          }),
         },
         null,
         2,

@@ -3,10 +3,14 @@ import { parseArgs } from 'node:util';
 import type { UpgradePlan } from '../../api/index.js';
 import { GROUP_VERSION } from '../../api/index.js';
 import { ferryRef } from '../../kube/client.js';
+import type { KubeClient } from '../../kube/client.js';
+import { notesBetween } from '../../model/publish.js';
+import { formatReleaseNotes } from '../format-details.js';
 import { formatPlan } from '../format-plan.js';
 import type { Output } from '../output.js';
 import { ProblemsFound, UsageError } from '../output.js';
 import { clusterHelp, clusterOptions, connect } from './cluster-args.js';
+import { clusterTemplates } from './cluster-templates.js';
 import { follow } from './follow.js';
 
 export const upgradeHelp = `Usage: ferry upgrade INSTALL [--to VERSION] [--approve] [--component NAME ...]
@@ -79,7 +83,10 @@ export async function upgradeCommand(args: string[], output: Output): Promise<vo
         status?: { plan?: UpgradePlan; message?: string };
       }>(ref);
       if (phase === 'Failed') throw new ProblemsFound(`upgrade refused: ${upgrade?.status?.message}`);
-      if (upgrade?.status?.plan) output.out(`\n${formatPlan(upgrade.status.plan, `Upgrade ${install}`)}\n`);
+      if (upgrade?.status?.plan) {
+        output.out(`\n${formatPlan(upgrade.status.plan, `Upgrade ${install}`)}\n`);
+        output.out(`${await releaseNotes(client, namespace, install, upgrade.status.plan, output)}\n`);
+      }
       if (!values.approve) {
         output.out(
           `Preview only. To carry it out: ferry upgrade ${install} -n ${namespace} --name ${name} --approve`,
@@ -92,4 +99,26 @@ export async function upgradeCommand(args: string[], output: Output): Promise<vo
   } finally {
     client.close();
   }
+}
+
+/** The release notes of every version the upgrade passes (after the installed one, up to the target). */
+async function releaseNotes(
+  client: KubeClient,
+  namespace: string,
+  install: string,
+  plan: UpgradePlan,
+  output: Output,
+): Promise<string> {
+  const object = await client.get<{ apiVersion: string; kind: string; spec: { app: string } }>(
+    ferryRef('AppInstall', namespace, install),
+  );
+  if (!object) return 'Release notes: the AppInstall is gone';
+  const templates = await clusterTemplates(client, output, object.spec.app);
+  return formatReleaseNotes(
+    notesBetween(
+      templates.map((t) => t.spec),
+      plan.fromVersion,
+      plan.toVersion,
+    ),
+  );
 }
