@@ -118,6 +118,8 @@ describe('start', () => {
     expect(cluster.writeLines()).toEqual(['create AppRevision/shop-r2', 'json-patch AppInstall/shop']);
     expect(cluster.get<AppInstall>('AppInstall', 'shop', 'shop')!.spec.version).toBe('2.0.0');
     expect(work.lastAppliedSpecDigest).toBe(draftDigest('2.0.0', install.spec));
+    // decisions later in this reconcile see the version moved, not the cached one
+    expect(work.install.spec.version).toBe('2.0.0');
     expect(work.resourceVersion).toBe(cluster.get('AppInstall', 'shop', 'shop')!.metadata!.resourceVersion);
   });
 

@@ -49,6 +49,9 @@ async function setSpecVersion(ctx: ControllerContext, work: InstallWork, version
     work.resourceVersion = updated.metadata?.resourceVersion;
     ctx.expectations.wroteInstall(install, work.resourceVersion);
     work.lastAppliedSpecDigest = draftDigest(version, install.spec);
+    // the rest of this reconcile decides on the spec as it is now: a revision that rolls out within
+    // it must not be followed by a "spec change" back to the version just replaced
+    work.install = { ...install, spec: { ...install.spec, version } };
   } catch (error) {
     if (!(error instanceof KubeApiError && (error.invalid || error.conflict))) throw error;
   }
