@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as yaml from 'js-yaml';
+import semver from 'semver';
 import type { AppTemplateSpec, Maintainer } from '../../api/index.js';
 import { semverString } from '../../api/index.js';
 import type { KubeClient } from '../../kube/client.js';
@@ -137,7 +138,11 @@ async function publish(
   const { app, version, captured } = args;
   const existing = (await clusterTemplates(client, output, app)).map((t) => t.spec);
   const publishedBy = await whoAmI(client);
-  const draft = composeSpec({ app, version, captured, details: args.details });
+  // details not given now come from the version itself when it exists, else from the highest one
+  const detailsBase =
+    existing.find((t) => t.version === version) ??
+    [...existing].sort((a, b) => semver.rcompare(a.version, b.version))[0];
+  const draft = composeSpec({ app, version, captured, details: args.details, previous: detailsBase });
   const decision = decidePublish(draft, existing);
   if (decision.action === 'refuse') throw new ProblemsFound(`refused: ${decision.reason}`);
   const previous = decision.action === 'create' ? decision.previous : undefined;
