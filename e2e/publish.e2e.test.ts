@@ -383,155 +383,125 @@ describe('ferry publish from plain workloads', () => {
   });
 
   it('exports both, imports them at the site, installs with ferry install, upgrades (notes shown) and rolls back', async () => {
-    const pkg1 = join(work, 'v1.tar');
-    const pkg2 = join(work, 'v2.tar');
-    await ferryOk('export', `${APP}@1.0.0`, '-o', pkg1, '--plain-http', '--quiet');
-    await ferryOk('export', `${APP}@2.0.0`, '-o', pkg2, '--since', '1.0.0', '--plain-http', '--quiet');
-    const inspect = await ferryOk('inspect', pkg2);
-    expect(inspect).toContain('  | Adds reports.');
-    expect(inspect).toMatch(/release 2\.0\.0: published .* from Workloads/);
-    // across the air gap: the site cluster does not have the vendor's templates
-    for (const v of ['1.0.0', '2.0.0'])
-      await client.delete(ferryRef('AppTemplate', undefined, `${APP}.${v}`));
-    await waitFor(
-      'vendor templates gone',
-      async () => !(await template(`${APP}.1.0.0`)) && !(await template(`${APP}.2.0.0`)),
-    );
-    for (const p of [pkg1, pkg2])
-      await ferryOk('import', p, '--registry', `${site.address}/acme`, '--plain-http', '--quiet');
-    expect((await template(`${APP}.2.0.0`))!.metadata!.labels!['ferry.dev/origin']).toBe('import');
-
-    const ns = await createNamespace(client, 'site');
-    await client.apply({
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: 'shop-db', namespace: ns },
-      stringData: { pw: 'site-password' },
+    await throughTheSite(APP, 'Workloads', 'info', async (ns) => {
+      const api = await workload(client, ns, 'api');
+      expect(envOf(api)).toMatchObject({
+        DB_HOST: `shop-db.${ns}.svc`,
+        DATABASE_URL: 'postgres://$(DB_HOST):5432/shop',
+        LOG_LEVEL: 'info',
+      });
+      expect(api?.spec?.template.spec?.containers[0]?.image).toMatch(
+        new RegExp(`^${site.address}/acme/dev/api@sha256:`),
+      );
     });
-    const missing = await ferry('install', `${APP}@1.0.0`, '-n', ns);
-    expect(missing.code).toBe(1);
-    expect(missing.err).toContain('required parameter "DB_PASSWORD" has no value');
-    const printed = await ferryOk(
-      'install',
-      `${APP}@1.0.0`,
-      '-n',
-      ns,
-      '--set-secret',
-      'DB_PASSWORD=shop-db/pw',
-      '-o',
-      'yaml',
-    );
-    expect(yaml.load(printed)).toMatchObject({ kind: 'AppInstall', spec: { app: APP, version: '1.0.0' } });
-    expect(await client.get(ferryRef('AppInstall', ns, APP))).toBeUndefined();
-    await ferryOk(
-      'install',
-      `${APP}@1.0.0`,
-      '-n',
-      ns,
-      '--name',
-      'shop',
-      '--set-secret',
-      'DB_PASSWORD=shop-db/pw',
-    );
-    await waitReady(client, ns, 1);
-    const api = await workload(client, ns, 'api');
-    expect(envOf(api)).toMatchObject({
-      DB_HOST: `shop-db.${ns}.svc`,
-      DATABASE_URL: 'postgres://$(DB_HOST):5432/shop',
-      LOG_LEVEL: 'info',
-    });
-    expect(api?.spec?.template.spec?.containers[0]?.image).toMatch(
-      new RegExp(`^${site.address}/acme/dev/api@sha256:`),
-    );
-
-    const listing = await ferryOk('templates', APP);
-    expect(listing).toMatch(new RegExp(`1\\.0\\.0 +import +\\S+ +${ns}/shop`));
-
-    const preview = await ferryOk('upgrade', 'shop', '-n', ns, '--to', '2.0.0', '--name', 'up');
-    expect(preview).toContain('+ reports  added');
-    expect(preview).toContain('Release notes:\n  2.0.0:\n    | Adds reports.\n    | LOG_LEVEL is warn.');
-    // the site keeps its LOG_LEVEL: the new default is listed as not applied
-    expect(preview).toMatch(/api Env LOG_LEVEL\n +kept: +"info"\n +template: "warn"/);
-    await ferryOk('upgrade', 'shop', '-n', ns, '--name', 'up', '--approve');
-    await waitReady(client, ns, 2);
-    expect(await workload(client, ns, 'reports')).toBeDefined();
-    const rollback = await ferryOk('rollback', 'shop', '-n', ns, '--to-revision', '1');
-    expect(rollback).toContain('restored revision 1 (1.0.0) as revision 3');
-    await waitReady(client, ns, 3).catch(async (error: Error) => {
-      throw new Error(`${error.message}\n${await ferryOk('history', 'shop', '-n', ns)}`);
-    });
-    // the rollback stays: no later revision moves the install back to 2.0.0
-    expect((await revisions(client, ns)).map((r) => [r.spec.revision, r.spec.version, r.spec.cause])).toEqual(
-      [
-        [1, '1.0.0', 'Install'],
-        [2, '2.0.0', 'Upgrade'],
-        [3, '1.0.0', 'Rollback'],
-      ],
-    );
   });
 });
 
 describe('ferry publish from an AppInstall', () => {
+  /** The team's own drafts run as app DEV; what it publishes is app APPI. */
+  const DEV = `${APPI}-dev`;
   let ns: string;
+  const pointAtVendor = (spec: Obj['spec']) => {
+    for (const c of spec.components) c.image = image(c.name);
+  };
+  const setOverrides = (logLevel: string) =>
+    client.mergePatch(ferryRef('AppInstall', ns, 'shop'), {
+      spec: { overrides: [{ component: 'api', env: [{ name: 'LOG_LEVEL', value: logLevel }] }] },
+    });
+
   beforeAll(async () => {
     ns = await createNamespace(client, 'devi');
     await createShopSecret(client, ns);
-    const pointAtVendor = (spec: Obj['spec']) => {
-      for (const c of spec.components) c.image = image(c.name === 'reports' ? 'reports' : c.name);
-    };
-    await userApply(client, shopTemplate('1.0.0', APPI, pointAtVendor));
-    await userApply(
-      client,
-      shopInstall(ns, APPI, '1.0.0', {
-        overrides: [{ component: 'api', env: [{ name: 'LOG_LEVEL', value: 'debug' }] }],
-      }),
-    );
-    await waitReady(client, ns, 1, 120_000);
+    await userApply(client, asVersion(shopTemplate('1.0.0', DEV, pointAtVendor), '0.1.0'));
+    await userApply(client, shopInstall(ns, DEV, '0.1.0'));
+    await waitReady(client, ns, 1);
+    await setOverrides('debug');
+    await waitReady(client, ns, 2);
   }, 180_000);
 
-  it('publishes the next version from the applied revision: overrides and plain values become defaults', async () => {
+  it('publishes 1.0.0 from the applied revision: overrides and plain values become defaults', async () => {
     const out = await ferryOk(
       'publish',
       'shop',
       '-n',
       ns,
+      '--app',
+      APPI,
       '--version',
-      '1.1.0',
+      '1.0.0',
       '--notes',
-      'Debug logging by default.',
+      'First release.',
     );
-    expect(out).toContain(`from AppInstall ${ns}/shop revision 1 (${APPI} 1.0.0)`);
-    expect(out).toContain(`Publish ${APPI} 1.0.0 -> 1.1.0`);
-    expect(out).toContain('replace /env/LOG_LEVEL "info" -> "debug"');
-    expect(out).toContain('~ parameter PUBLIC_URL  changed');
-    const t = (await template(`${APPI}.1.1.0`))!;
+    expect(out).toContain(`from AppInstall ${ns}/shop revision 2 (${DEV} 0.1.0)`);
+    expect(out).toContain(`Publish ${APPI} none -> 1.0.0`);
+    expect(out).toContain('api: env LOG_LEVEL = "debug" (the install\'s override) is the default now');
+    const t = (await template(`${APPI}.1.0.0`))!;
     expect(t.spec.publication.source).toEqual({
       kind: 'AppInstall',
       namespace: ns,
       install: 'shop',
-      revision: 1,
+      revision: 2,
     });
+    const api = t.spec.components.find((c: Obj) => c.name === 'api');
+    expect(api.env.find((e: Obj) => e.name === 'LOG_LEVEL').value).toBe('debug');
     expect(t.spec.parameters.find((p: Obj) => p.name === 'PUBLIC_URL').default).toBe(
       'https://shop.customer.example',
     );
     expect(t.spec.parameters.find((p: Obj) => p.name === 'DB_PASSWORD').default).toBeUndefined();
+    expect(JSON.stringify(t)).not.toContain('s3cret-pw');
     expect(t.spec.displayName).toBe('Shop');
+  });
+
+  it('publishes 2.0.0 after the team adds a component and changes an env default: the diff shows both', async () => {
+    await userApply(client, asVersion(shopTemplate('2.0.0', DEV, pointAtVendor), '0.2.0'));
+    await client.mergePatch(ferryRef('AppInstall', ns, 'shop'), {
+      spec: {
+        version: '0.2.0',
+        overrides: [{ component: 'api', env: [{ name: 'LOG_LEVEL', value: 'warn' }] }],
+      },
+    });
+    await waitReady(client, ns, 3);
+    const refused = await ferry('publish', 'shop', '-n', ns, '--app', APPI, '--version', '1.0.0');
+    expect(refused.code).toBe(1);
+    expect(refused.err).toContain(`refused: ${APPI} 1.0.0 exists with other content`);
+    const out = await ferryOk(
+      'publish',
+      'shop',
+      '-n',
+      ns,
+      '--app',
+      APPI,
+      '--version',
+      '2.0.0',
+      '--notes',
+      'Adds reports.\nLOG_LEVEL is warn.',
+    );
+    expect(out).toContain(`from AppInstall ${ns}/shop revision 3 (${DEV} 0.2.0)`);
+    expect(out).toContain(`Publish ${APPI} 1.0.0 -> 2.0.0`);
+    expect(out).toMatch(/\+ reports +added, image .*\/dev\/reports:1/);
+    expect(out).toContain('replace /env/LOG_LEVEL "debug" -> "warn"');
+  });
+
+  it('exports both, imports them at the site, installs with ferry install, upgrades (notes shown) and rolls back', async () => {
+    await throughTheSite(APPI, 'AppInstall', 'debug', async (site) => {
+      expect(envOf(await workload(client, site, 'api'))).toMatchObject({ LOG_LEVEL: 'debug' });
+    });
   });
 
   it('refuses an install that is not Ready, writing nothing', async () => {
     // a version whose api never becomes ready (KWOK keeps pods of this image unready): the upgrade fails
     await userApply(
       client,
-      asVersion(shopTemplate('1.0.0', APPI), '1.0.1', (spec: Obj['spec']) => {
+      asVersion(shopTemplate('2.0.0', DEV), '0.3.0', (spec: Obj['spec']) => {
         for (const c of spec.components)
           c.image = c.name === 'api' ? 'example.invalid/ferry/never-ready:1.0' : image(c.name);
       }),
     );
     await client.mergePatch(ferryRef('AppInstall', ns, 'shop'), {
-      spec: { version: '1.0.1', upgradePolicy: { progressDeadlineSeconds: 10 } },
+      spec: { version: '0.3.0', upgradePolicy: { progressDeadlineSeconds: 10 } },
     });
     await waitFor(
-      'the upgrade to 1.0.1 failed',
+      'the upgrade to 0.3.0 failed',
       async () => {
         const i = await client.get<Obj>(ferryRef('AppInstall', ns, 'shop'));
         const ready = i?.status?.conditions?.find((c: Obj) => c.type === 'Ready');
@@ -539,9 +509,91 @@ describe('ferry publish from an AppInstall', () => {
       },
       { timeoutMs: 120_000 },
     );
-    const r = await ferry('publish', 'shop', '-n', ns, '--version', '2.0.0');
+    const r = await ferry('publish', 'shop', '-n', ns, '--app', APPI, '--version', '3.0.0');
     expect(r.code).toBe(1);
     expect(r.err).toMatch(new RegExp(`ferry publish: AppInstall ${ns}/shop is not Ready \\(UpgradeFailed: `));
-    expect(await template(`${APPI}.2.0.0`)).toBeUndefined();
+    expect(await template(`${APPI}.3.0.0`)).toBeUndefined();
   });
 });
+
+/** Carries both versions across (export, delete the vendor's templates, import), installs 1.0.0 with ferry install, upgrades to 2.0.0 and rolls back. */
+async function throughTheSite(
+  app: string,
+  source: string,
+  logLevel1: string,
+  checkInstalled: (ns: string) => Promise<void>,
+): Promise<void> {
+  const pkg1 = join(work, `${app}-1.tar`);
+  const pkg2 = join(work, `${app}-2.tar`);
+  await ferryOk('export', `${app}@1.0.0`, '-o', pkg1, '--plain-http', '--quiet');
+  await ferryOk('export', `${app}@2.0.0`, '-o', pkg2, '--since', '1.0.0', '--plain-http', '--quiet');
+  const inspect = await ferryOk('inspect', pkg2);
+  expect(inspect).toContain('  | Adds reports.');
+  expect(inspect).toMatch(new RegExp(`release 2\\.0\\.0: published .* from ${source}`));
+  // across the air gap: the site cluster does not have the vendor's templates
+  for (const v of ['1.0.0', '2.0.0']) await client.delete(ferryRef('AppTemplate', undefined, `${app}.${v}`));
+  await waitFor(
+    'vendor templates gone',
+    async () => !(await template(`${app}.1.0.0`)) && !(await template(`${app}.2.0.0`)),
+  );
+  for (const p of [pkg1, pkg2])
+    await ferryOk('import', p, '--registry', `${site.address}/acme`, '--plain-http', '--quiet');
+  expect((await template(`${app}.2.0.0`))!.metadata!.labels!['ferry.dev/origin']).toBe('import');
+
+  const ns = await createNamespace(client, 'site');
+  await client.apply({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'shop-db', namespace: ns },
+    stringData: { pw: 'site-password' },
+  });
+  const missing = await ferry('install', `${app}@1.0.0`, '-n', ns);
+  expect(missing.code).toBe(1);
+  expect(missing.err).toContain('required parameter "DB_PASSWORD" has no value');
+  const printed = await ferryOk(
+    'install',
+    `${app}@1.0.0`,
+    '-n',
+    ns,
+    '--set-secret',
+    'DB_PASSWORD=shop-db/pw',
+    '-o',
+    'yaml',
+  );
+  expect(yaml.load(printed)).toMatchObject({ kind: 'AppInstall', spec: { app, version: '1.0.0' } });
+  expect(await client.get(ferryRef('AppInstall', ns, app))).toBeUndefined();
+  await ferryOk(
+    'install',
+    `${app}@1.0.0`,
+    '-n',
+    ns,
+    '--name',
+    'shop',
+    '--set-secret',
+    'DB_PASSWORD=shop-db/pw',
+  );
+  await waitReady(client, ns, 1);
+  await checkInstalled(ns);
+  const listing = await ferryOk('templates', app);
+  expect(listing).toMatch(new RegExp(`1\\.0\\.0 +import +\\S+ +${ns}/shop`));
+
+  const preview = await ferryOk('upgrade', 'shop', '-n', ns, '--to', '2.0.0', '--name', 'up');
+  expect(preview).toContain('+ reports  added');
+  expect(preview).toContain('Release notes:\n  2.0.0:\n    | Adds reports.\n    | LOG_LEVEL is warn.');
+  // the site keeps its LOG_LEVEL: the new default is listed as not applied
+  expect(preview).toMatch(new RegExp(`api Env LOG_LEVEL\\n +kept: +"${logLevel1}"\\n +template: "warn"`));
+  await ferryOk('upgrade', 'shop', '-n', ns, '--name', 'up', '--approve');
+  await waitReady(client, ns, 2);
+  expect(await workload(client, ns, 'reports')).toBeDefined();
+  const rollback = await ferryOk('rollback', 'shop', '-n', ns, '--to-revision', '1');
+  expect(rollback).toContain('restored revision 1 (1.0.0) as revision 3');
+  await waitReady(client, ns, 3).catch(async (error: Error) => {
+    throw new Error(`${error.message}\n${await ferryOk('history', 'shop', '-n', ns)}`);
+  });
+  // the rollback stays: no later revision moves the install back to 2.0.0
+  expect((await revisions(client, ns)).map((r) => [r.spec.revision, r.spec.version, r.spec.cause])).toEqual([
+    [1, '1.0.0', 'Install'],
+    [2, '2.0.0', 'Upgrade'],
+    [3, '1.0.0', 'Rollback'],
+  ]);
+}

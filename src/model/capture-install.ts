@@ -1,7 +1,10 @@
 import type { AppInstall, Component, Parameter } from '../api/index.js';
+import type { AppDetails } from './publish.js';
 import type { RevisionContent } from './snapshot.js';
 
 export interface InstallCapture {
+  /** The app details of the template the install runs (not its release notes). */
+  details?: AppDetails;
   components: Component[];
   parameters: Parameter[];
   uncaptured: string[];
@@ -36,7 +39,17 @@ export function captureInstall(
   content: RevisionContent,
   digests: ReadonlyMap<string, string> = new Map(),
 ): InstallCapture {
-  const out: InstallCapture = { components: [], parameters: [], uncaptured: [], notes: [] };
+  const t = content.template;
+  const details = JSON.parse(
+    JSON.stringify({
+      displayName: t.displayName,
+      description: t.description,
+      icon: t.icon,
+      categories: t.categories,
+      maintainers: t.maintainers,
+    }),
+  ) as AppDetails;
+  const out: InstallCapture = { details, components: [], parameters: [], uncaptured: [], notes: [] };
   const inTemplate = new Set(content.template.components.map((c) => c.name));
   for (const base of content.effective.components) {
     if (!inTemplate.has(base.name)) {

@@ -172,6 +172,16 @@ describe('captureInstall', () => {
     );
   });
 
+  it('carries the app details of the template the install runs, not its release notes', () => {
+    const x = content();
+    x.template = { ...x.template, categories: ['shop'], releaseNotes: 'old notes' };
+    expect(captureInstall(x).details).toEqual({
+      displayName: 'Shop',
+      description: 'Web shop with an API and a PostgreSQL database.',
+      categories: ['shop'],
+    });
+  });
+
   it('leaves out components retained from an earlier version, and says so', () => {
     const x = content();
     x.effective.components.push({ ...x.effective.components[0]!, name: 'reports' });

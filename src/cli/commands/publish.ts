@@ -52,7 +52,8 @@ Options:
   --notes TEXT           release notes of this version (or --notes-file FILE)
   --description TEXT, --display-name TEXT, --icon FILE (PNG/JPEG/GIF/WebP/SVG, stored as a
   data: URI of at most 64 KiB), --category NAME..., --maintainer "Name <email>"...
-                         app details; the previous version's are kept when not given
+                         app details; when not given: those of the template the
+                         install runs, else the previous version's
   -o, --output FILE      write the AppTemplate YAML to FILE (must not exist) instead of the cluster
   --dry-run              show what would be published; write nothing
   --kubeconfig FILE      kubeconfig (default: $KUBECONFIG or ~/.kube/config)
@@ -136,13 +137,16 @@ async function publish(
   },
 ): Promise<void> {
   const { app, version, captured } = args;
+  // details given now win, then those of the template an install runs, then the previous version's
+  const given = Object.fromEntries(Object.entries(args.details).filter(([, v]) => v !== undefined));
+  const details: AppDetails = { ...captured.details, ...given };
   const existing = (await clusterTemplates(client, output, app)).map((t) => t.spec);
   const publishedBy = await whoAmI(client);
   // details not given now come from the version itself when it exists, else from the highest one
   const detailsBase =
     existing.find((t) => t.version === version) ??
     [...existing].sort((a, b) => semver.rcompare(a.version, b.version))[0];
-  const draft = composeSpec({ app, version, captured, details: args.details, previous: detailsBase });
+  const draft = composeSpec({ app, version, captured, details, previous: detailsBase });
   const decision = decidePublish(draft, existing);
   if (decision.action === 'refuse') throw new ProblemsFound(`refused: ${decision.reason}`);
   const previous = decision.action === 'create' ? decision.previous : undefined;
@@ -150,7 +154,7 @@ async function publish(
     app,
     version,
     captured,
-    details: args.details,
+    details,
     previous,
     publication: {
       publishedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
