@@ -1,4 +1,5 @@
 export * from './common.js';
+export * from './app-details.js';
 export * from './app-template.js';
 export * from './app-install.js';
 export * from './app-revision.js';
