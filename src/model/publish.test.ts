@@ -244,6 +244,7 @@ describe('specChanges', () => {
       { what: 'parameter PUBLIC_URL', change: 'Removed' },
       { what: 'description', change: 'Changed' },
       { what: 'categories', change: 'Added' },
+      { what: 'maintainers', change: 'Added' },
     ]);
     expect(specChanges(v1(), v1())).toEqual([]);
   });
