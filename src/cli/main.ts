@@ -87,6 +87,13 @@ const COMMANDS: Record<string, Command> = {
       return { help: m.publishHelp, run: m.publishCommand };
     },
   },
+  template: {
+    summary: 'make an AppTemplate from a Docker Compose file (template from-compose)',
+    load: async () => {
+      const m = await import('./commands/template.js');
+      return { help: m.templateHelp, run: m.templateCommand };
+    },
+  },
   operator: {
     summary: 'run the operator (reconciles Ferry resources)',
     load: async () => {

@@ -1,7 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import * as yaml from 'js-yaml';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AppTemplate } from '../api/index.js';
+import { composeFile, envFile } from '../bundle/compose.js';
 import { clone, shopTemplate } from '../testing/fixtures.js';
 import { iconDataUri, parseDepends, parseMaintainer } from './commands/publish-args.js';
 import { formatListing, listApps } from './commands/templates.js';
@@ -157,5 +159,79 @@ describe('app details and release notes', () => {
       'Release notes:\n  2.0.0:\n    | a\n    | b',
     );
     expect(formatReleaseNotes([])).toBe('Release notes: none recorded for these versions.');
+  });
+});
+
+describe('ferry template from-compose', () => {
+  it('reads an exported Compose directory (compose file, .env, config files) back into a valid template', async () => {
+    const original = clone(shopTemplate('1.0.0'));
+    const dir = mkdtempSync(join(tmp, 'compose-'));
+    writeFileSync(join(dir, 'docker-compose.yaml'), composeFile(original));
+    writeFileSync(join(dir, '.env'), envFile(original));
+    mkdirSync(join(dir, 'config', 'db'), { recursive: true });
+    writeFileSync(join(dir, 'config', 'db', 'postgresql.conf'), 'max_connections = 100\n');
+    const out = join(dir, 'shop.yaml');
+    const r = await ferry(
+      'template',
+      'from-compose',
+      join(dir, 'docker-compose.yaml'),
+      '--app',
+      'shop',
+      '--version',
+      '1.0.0',
+      '--volume-size',
+      '10Gi',
+      '-o',
+      out,
+    );
+    expect(r.code).toBe(0);
+    expect(r.out).toBe(`wrote AppTemplate shop.1.0.0 to ${out}`);
+    const validate = await ferry('validate', '-f', out);
+    expect(validate).toEqual({ code: 0, out: `${out}: AppTemplate ok`, err: '' });
+    const template = yaml.load(readFileSync(out, 'utf8')) as AppTemplate;
+    expect(template.metadata.labels).toEqual({
+      'app.kubernetes.io/name': 'shop',
+      'ferry.dev/origin': 'publish',
+    });
+    expect(template.spec.publication?.source).toEqual({
+      kind: 'Compose',
+      file: join(dir, 'docker-compose.yaml'),
+    });
+    const db = template.spec.components.find((c) => c.name === 'db')!;
+    expect(db.configFiles).toEqual([
+      {
+        name: 'postgresql.conf',
+        mountPath: '/etc/postgresql/postgresql.conf',
+        content: 'max_connections = 100\n',
+      },
+    ]);
+    expect(db.volumes).toEqual([
+      { name: 'data', mountPath: '/var/lib/postgresql/data', size: '10Gi', accessModes: ['ReadWriteOnce'] },
+    ]);
+    expect(composeFile(template)).toBe(composeFile(original));
+    // the output file is never overwritten
+    const again = await ferry(
+      'template',
+      'from-compose',
+      join(dir, 'docker-compose.yaml'),
+      '--app',
+      'shop',
+      '--version',
+      '1.0.0',
+      '-o',
+      out,
+    );
+    expect(again.code).toBe(1);
+    expect(again.err).toMatch(/EEXIST/);
+  });
+
+  it('names the problem in a file that is not Compose', async () => {
+    const bad = file('bad-compose.yaml', 'services: { a: { build: . } }\n');
+    const r = await ferry('template', 'from-compose', bad, '--app', 'a', '--version', '1.0.0');
+    expect(r).toEqual({
+      code: 1,
+      out: '',
+      err: `ferry template: ${bad}: services.a: no image (a "build:" section cannot be published; build and push the image, then name it)`,
+    });
   });
 });
