@@ -9,6 +9,7 @@
  * AppTemplates are cluster-scoped, the vendor's templates are deleted after the export (as if the
  * package had crossed an air gap to another cluster) before the site imports them.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -380,6 +381,34 @@ describe('ferry publish from plain workloads', () => {
       ['2.0.0', 'publish'],
       ['1.0.0', 'publish'],
     ]);
+    // kubectl's printer columns: origin by default, publisher and description with -o wide
+    const wide = execFileSync(
+      join(world.bin, 'kubectl'),
+      ['--kubeconfig', world.kubeconfig, 'get', 'apptemplates', `${APP}.2.0.0`, '-o', 'wide'],
+      { encoding: 'utf8' },
+    ).split('\n');
+    expect(wide[0]).toMatch(/^NAME +APP +VERSION +VALID +ORIGIN +PUBLISHED-BY +DESCRIPTION +AGE$/);
+    expect(wide[1]).toMatch(
+      new RegExp(`^${APP}\\.2\\.0\\.0 +${APP} +2\\.0\\.0 +\\S+ +publish +\\S+ +A shop +\\S+$`),
+    );
+  });
+
+  it('--dry-run shows the publish and writes nothing', async () => {
+    const out = await ferryOk(
+      'publish',
+      '--from-namespace',
+      dev,
+      '--selector',
+      selector,
+      '--app',
+      APP,
+      '--version',
+      '3.0.0',
+      '--dry-run',
+    );
+    expect(out).toContain(`Publish ${APP} 2.0.0 -> 3.0.0`);
+    expect(out).toContain(`--dry-run: AppTemplate ${APP}.3.0.0 not written`);
+    expect(await template(`${APP}.3.0.0`)).toBeUndefined();
   });
 
   it('exports both, imports them at the site, installs with ferry install, upgrades (notes shown) and rolls back', async () => {
