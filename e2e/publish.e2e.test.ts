@@ -65,6 +65,8 @@ let dev: string;
 
 const labels = { 'app.kubernetes.io/part-of': APP };
 const selector = `app.kubernetes.io/part-of=${APP}`;
+/** `ferry publish` of the dev namespace's workloads as APP. */
+const fromDev = () => ['publish', '--from-namespace', dev, '--selector', selector, '--app', APP];
 const image = (name: string) => `${vendor.address}/dev/${name}:1`;
 
 function deployment(name: string, port: number, env: object[], extra: object = {}): KubeObject {
@@ -215,13 +217,7 @@ afterAll(async () => {
 describe('ferry publish from plain workloads', () => {
   it('publishes 1.0.0: components, Secret values as parameters, dependencies, who published it', async () => {
     const out = await ferryOk(
-      'publish',
-      '--from-namespace',
-      dev,
-      '--selector',
-      selector,
-      '--app',
-      APP,
+      ...fromDev(),
       '--version',
       '1.0.0',
       '--notes',
@@ -271,47 +267,13 @@ describe('ferry publish from plain workloads', () => {
   });
 
   it('refuses a version not greater, and a version that exists with other content; the same content is a no-op', async () => {
-    const same = await ferry(
-      'publish',
-      '--from-namespace',
-      dev,
-      '--selector',
-      selector,
-      '--app',
-      APP,
-      '--version',
-      '1.0.0',
-      '--notes',
-      'First release.',
-    );
+    const same = await ferry(...fromDev(), '--version', '1.0.0', '--notes', 'First release.');
     expect(same.code).toBe(0);
     expect(same.out).toContain(`AppTemplate ${APP}.1.0.0 exists with this content: nothing to write`);
-    const other = await ferry(
-      'publish',
-      '--from-namespace',
-      dev,
-      '--selector',
-      selector,
-      '--app',
-      APP,
-      '--version',
-      '1.0.0',
-      '--notes',
-      'Changed',
-    );
+    const other = await ferry(...fromDev(), '--version', '1.0.0', '--notes', 'Changed');
     expect(other.code).toBe(1);
     expect(other.err).toContain(`refused: ${APP} 1.0.0 exists with other content`);
-    const lower = await ferry(
-      'publish',
-      '--from-namespace',
-      dev,
-      '--selector',
-      selector,
-      '--app',
-      APP,
-      '--version',
-      '0.9.0',
-    );
+    const lower = await ferry(...fromDev(), '--version', '0.9.0');
     expect(lower.code).toBe(1);
     expect(lower.err).toContain(`refused: version 0.9.0 is not greater than ${APP}'s existing 1.0.0`);
     expect(await template(`${APP}.0.9.0`)).toBeUndefined();
@@ -326,13 +288,7 @@ describe('ferry publish from plain workloads', () => {
     await rolledOut('Deployment', 'api');
     const file = join(work, 'preview.yaml');
     const preview = await ferryOk(
-      'publish',
-      '--from-namespace',
-      dev,
-      '--selector',
-      selector,
-      '--app',
-      APP,
+      ...fromDev(),
       '--version',
       '2.0.0',
       '--notes',
@@ -345,13 +301,7 @@ describe('ferry publish from plain workloads', () => {
     expect(await template(`${APP}.2.0.0`)).toBeUndefined();
 
     const out = await ferryOk(
-      'publish',
-      '--from-namespace',
-      dev,
-      '--selector',
-      selector,
-      '--app',
-      APP,
+      ...fromDev(),
       '--version',
       '2.0.0',
       '--notes',
@@ -394,18 +344,7 @@ describe('ferry publish from plain workloads', () => {
   });
 
   it('--dry-run shows the publish and writes nothing', async () => {
-    const out = await ferryOk(
-      'publish',
-      '--from-namespace',
-      dev,
-      '--selector',
-      selector,
-      '--app',
-      APP,
-      '--version',
-      '3.0.0',
-      '--dry-run',
-    );
+    const out = await ferryOk(...fromDev(), '--version', '3.0.0', '--dry-run');
     expect(out).toContain(`Publish ${APP} 2.0.0 -> 3.0.0`);
     expect(out).toContain(`--dry-run: AppTemplate ${APP}.3.0.0 not written`);
     expect(await template(`${APP}.3.0.0`)).toBeUndefined();
@@ -430,6 +369,8 @@ describe('ferry publish from an AppInstall', () => {
   /** The team's own drafts run as app DEV; what it publishes is app APPI. */
   const DEV = `${APPI}-dev`;
   let ns: string;
+  /** `ferry publish` of the dev install as APPI. */
+  const fromInstall = () => ['publish', 'shop', '-n', ns, '--app', APPI];
   const pointAtVendor = (spec: Obj['spec']) => {
     for (const c of spec.components) c.image = image(c.name);
   };
@@ -449,18 +390,7 @@ describe('ferry publish from an AppInstall', () => {
   }, 180_000);
 
   it('publishes 1.0.0 from the applied revision: overrides and plain values become defaults', async () => {
-    const out = await ferryOk(
-      'publish',
-      'shop',
-      '-n',
-      ns,
-      '--app',
-      APPI,
-      '--version',
-      '1.0.0',
-      '--notes',
-      'First release.',
-    );
+    const out = await ferryOk(...fromInstall(), '--version', '1.0.0', '--notes', 'First release.');
     expect(out).toContain(`from AppInstall ${ns}/shop revision 2 (${DEV} 0.1.0)`);
     expect(out).toContain(`Publish ${APPI} none -> 1.0.0`);
     expect(out).toContain('api: env LOG_LEVEL = "debug" (the install\'s override) is the default now');
@@ -490,16 +420,11 @@ describe('ferry publish from an AppInstall', () => {
       },
     });
     await waitReady(client, ns, 3);
-    const refused = await ferry('publish', 'shop', '-n', ns, '--app', APPI, '--version', '1.0.0');
+    const refused = await ferry(...fromInstall(), '--version', '1.0.0');
     expect(refused.code).toBe(1);
     expect(refused.err).toContain(`refused: ${APPI} 1.0.0 exists with other content`);
     const out = await ferryOk(
-      'publish',
-      'shop',
-      '-n',
-      ns,
-      '--app',
-      APPI,
+      ...fromInstall(),
       '--version',
       '2.0.0',
       '--notes',
@@ -538,7 +463,7 @@ describe('ferry publish from an AppInstall', () => {
       },
       { timeoutMs: 120_000 },
     );
-    const r = await ferry('publish', 'shop', '-n', ns, '--app', APPI, '--version', '3.0.0');
+    const r = await ferry(...fromInstall(), '--version', '3.0.0');
     expect(r.code).toBe(1);
     expect(r.err).toMatch(new RegExp(`ferry publish: AppInstall ${ns}/shop is not Ready \\(UpgradeFailed: `));
     expect(await template(`${APPI}.3.0.0`)).toBeUndefined();

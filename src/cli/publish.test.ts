@@ -171,7 +171,7 @@ describe('ferry template from-compose', () => {
     mkdirSync(join(dir, 'config', 'db'), { recursive: true });
     writeFileSync(join(dir, 'config', 'db', 'postgresql.conf'), 'max_connections = 100\n');
     const out = join(dir, 'shop.yaml');
-    const r = await ferry(
+    const fromCompose = [
       'template',
       'from-compose',
       join(dir, 'docker-compose.yaml'),
@@ -179,11 +179,8 @@ describe('ferry template from-compose', () => {
       'shop',
       '--version',
       '1.0.0',
-      '--volume-size',
-      '10Gi',
-      '-o',
-      out,
-    );
+    ];
+    const r = await ferry(...fromCompose, '--volume-size', '10Gi', '-o', out);
     expect(r.code).toBe(0);
     expect(r.out).toBe(`wrote AppTemplate shop.1.0.0 to ${out}`);
     const validate = await ferry('validate', '-f', out);
@@ -210,17 +207,7 @@ describe('ferry template from-compose', () => {
     ]);
     expect(composeFile(template)).toBe(composeFile(original));
     // the output file is never overwritten
-    const again = await ferry(
-      'template',
-      'from-compose',
-      join(dir, 'docker-compose.yaml'),
-      '--app',
-      'shop',
-      '--version',
-      '1.0.0',
-      '-o',
-      out,
-    );
+    const again = await ferry(...fromCompose, '-o', out);
     expect(again.code).toBe(1);
     expect(again.err).toMatch(/EEXIST/);
   });
