@@ -248,6 +248,9 @@ describe('ferry publish from plain workloads', () => {
       publishedBy: me.status.userInfo.username,
       source: { kind: 'Workloads', namespace: dev, selector },
     });
+    // everything the dev manifests set has a place in the template (the API server's defaults are no loss)
+    expect(t.spec.publication.uncaptured).toBeUndefined();
+    expect(out).not.toContain('Not captured');
     const byName = Object.fromEntries((t.spec.components as Obj[]).map((c) => [c.name, c]));
     expect(Object.keys(byName).sort()).toEqual(['api', 'db', 'web']);
     expect(byName.db.workload).toBe('StatefulSet');

@@ -84,6 +84,19 @@ function dev(): WorkloadObjects {
     { name: 'conf', configMap: { name: 'api-config' } },
   ];
   api.spec!.template.spec!.containers.push({ name: 'sidecar', image: 'reg.local/proxy:1' });
+  // what the API server fills in is not reported; what the team set and a template cannot hold is
+  Object.assign(api.spec!.template.spec!.containers[0]!, {
+    imagePullPolicy: 'IfNotPresent',
+    terminationMessagePath: '/dev/termination-log',
+    lifecycle: { preStop: { sleep: { seconds: 3 } }, postStart: { exec: { command: ['warm'] } } },
+    securityContext: { runAsNonRoot: true },
+  });
+  Object.assign(api.spec!.template.spec!, {
+    restartPolicy: 'Always',
+    securityContext: {},
+    serviceAccountName: 'default',
+    nodeSelector: { disk: 'ssd' },
+  });
   const web = deployment('web', {
     image: 'reg.local/shop/web:1',
     ports: [{ containerPort: 80 }],
@@ -196,7 +209,12 @@ describe('captureWorkloads', () => {
       'Deployment/api: env POD_IP (fieldRef/resourceFieldRef values are not captured)',
       'Deployment/api: volume cache at /cache (emptyDir; templates hold config files and PVCs)',
       'Deployment/api: resource request ephemeral-storage',
+      'Deployment/api: pod nodeSelector',
+      'Deployment/api: container api securityContext',
+      'Deployment/api: container api lifecycle.postStart',
     ]);
+    // a preStop sleep is the template's shutdown delay
+    expect(byName('api').shutdownDelaySeconds).toBe(3);
   });
 
   it('adds --depends to the inferred dependencies and gives a valid template', () => {

@@ -11,6 +11,7 @@ import type {
 } from '@kubernetes/client-node';
 import type { Component, ConfigFile, EnvVar, Parameter, Probe, Volume } from '../api/index.js';
 import { inferDependencies } from './capture-dependencies.js';
+import { leftovers } from './capture-leftovers.js';
 import { upperSnake } from './names.js';
 
 export type CapturedWorkload =
@@ -114,6 +115,9 @@ function component(
   if (liveness) result.livenessProbe = liveness;
   if (container.startupProbe)
     out.uncaptured.push(`${at}: startupProbe (templates have readiness and liveness probes)`);
+  const rest = leftovers(pod, container, at);
+  out.uncaptured.push(...rest.lines);
+  if (rest.shutdownDelay !== undefined) result.shutdownDelaySeconds = rest.shutdownDelay;
   const strategy = captureStrategy(w, out, at);
   if (strategy) result.updateStrategy = strategy;
   return result;
