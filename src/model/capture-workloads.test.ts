@@ -109,6 +109,10 @@ function dev(): WorkloadObjects {
       { metadata: { name: 'db' }, spec: { selector: { app: 'db' }, ports: [{ port: 5432 }] } },
       { metadata: { name: 'api' }, spec: { selector: { app: 'api' }, ports: [{ port: 8080 }] } },
       { metadata: { name: 'old' }, spec: { selector: { app: 'gone' }, ports: [{ port: 1 }] } },
+      {
+        metadata: { name: 'web' },
+        spec: { type: 'NodePort', selector: { app: 'web' }, ports: [{ port: 8000, targetPort: 80 }] },
+      },
     ],
     configMaps: [
       { metadata: { name: 'db-config' }, data: { 'postgresql.conf': 'max_connections = 100\n', other: 'x' } },
@@ -205,6 +209,8 @@ describe('captureWorkloads', () => {
   it('lists everything it could not capture, naming the object', () => {
     expect(c.uncaptured).toEqual([
       'Service/old: selects none of the captured workloads',
+      'Service/web: type NodePort (Ferry renders ClusterIP Services)',
+      "Service/web: port 8000 -> 80 (Ferry's Service exposes the container port 80)",
       'Deployment/api: container sidecar (only the first container, api, is captured)',
       'Deployment/api: env POD_IP (fieldRef/resourceFieldRef values are not captured)',
       'Deployment/api: volume cache at /cache (emptyDir; templates hold config files and PVCs)',

@@ -55,8 +55,18 @@ export function captureWorkloads(
   const workloads = [...objects.workloads].sort((a, b) => name(a).localeCompare(name(b)));
   const servicesOf = new Map(workloads.map((w) => [name(w), matchingServices(w, objects.services)]));
   for (const svc of objects.services) {
+    const at = `Service/${svc.metadata?.name}`;
     if (![...servicesOf.values()].some((list) => list.includes(svc)))
-      out.uncaptured.push(`Service/${svc.metadata?.name}: selects none of the captured workloads`);
+      out.uncaptured.push(`${at}: selects none of the captured workloads`);
+    if (svc.spec?.type && svc.spec.type !== 'ClusterIP')
+      out.uncaptured.push(`${at}: type ${svc.spec.type} (Ferry renders ClusterIP Services)`);
+    for (const p of svc.spec?.ports ?? []) {
+      const target = p.targetPort ?? p.port;
+      if (typeof target === 'number' && target !== p.port)
+        out.uncaptured.push(
+          `${at}: port ${p.port} -> ${target} (Ferry's Service exposes the container port ${target})`,
+        );
+    }
   }
   for (const w of workloads) out.components.push(component(w, objects, out, secretParams));
   inferDependencies(out, objects.namespace, servicesOf, depends);
