@@ -595,6 +595,33 @@ describe('ferry export --format compose', () => {
     );
     expect(execFileSync('tar', ['-tzf', tarOut], { encoding: 'utf8' })).toMatch(/docker-compose.yaml/);
   });
+
+  it('reads the exported project back (ferry template from-compose); exporting that gives the same Compose files', async () => {
+    const dir = join(work, 'compose');
+    const back = join(work, 'from-compose.yaml');
+    const file = join(dir, 'docker-compose.yaml');
+    await ferryOk(
+      'template',
+      'from-compose',
+      file,
+      '--app',
+      APP,
+      '--version',
+      '2.0.1',
+      '--volume-size',
+      '10Gi',
+      '-o',
+      back,
+    );
+    expect(await ferryOk('validate', '-f', back)).toBe(`${back}: AppTemplate ok\n`);
+    const again = join(work, 'compose-again');
+    await ferryOk('export', `${APP}@2.0.1`, '-f', back, '--format', 'compose', '-o', again, ...common());
+    const text = (d: string, name: string) =>
+      readFileSync(join(d, name), 'utf8').replaceAll('2.0.1', '2.0.0');
+    expect(text(again, 'docker-compose.yaml')).toBe(text(dir, 'docker-compose.yaml'));
+    expect(text(again, '.env')).toBe(text(dir, '.env'));
+    expect(readdirSync(join(again, 'images')).sort()).toEqual(readdirSync(join(dir, 'images')).sort());
+  });
 });
 
 (kubeconfig ? describe : describe.skip)('ferry import into a cluster', () => {
