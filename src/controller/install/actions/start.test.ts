@@ -137,7 +137,7 @@ describe('start', () => {
     );
     cluster.seed({ ...install, spec: { ...install.spec, version: '1.0.1' } }); // someone else's edit
 
-    await start(
+    const result = await start(
       ctx,
       work,
       draft,
@@ -145,6 +145,7 @@ describe('start', () => {
       { spec: false, version: '2.0.0' },
     );
 
+    expect(result).toEqual({ requeueAfterMs: 0 }); // no more decisions on a spec known to be stale
     expect(cluster.get<AppInstall>('AppInstall', 'shop', 'shop')!.spec.version).toBe('1.0.1');
     expect(work.lastAppliedSpecDigest).toBeUndefined();
   });

@@ -1,3 +1,4 @@
+import { appInstallSchema } from '../../../api/index.js';
 import type { KubeObject } from '../../../kube/client.js';
 import { KubeApiError, ferryRef } from '../../../kube/client.js';
 import type { RevisionDraft } from '../../../model/drafts.js';
@@ -23,19 +24,20 @@ export async function start(
   await checkParameterSecrets(ctx, work.install);
   await beginRevision(ctx, work, draft, causeRef);
   if (from.spec) work.lastAppliedSpecDigest = from.specDigest;
-  else await setSpecVersion(ctx, work, from.version);
+  else if (!(await setSpecVersion(ctx, work, from.version))) return { requeueAfterMs: 0 };
   return { again: true };
 }
 
 /**
  * An AppUpgrade or AppRollback that takes effect records its version in spec.version, so the spec
- * states what the admin chose. Test-and-set: a concurrent edit of the spec wins and is applied next.
+ * states what the admin chose. Test-and-set: a concurrent edit of the spec wins and is applied next;
+ * then (false) this reconcile stops deciding on a spec it knows is stale.
  */
-async function setSpecVersion(ctx: ControllerContext, work: InstallWork, version: string): Promise<void> {
+async function setSpecVersion(ctx: ControllerContext, work: InstallWork, version: string): Promise<boolean> {
   const { install } = work;
   if (install.spec.version === version) {
     work.lastAppliedSpecDigest = draftDigest(version, install.spec);
-    return;
+    return true;
   }
   try {
     const updated = await ctx.client.jsonPatch<KubeObject>(
@@ -49,10 +51,14 @@ async function setSpecVersion(ctx: ControllerContext, work: InstallWork, version
     work.resourceVersion = updated.metadata?.resourceVersion;
     ctx.expectations.wroteInstall(install, work.resourceVersion);
     work.lastAppliedSpecDigest = draftDigest(version, install.spec);
-    // the rest of this reconcile decides on the spec as it is now: a revision that rolls out within
-    // it must not be followed by a "spec change" back to the version just replaced
-    work.install = { ...install, spec: { ...install.spec, version } };
+    // the rest of this reconcile decides on the spec as it is now (with any other field someone
+    // changed meanwhile): a revision that rolls out within it must not be followed by a "spec change"
+    // back to the version just replaced
+    const current = appInstallSchema.safeParse(updated);
+    work.install = current.success ? current.data : { ...install, spec: { ...install.spec, version } };
+    return true;
   } catch (error) {
     if (!(error instanceof KubeApiError && (error.invalid || error.conflict))) throw error;
+    return false;
   }
 }
