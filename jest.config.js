@@ -22,6 +22,17 @@ export default {
       displayName: 'e2e',
       roots: ['<rootDir>/e2e'],
       testMatch: ['**/*.e2e.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/e2e/realnode/'],
+      globalSetup: '<rootDir>/e2e/support/global-setup.ts',
+      globalTeardown: '<rootDir>/e2e/support/global-teardown.ts',
+    },
+    {
+      // Suites that need pods to really run: a world with a real node (kubelet + containerd),
+      // started only when this project is selected (npm run test:e2e:realnode).
+      ...esmTypeScript,
+      displayName: 'e2e-realnode',
+      roots: ['<rootDir>/e2e/realnode'],
+      testMatch: ['**/*.e2e.test.ts'],
       globalSetup: '<rootDir>/e2e/support/global-setup.ts',
       globalTeardown: '<rootDir>/e2e/support/global-teardown.ts',
     },

@@ -5,6 +5,18 @@
 #   e2e/cluster.sh up <stateDir>    start; last stdout line: KUBECONFIG=<stateDir>/kubeconfig
 #   e2e/cluster.sh down <stateDir>  stop the recorded processes, remove <stateDir>
 #
+# FERRY_E2E_REAL_NODE=1 (with `up`) adds one real node, ferry-real-node: kubelet +
+# kube-proxy (built from the control plane's Kubernetes version, `e2e/tools.sh
+# node`), Debian's containerd 1.6 + runc, CNI bridge/host-local/portmap, CoreDNS
+# as cluster DNS (Service kube-system/kube-dns), a pause image packed by
+# e2e/realnode/pack-image.ts, and local PersistentVolumes (default StorageClass
+# ferry-local, WaitForFirstConsumer). Root and cgroup v1 only. The node lives in
+# its own network namespace and slot, so several worlds coexist; `down` removes
+# what it made (see e2e/realnode/node.sh). Such a world also gets: the apiserver
+# on 0.0.0.0 advertising the node-facing address (pods reach the `kubernetes`
+# Service), a per-slot Service CIDR, kubelet client certs for logs/exec. Its last
+# stdout lines add FERRY_E2E_NODE=<node name>. KWOK's 3 fake nodes stay.
+#
 # <stateDir> gets: kubeconfig (admin), pids ("name pid" lines), ports, pki/,
 # logs/<component>.log, etcd/. Several clusters can run at once (distinct
 # stateDirs): every listening port is a free loopback port reserved under
@@ -18,6 +30,11 @@ TIMEOUT="${FERRY_E2E_TIMEOUT:-180}"
 MARKER=.ferry-e2e-cluster
 NODES=(kwok-node-0 kwok-node-1 kwok-node-2)
 SERVICE_CIDR=10.96.0.0/16
+KUBE_SVC_IP=10.96.0.1
+REAL_NODE="${FERRY_E2E_REAL_NODE:-0}"
+[[ "$REAL_NODE" == 0 || "$REAL_NODE" == 1 ]] || { echo "[cluster] ERROR: FERRY_E2E_REAL_NODE must be 0 or 1, got '$REAL_NODE'" >&2; exit 2; }
+# shellcheck source-path=SCRIPTDIR source=realnode/node.sh
+source "$E2E_DIR/realnode/node.sh"
 
 log() { printf '[cluster] %s\n' "$*" >&2; }
 die() { printf '[cluster] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -133,6 +150,7 @@ on_up_exit() {
   local rc=$? i
   if ((UP_OK == 0)); then
     log "start-up failed; stopping started components (logs kept in $STATE/logs)"
+    node_down
     for i in "${!STARTED_PIDS[@]}"; do echo "${STARTED_NAMES[$i]} ${STARTED_PIDS[$i]}"; done | stop_all
     rm -f "$STATE/pids"
     release_ports "$STATE"
@@ -163,13 +181,16 @@ gen_pki() {
   openssl req -x509 -newkey rsa:2048 -nodes -keyout "$pki/ca.key" -out "$pki/ca.crt" -days 3650 -sha256 \
     -subj "/CN=ferry-e2e-ca" -addext "basicConstraints=critical,CA:TRUE" \
     -addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature" 2>/dev/null
+  local node_san=""
+  [[ "$REAL_NODE" == 0 ]] || node_san="IP:$HOST_IP,"
   sign_cert apiserver "/CN=kube-apiserver" serverAuth \
-    "IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
+    "${node_san}IP:127.0.0.1,IP:$KUBE_SVC_IP,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
   sign_cert admin "/O=system:masters/CN=ferry-e2e-admin" clientAuth
   sign_cert kube-controller-manager "/CN=system:kube-controller-manager" clientAuth
   sign_cert kube-scheduler "/CN=system:kube-scheduler" clientAuth
   openssl genrsa -out "$pki/sa.key" 2048 2>/dev/null
   openssl rsa -in "$pki/sa.key" -pubout -out "$pki/sa.pub" 2>/dev/null
+  [[ "$REAL_NODE" == 0 ]] || node_pki
 }
 
 write_kubeconfig() { # write_kubeconfig <file> <cert name>
@@ -241,6 +262,18 @@ cmd_up() {
 
   local bin; bin="$("$E2E_DIR/tools.sh")" || die "e2e/tools.sh failed"
   [[ -x "$bin/kube-apiserver" ]] || die "tools.sh returned '$bin' without kube-apiserver"
+  local nbin="" apiserver_net=(--bind-address=127.0.0.1 --advertise-address=127.0.0.1 --endpoint-reconciler-type=none)
+  if [[ "$REAL_NODE" == 1 ]]; then
+    nbin="$("$E2E_DIR/tools.sh" node)" || die "e2e/tools.sh node failed"
+    node_reserve
+    # The node (kubelet, kube-proxy, CoreDNS, pods) reaches the apiserver at the
+    # host end of its veth; the `kubernetes` Service gets that address as endpoint.
+    # shellcheck disable=SC2054 # the commas belong to one flag's value
+    apiserver_net=(--bind-address=0.0.0.0 --advertise-address="$HOST_IP"
+      --kubelet-preferred-address-types=InternalIP,Hostname
+      --kubelet-client-certificate="$STATE/pki/apiserver-kubelet-client.crt"
+      --kubelet-client-key="$STATE/pki/apiserver-kubelet-client.key")
+  fi
 
   ETCD_PORT="$(reserve_port "$STATE")"
   ETCD_PEER_PORT="$(reserve_port "$STATE")"
@@ -262,11 +295,11 @@ cmd_up() {
     --unsafe-no-fsync=true --log-level=warn
   wait_until "etcd /health" etcd curl -fsS "http://127.0.0.1:$ETCD_PORT/health"
 
-  # --endpoint-reconciler-type=none: the 'kubernetes' Endpoints would carry
-  # 127.0.0.1, which Endpoints validation rejects (loopback) every 10s.
+  # --endpoint-reconciler-type=none (KWOK-only worlds): the 'kubernetes' Endpoints
+  # would carry 127.0.0.1, which Endpoints validation rejects (loopback) every 10s.
   start_component kube-apiserver "$bin/kube-apiserver" \
     --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
-    --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$APISERVER_PORT" \
+    "${apiserver_net[@]}" --secure-port="$APISERVER_PORT" \
     --tls-cert-file="$pki/apiserver.crt" --tls-private-key-file="$pki/apiserver.key" \
     --client-ca-file="$pki/ca.crt" \
     --authorization-mode=Node,RBAC \
@@ -274,7 +307,6 @@ cmd_up() {
     --service-account-issuer=https://kubernetes.default.svc.cluster.local \
     --service-account-key-file="$pki/sa.pub" --service-account-signing-key-file="$pki/sa.key" \
     --service-cluster-ip-range="$SERVICE_CIDR" \
-    --endpoint-reconciler-type=none \
     --allow-privileged=true --profiling=false
   wait_until "kube-apiserver /readyz" kube-apiserver \
     curl -fsS --cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key" \
@@ -292,10 +324,11 @@ cmd_up() {
   start_component kube-scheduler "$bin/kube-scheduler" \
     --kubeconfig="$STATE/kube-scheduler.kubeconfig" \
     --secure-port=0 --leader-elect=false --profiling=false
-  # KWOK_WORKDIR: keep kwok from also loading ~/.kwok/kwok.yaml.
+  # KWOK_WORKDIR: keep kwok from also loading ~/.kwok/kwok.yaml. kwok manages
+  # only the nodes annotated as fake (the real node is kubelet's).
   start_component kwok env KWOK_WORKDIR="$STATE/kwok" "$bin/kwok" \
     --kubeconfig="$STATE/kubeconfig" --config="$E2E_DIR/kwok/stages.yaml" \
-    --manage-all-nodes=true --node-lease-duration-seconds=40 --cidr=10.244.0.0/16
+    --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake --node-lease-duration-seconds=40 --cidr=10.244.0.0/16
 
   local kubectl=("$bin/kubectl" --kubeconfig="$STATE/kubeconfig")
   nodes_manifest >"$STATE/nodes.yaml"
@@ -310,22 +343,27 @@ cmd_up() {
   wait_until "node taints cleared" kube-controller-manager \
     bash -c '[[ -z "$("$@" get nodes -o jsonpath="{.items[*].spec.taints}")" ]]' _ "${kubectl[@]}"
   check_alive
+  [[ "$REAL_NODE" == 0 ]] || node_up "$nbin" "${kubectl[@]}"
+  check_alive
 
   UP_OK=1
   trap - EXIT INT TERM
   log "cluster up in $((SECONDS - t0))s: https://127.0.0.1:$APISERVER_PORT"
   printf 'FERRY_E2E_BIN=%s\n' "$bin"
+  [[ "$REAL_NODE" == 0 ]] || printf 'FERRY_E2E_NODE=%s\n' "$NODE_NAME"
   printf 'KUBECONFIG=%s\n' "$STATE/kubeconfig"
 }
 
 cmd_down() {
   if [[ ! -e "$STATE" ]]; then log "$STATE does not exist; nothing to do"; return 0; fi
   [[ -f "$STATE/$MARKER" ]] || die "$STATE was not created by $0 up; refusing to remove it"
+  node_down
   if [[ -f "$STATE/pids" ]]; then
     stop_all <"$STATE/pids"
   fi
   release_ports "$STATE"
-  rm -rf -- "$STATE"
+  # --one-file-system: never follow a mount that survived into another filesystem.
+  rm -rf --one-file-system -- "$STATE"
   log "down: $STATE removed"
 }
 

@@ -9,11 +9,24 @@
 #   apache2-utils    htpasswd -B for registry basic auth
 #   util-linux       flock (tools.sh)
 #   curl             readiness probes
+<<<<<<< HEAD
 #   mmdebstrap       the operator image's Debian base without Docker (npm run image)
 #   runc             runs the built operator image without a cluster (operator-image.e2e.test.ts)
 set -euo pipefail
 
 PACKAGES=(docker-registry skopeo docker-compose lua5.4 openssl jq apache2-utils util-linux curl mmdebstrap runc)
+=======
+# The real node (FERRY_E2E_REAL_NODE=1 e2e/cluster.sh up, e2e/realnode/):
+#   containerd, runc               container runtime (Debian's containerd 1.6, its shim, ctr)
+#   containernetworking-plugins    CNI bridge, host-local, portmap in /usr/lib/cni
+#   iptables                       kube-proxy (iptables mode) and the CNI plugins
+#   iproute2                       ip netns / veth / routes
+#   procps                         sysctl, pgrep
+set -euo pipefail
+
+PACKAGES=(docker-registry skopeo docker-compose lua5.4 openssl jq apache2-utils util-linux curl
+  containerd runc containernetworking-plugins iptables iproute2 procps)
+>>>>>>> realnode
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -40,5 +53,10 @@ export DEBIAN_FRONTEND=noninteractive
 if [[ " ${missing[*]} " == *" docker-registry "* ]] && command -v systemctl >/dev/null \
    && systemctl is-active --quiet docker-registry 2>/dev/null; then
   "${SUDO[@]}" systemctl disable --now docker-registry >/dev/null 2>&1 || true
+fi
+# Likewise containerd: the real node runs its own instance with its own config and socket.
+if [[ " ${missing[*]} " == *" containerd "* ]] && command -v systemctl >/dev/null \
+   && systemctl is-active --quiet containerd 2>/dev/null; then
+  "${SUDO[@]}" systemctl disable --now containerd >/dev/null 2>&1 || true
 fi
 echo "[install-deps] done" >&2

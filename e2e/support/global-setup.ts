@@ -19,9 +19,10 @@ function lastLine(output: string, prefix: string): string {
   return line.slice(prefix.length);
 }
 
-function run(script: string, args: string[]): string {
+function run(script: string, args: string[], env: NodeJS.ProcessEnv = process.env): string {
   return execFileSync('bash', [join(e2eDir, script), ...args], {
     encoding: 'utf8',
+    env,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
 }
@@ -57,8 +58,15 @@ function persistentVolumes(count: number): string {
 /**
  * Brings up what the e2e suites need, once per run: the local control plane (unless KUBECONFIG points
  * at a cluster already, e.g. kind), Ferry's CRDs, and a local OCI registry. Tests read FERRY_E2E_*.
+ * With `realNode` (the e2e-realnode project, see globalSetup below) the local world also
+ * gets a real node (FERRY_E2E_REAL_NODE=1 e2e/cluster.sh up) with local PersistentVolumes on it,
+ * and FERRY_E2E_NODE names it.
  */
-export default async function globalSetup(): Promise<void> {
+async function setupWorld({ realNode }: { realNode: boolean }): Promise<void> {
+  if (realNode && process.env.FERRY_E2E_STATE)
+    throw new Error('the e2e-realnode project starts its own world: run it in a jest process of its own');
+  if (realNode && process.env.KUBECONFIG)
+    throw new Error('the e2e-realnode project starts its own local world with a real node: unset KUBECONFIG');
   const stateFile = join(tmpdir(), `ferry-e2e-state-${process.pid}.json`);
   const state: Record<string, string> = {};
   process.env.FERRY_E2E_STATE = stateFile;
@@ -71,8 +79,14 @@ export default async function globalSetup(): Promise<void> {
     } else {
       state.clusterDir = mkdtempSync(join(tmpdir(), 'ferry-e2e-cluster-'));
       save();
-      process.env.FERRY_E2E_KUBECONFIG = lastLine(run('cluster.sh', ['up', state.clusterDir]), 'KUBECONFIG=');
-      kubectl(['apply', '-f', '-'], persistentVolumes(LOCAL_PERSISTENT_VOLUMES));
+      const up = run('cluster.sh', ['up', state.clusterDir], {
+        ...process.env,
+        FERRY_E2E_REAL_NODE: realNode ? '1' : '0',
+      });
+      process.env.FERRY_E2E_KUBECONFIG = lastLine(up, 'KUBECONFIG=');
+      // The real node's world has local PVs on that node (default StorageClass ferry-local).
+      if (realNode) process.env.FERRY_E2E_NODE = lastLine(up, 'FERRY_E2E_NODE=');
+      else kubectl(['apply', '-f', '-'], persistentVolumes(LOCAL_PERSISTENT_VOLUMES));
     }
     kubectl(['apply', '--server-side', '--force-conflicts', '-f', join(repoRoot, 'crds')]);
     kubectl(['wait', '--for', 'condition=Established', '--timeout=60s', '-f', join(repoRoot, 'crds')]);
@@ -89,4 +103,13 @@ export default async function globalSetup(): Promise<void> {
     }
     throw error;
   }
+}
+
+/** Jest's global setup for both e2e projects; the e2e-realnode project's world has the real node. */
+export default function globalSetup(
+  _globalConfig: unknown,
+  projectConfig: { displayName?: string | { name: string } },
+): Promise<void> {
+  const name = projectConfig.displayName;
+  return setupWorld({ realNode: (typeof name === 'string' ? name : name?.name) === 'e2e-realnode' });
 }
