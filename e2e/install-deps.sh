@@ -9,13 +9,8 @@
 #   apache2-utils    htpasswd -B for registry basic auth
 #   util-linux       flock (tools.sh)
 #   curl             readiness probes
-<<<<<<< HEAD
 #   mmdebstrap       the operator image's Debian base without Docker (npm run image)
 #   runc             runs the built operator image without a cluster (operator-image.e2e.test.ts)
-set -euo pipefail
-
-PACKAGES=(docker-registry skopeo docker-compose lua5.4 openssl jq apache2-utils util-linux curl mmdebstrap runc)
-=======
 # The real node (FERRY_E2E_REAL_NODE=1 e2e/cluster.sh up, e2e/realnode/):
 #   containerd, runc               container runtime (Debian's containerd 1.6, its shim, ctr)
 #   containernetworking-plugins    CNI bridge, host-local, portmap in /usr/lib/cni
@@ -24,9 +19,8 @@ PACKAGES=(docker-registry skopeo docker-compose lua5.4 openssl jq apache2-utils 
 #   procps                         sysctl, pgrep
 set -euo pipefail
 
-PACKAGES=(docker-registry skopeo docker-compose lua5.4 openssl jq apache2-utils util-linux curl
+PACKAGES=(docker-registry skopeo docker-compose lua5.4 openssl jq apache2-utils util-linux curl mmdebstrap
   containerd runc containernetworking-plugins iptables iproute2 procps)
->>>>>>> realnode
 
 missing=()
 for p in "${PACKAGES[@]}"; do
