@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- test helpers read arbitrary object fields */
 import { ferryRef } from '../../src/kube/client.js';
 import type { KubeObject } from '../../src/kube/client.js';
 import { Prober } from '../../src/testing/prober.js';
@@ -27,7 +26,7 @@ import {
 const APP = `shop-rn${Date.now().toString(36)}`;
 const client = kube();
 let shop: OfflineShop;
-let operator: OperatorProcess;
+
 let ns = '';
 const RECORDS = Array.from({ length: 20 }, (_, i) => ({ order: i + 1, item: `book-${i + 1}` }));
 /** After a change succeeds, how long the Probers keep going: past the old pods' preStop sleep (5 s). */
@@ -96,7 +95,7 @@ beforeAll(async () => {
   await scheduleOnRealNodeOnly(client);
   shop = await deliverShop(APP);
   console.log(`offline delivery of ${APP}:\n${shop.log.join('\n')}`);
-  operator = await OperatorProcess.start();
+  await OperatorProcess.start();
   ns = await createNamespace(client, 'realshop');
   await createShopSecret(client, ns);
 }, 600_000);
