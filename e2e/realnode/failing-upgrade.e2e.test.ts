@@ -4,14 +4,22 @@ import { Prober } from '../../src/testing/prober.js';
 import {
   createShopSecret,
   getInstall,
+  installSummary,
   shopInstall,
   userApply,
   waitPhase,
   waitReady,
 } from '../support/shop.js';
-import { Budget, OperatorProcess, createNamespace, kube, sleep } from '../support/world.js';
+import { Budget, OperatorProcess, createNamespace, kube, notYet, sleep, waitFor } from '../support/world.js';
 import type { OfflineShop } from './offline-shop.js';
-import { deliverShop, describeProbe, scheduleOnRealNodeOnly, pods, serviceUrl } from './offline-shop.js';
+import {
+  deliverShop,
+  describeProbe,
+  pods,
+  scheduleOnRealNodeOnly,
+  serviceUrl,
+  waitServing,
+} from './offline-shop.js';
 
 /**
  * Issue 11, on the real node: a release whose api never gets ready (its 2.0.0 sets FAIL_READINESS=1,
@@ -57,6 +65,8 @@ async function failingUpgrade(autoRollback: boolean, phase: 'Failed' | 'RolledBa
 
   const startedAt = Date.now();
   const url = async (c: string) => `${await serviceUrl(client, ns, `shop-${c}`)}/version`;
+  await waitServing(await url('web'));
+  await waitServing(await url('api'));
   const web = new Prober(await url('web'), { intervalMs: 50 });
   const api = new Prober(await url('api'), { intervalMs: 50 });
   await sleep(2_000);
@@ -73,7 +83,20 @@ async function failingUpgrade(autoRollback: boolean, phase: 'Failed' | 'RolledBa
       stallMs: 180_000,
     });
     const endedAt = Date.now();
-    if (autoRollback) await waitReady(client, ns, 3, 120_000);
+    // After an automatic rollback the install stays Ready=False (UpgradeFailed: spec.version is not
+    // applied) while 1.0.0 runs again as revision 3.
+    if (autoRollback)
+      await waitFor(
+        'revision 3 rolled out',
+        async () => {
+          const install = await getInstall(client, ns);
+          const rolled = (install.status?.components ?? []).every((c: any) =>
+            ['Ready', 'Retained'].includes(c.state),
+          );
+          return install.status?.revision === 3 && rolled ? install : notYet(installSummary(install));
+        },
+        { timeoutMs: 120_000 },
+      );
     await sleep(10_000); // past the preStop sleep of any pod stopped at the end
     const reports = { web: await web.stop(), api: await api.stop() };
     console.log(
@@ -132,6 +155,10 @@ describe('a failing upgrade with a real image, on the real node', () => {
       expect(reports.web.answers.map((a) => a.body)).toEqual(['1.0.0']);
       const install = await getInstall(client, ns);
       expect(install.status.version).toBe('1.0.0');
+      expect(install.status.conditions.find((c: any) => c.type === 'Ready')).toMatchObject({
+        status: 'False',
+        reason: 'UpgradeFailed',
+      });
       const api = await pods(client, ns, 'api');
       expect(api.every((p) => p.status.containerStatuses?.[0]?.ready)).toBe(true);
       expect(api.filter((p) => !p.metadata.deletionTimestamp)).toHaveLength(3);

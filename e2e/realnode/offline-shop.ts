@@ -11,7 +11,7 @@ import type { ProbeReport } from '../../src/testing/prober.js';
 import { pushSamples } from '../../src/tools/sample-images.js';
 import type { Obj } from '../support/shop.js';
 import { shopTemplate } from '../support/shop.js';
-import { world } from '../support/world.js';
+import { waitFor, world } from '../support/world.js';
 
 /**
  * The shop delivered the offline way onto the real node's world: the sample images (built here
@@ -124,6 +124,27 @@ export async function http(url: string, init: RequestInit = {}): Promise<string>
   const body = await response.text();
   if (!response.ok) throw new Error(`${init.method ?? 'GET'} ${url}: HTTP ${response.status}: ${body}`);
   return body;
+}
+
+/**
+ * Waits until `url` answers 2xx three times in a row: an install is Ready before every node's proxy
+ * routes its new Service, and a Prober started earlier would count that as a failed request.
+ */
+export async function waitServing(url: string): Promise<void> {
+  let streak = 0;
+  await waitFor(
+    `${url} serving`,
+    async () => {
+      streak = (await http(url).then(
+        () => true,
+        () => false,
+      ))
+        ? streak + 1
+        : 0;
+      return streak >= 3;
+    },
+    { timeoutMs: 30_000, intervalMs: 100 },
+  );
 }
 
 export interface Pod {

@@ -13,6 +13,7 @@ import {
   http,
   pods,
   serviceUrl,
+  waitServing,
 } from './offline-shop.js';
 
 /**
@@ -51,6 +52,8 @@ async function pvcUid(): Promise<string> {
  * on web's `/` (the whole chain), waits until it is done and SETTLE_MS more, and returns the reports.
  */
 async function probed(change: () => Promise<void>, done: () => Promise<unknown>) {
+  for (const target of [await url('web', '/version'), await url('api', '/version')])
+    await waitServing(target);
   const startedAt = Date.now();
   const probers = {
     web: new Prober(await url('web', '/version'), { intervalMs: 50 }),
