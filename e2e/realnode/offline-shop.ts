@@ -68,14 +68,35 @@ export async function deliverShop(
       const pkg = join(work, `${app}-${version}.tar.zst`);
       const since = packages.length ? ['--since', packages[0]!] : [];
       log.push(
-        (await ferry('export', `${app}@${version}`, '-f', file, '-o', pkg, ...since, '--plain-http')).trim(),
+        (
+          await ferry(
+            'export',
+            `${app}@${version}`,
+            '-f',
+            file,
+            '-o',
+            pkg,
+            ...since,
+            '--plain-http',
+            '--quiet',
+          )
+        ).trim(),
       );
       packages.push(pkg);
     }
     for (const pkg of packages)
       log.push(
         (
-          await ferry('import', pkg, '--registry', site, '--plain-http', '--kubeconfig', world.kubeconfig)
+          await ferry(
+            'import',
+            pkg,
+            '--registry',
+            site,
+            '--plain-http',
+            '--quiet',
+            '--kubeconfig',
+            world.kubeconfig,
+          )
         ).trim(),
       );
   } catch (error) {

@@ -5,12 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as yaml from 'js-yaml';
 import type { KubeObject } from '../../src/kube/client.js';
+import { ferryRef } from '../../src/kube/client.js';
 import { Prober } from '../../src/testing/prober.js';
 import type { Obj } from '../support/shop.js';
 import { createShopSecret, shopInstall, userApply, waitPhase, waitReady } from '../support/shop.js';
 import {
   Budget,
   createNamespace,
+  fatal,
   kube,
   notYet,
   repoRoot,
@@ -241,8 +243,19 @@ describe('the operator as pods from its own offline chart, on the real node', ()
           metadata: { name: 'to-2', namespace: ns },
           spec: { install: 'shop', toVersion: '2.0.0' },
         } as KubeObject);
-        // Mid-upgrade: the request is Progressing and its first level (db) has started rolling.
-        await waitPhase(client, 'AppUpgrade', ns, 'to-2', 'Progressing', { timeoutMs: 60_000 });
+        // Mid-upgrade: its first level (db) has rolled out, the others have not.
+        await waitFor(
+          'the upgrade past db, before api and web are done',
+          async () => {
+            const status = (await client.get<Obj>(ferryRef('AppUpgrade', ns, 'to-2')))?.status;
+            const state = (name: string) => status?.components?.find((c: any) => c.name === name)?.state;
+            if (status?.phase === 'Succeeded') fatal('the upgrade ended before the leader was deleted');
+            return status?.phase === 'Progressing' && state('db') === 'Ready' && state('web') !== 'Ready'
+              ? true
+              : notYet(status?.components);
+          },
+          { timeoutMs: 120_000, intervalMs: 100 },
+        );
         const leader = (await leaseHolder())!;
         const standby = (await readyPods()).find((p) => p.metadata.name !== leader)!;
         expect(standby).toBeDefined();

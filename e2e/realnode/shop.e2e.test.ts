@@ -150,7 +150,9 @@ describe('the shop on the real node, delivered offline', () => {
       expect(everything).not.toContain(shop.vendor.address);
       expect(everything).toContain(shop.site);
 
-      // web → api → db by Service name, each answering with its role and version.
+      // web → api → db by Service name, each answering with its role and version (once the node's
+      // proxy routes the new Services: the install is Ready before that).
+      await waitServing(await url('web', '/'));
       const chain = JSON.parse(await http(await url('web', '/')));
       expect(chain).toMatchObject({
         role: 'web',
@@ -162,6 +164,7 @@ describe('the shop on the real node, delivered offline', () => {
   );
 
   test('records written through api land on db volume', async () => {
+    await waitServing(await url('api', '/records'));
     for (const record of RECORDS)
       await http(await url('api', '/records'), {
         method: 'POST',
