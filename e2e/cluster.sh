@@ -9,7 +9,7 @@
 # kube-proxy (built from the control plane's Kubernetes version, `e2e/tools.sh
 # node`), Debian's containerd 1.6 + runc, CNI bridge/host-local/portmap, CoreDNS
 # as cluster DNS (Service kube-system/kube-dns), a pause image packed by
-# e2e/realnode/pack-image.ts, and local PersistentVolumes (default StorageClass
+# e2e/realnode/pack-image.ts (src/image), and local PersistentVolumes (default StorageClass
 # ferry-local, WaitForFirstConsumer). Root and cgroup v1 only. The node lives in
 # its own network namespace and slot, so several worlds coexist; `down` removes
 # what it made (see e2e/realnode/node.sh). Such a world also gets: the apiserver

@@ -19,8 +19,8 @@
 #   procps                         sysctl, pgrep
 set -euo pipefail
 
-PACKAGES=(docker-registry skopeo docker-compose lua5.4 openssl jq apache2-utils util-linux curl mmdebstrap
-  containerd runc containernetworking-plugins iptables iproute2 procps)
+PACKAGES=(docker-registry skopeo docker-compose lua5.4 openssl jq apache2-utils util-linux curl mmdebstrap runc
+  containerd containernetworking-plugins iptables iproute2 procps)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -120,7 +120,7 @@ beforeAll(async () => {
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('real node', () => {
-  test('the node is a kubelet node next to the KWOK nodes, and only kubelet manages it', async () => {
+  test('the node is a kubelet node (containerd) next to the 3 KWOK nodes', async () => {
     const nodes = JSON.parse(await kubectl(['get', 'nodes', '-o', 'json'])) as {
       items: {
         metadata: { name: string; annotations?: Record<string, string> };
@@ -142,12 +142,12 @@ describe('real node', () => {
       path: 'podtool',
       binary: readFileSync(join(nodeBin, 'podtool')),
     };
-    const first = packBinaryImage(spec);
-    const second = packBinaryImage({ ...spec, binary: Buffer.from(spec.binary) });
+    const first = await packBinaryImage(spec);
+    const second = await packBinaryImage({ ...spec, binary: Buffer.from(spec.binary) });
     expect(second.manifest.digest).toBe(first.manifest.digest);
-    expect(packBinaryImage({ ...spec, args: ['x'] }).manifest.digest).not.toBe(first.manifest.digest);
+    expect((await packBinaryImage({ ...spec, args: ['x'] })).manifest.digest).not.toBe(first.manifest.digest);
     const archive = join(work, 'podtool.tar');
-    writeOciArchive(archive, first);
+    writeOciArchive(archive, first, spec.reference);
     await run('skopeo', [
       'copy',
       '--quiet',
@@ -206,6 +206,44 @@ describe('real node', () => {
         `hello from the real node from ${pod.metadata.name}\n`,
       );
     }
+  });
+
+  test('only kubelet manages the real node: a pod whose process fails is never Ready there', async () => {
+    // KWOK, were it managing this node too, would report every pod on it Running and Ready.
+    expect(image).not.toBe('');
+    await kubectl(
+      ['apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'failing', namespace: ns },
+        spec: { ...podSpec('failing', ['no-such-command']), restartPolicy: 'Always' },
+      }),
+    );
+    let everReady = false;
+    const status = await withEvents(
+      waitFor(
+        'the failing container to exit 1 and be restarted by kubelet',
+        async () => {
+          const pod = JSON.parse(await kubectl(['-n', ns, 'get', 'pod', 'failing', '-o', 'json'])) as {
+            status: {
+              conditions?: { type: string; status: string }[];
+              containerStatuses?: {
+                restartCount: number;
+                lastState?: { terminated?: { exitCode: number } };
+              }[];
+            };
+          };
+          if (pod.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) everReady = true;
+          const container = pod.status.containerStatuses?.[0];
+          return container && container.restartCount >= 1 ? container : notYet(pod.status);
+        },
+        { timeoutMs: 60_000, intervalMs: 200 },
+      ),
+    );
+    expect(status.lastState?.terminated?.exitCode).toBe(1);
+    expect(everReady).toBe(false);
+    await kubectl(['-n', ns, 'delete', 'pod', 'failing', '--wait=false']);
   });
 
   test('the ClusterIP Service answers from the host and from another pod', async () => {

@@ -422,6 +422,9 @@ node_up() {
 
   node_start containerd containerd --config "$ND/containerd/config.toml"
   wait_until "containerd" containerd ctr --address "$CTR_SOCK" version
+  # The pause image is packed by Ferry's image packer (src/image), run from source.
+  [[ -d "$E2E_DIR/../node_modules/tar" ]] ||
+    die "packing the pause image needs the repository's node_modules (run npm install)"
   local digest
   digest="$("$E2E_DIR/../scripts/node" --no-warnings --experimental-transform-types \
     --import "$E2E_DIR/bundle/ts-loader.mjs" "$E2E_DIR/realnode/pack-image.ts" \

@@ -11,6 +11,11 @@ if (!binary || !reference || !out) {
   console.error('usage: pack-image.ts BINARY REFERENCE OUT.tar [ARG...]');
   process.exit(2);
 }
-const image = packBinaryImage({ reference, path: basename(binary), binary: readFileSync(binary), args });
-writeOciArchive(out, image);
+const image = await packBinaryImage({
+  reference,
+  path: basename(binary),
+  binary: readFileSync(binary),
+  args,
+});
+writeOciArchive(out, image, reference);
 console.log(`DIGEST=${image.manifest.digest}`);
