@@ -307,10 +307,17 @@ describe('the operator as pods from its own offline chart, on the real node', ()
         stallMs: 180_000,
       });
       await waitReady(client, ns, 3, 60_000);
-      expect(JSON.parse(await http(`${await serviceUrl(client, ns, 'shop-web')}/`))).toMatchObject({
-        version: '1.0.0',
-        upstream: { version: '1.0.0', upstream: { version: '1.0.0' } },
-      });
+      // The old pods may answer for their preStop sleep (5 s) after the rollout is complete.
+      const versions = (hop: any): string[] => (hop ? [hop.version, ...versions(hop.upstream)] : []);
+      const chain = await waitFor(
+        'web → api → db all at 1.0.0',
+        async () => {
+          const hop = JSON.parse(await http(`${await serviceUrl(client, ns, 'shop-web')}/`));
+          return versions(hop).join(' ') === '1.0.0 1.0.0 1.0.0' ? hop : notYet(versions(hop));
+        },
+        { timeoutMs: 30_000 },
+      );
+      expect(chain).toMatchObject({ role: 'web', upstream: { role: 'api', upstream: { role: 'db' } } });
 
       // The chart's RBAC was enough: the leader met no forbidden request in all of it.
       const holder = await leaseHolder();
