@@ -137,6 +137,19 @@ export const updateStrategySchema = z
   })
   .describe('RollingUpdate parameters of the component workload.');
 
+const posixId = (what: string) => z.int32().min(0).optional().describe(what);
+
+export const podSecurityContextSchema = z
+  .object({
+    runAsUser: posixId("User id the processes run as; the image's user when omitted."),
+    runAsGroup: posixId("Primary group id of the processes; the image's group when omitted."),
+    fsGroup: posixId(
+      "Group that owns the volumes (made group-writable by the kubelet) and is added to the processes' groups: set it when a non-root image writes to its volumes.",
+    ),
+    runAsNonRoot: z.boolean().optional().describe('Refuse to start a container that would run as uid 0.'),
+  })
+  .describe('Pod security context of the component: which user and groups its processes run as.');
+
 export const componentSchema = z
   .object({
     name: dnsLabel('component name', 40).describe(
@@ -178,6 +191,7 @@ export const componentSchema = z
     readinessProbe: probeSchema.optional().describe('Readiness probe.'),
     livenessProbe: probeSchema.optional().describe('Liveness probe.'),
     updateStrategy: updateStrategySchema.optional(),
+    securityContext: podSecurityContextSchema.optional(),
     shutdownDelaySeconds: z
       .number()
       .int()
@@ -275,6 +289,7 @@ export type ConfigFile = z.infer<typeof configFileSchema>;
 export type Volume = z.infer<typeof volumeSchema>;
 export type Resources = z.infer<typeof resourcesSchema>;
 export type Probe = z.infer<typeof probeSchema>;
+export type PodSecurityContext = z.infer<typeof podSecurityContextSchema>;
 export type Component = z.infer<typeof componentSchema>;
 export type Parameter = z.infer<typeof parameterSchema>;
 export type AppTemplateSpec = z.infer<typeof appTemplateSpecSchema>;

@@ -184,3 +184,26 @@ describe('graceful shutdown', () => {
     });
   });
 });
+
+describe('pod security context', () => {
+  it('renders the component securityContext into the pod spec, only the fields it sets', () => {
+    const template = shopTemplate('1.0.0');
+    template.spec.components.find((c) => c.name === 'db')!.securityContext = {
+      runAsUser: 65532,
+      runAsGroup: 65532,
+      fsGroup: 65532,
+    };
+    template.spec.components.find((c) => c.name === 'web')!.securityContext = { runAsNonRoot: true };
+    delete template.spec.components.find((c) => c.name === 'api')!.securityContext;
+    const objects = allObjects(renderShop(template));
+    const pod = (kind: string, name: string) =>
+      (find(objects, kind, name) as V1Deployment | V1StatefulSet).spec!.template.spec!;
+    expect(pod('StatefulSet', 'shop-db').securityContext).toEqual({
+      runAsUser: 65532,
+      runAsGroup: 65532,
+      fsGroup: 65532,
+    });
+    expect(pod('Deployment', 'shop-web').securityContext).toEqual({ runAsNonRoot: true });
+    expect(pod('Deployment', 'shop-api').securityContext).toBeUndefined();
+  });
+});

@@ -5,6 +5,7 @@ import type {
   V1EnvVar,
   V1OwnerReference,
   V1PersistentVolumeClaim,
+  V1PodSecurityContext,
   V1PodTemplateSpec,
   V1Probe,
   V1Secret,
@@ -13,7 +14,14 @@ import type {
   V1Volume,
   V1VolumeMount,
 } from '@kubernetes/client-node';
-import type { AppTemplateSpec, Component, ComponentOverride, Probe, Resources } from '../api/index.js';
+import type {
+  AppTemplateSpec,
+  Component,
+  ComponentOverride,
+  PodSecurityContext,
+  Probe,
+  Resources,
+} from '../api/index.js';
 import { GROUP_VERSION } from '../api/index.js';
 import { canonicalJson, sha256Hex } from './canonical.js';
 import {
@@ -301,12 +309,20 @@ function podTemplate(
     },
     spec: {
       enableServiceLinks: false,
+      ...(component.securityContext
+        ? { securityContext: podSecurityContext(component.securityContext) }
+        : {}),
       containers: [container],
       ...(volumes.length ? { volumes } : {}),
       // The grace period counts the preStop sleep: leave the app its usual 30 s after it.
       ...(delay > 0 ? { terminationGracePeriodSeconds: delay + 30 } : {}),
     },
   };
+}
+
+/** Only the fields the template sets, so an unset one stays the image's (or the cluster's) choice. */
+function podSecurityContext(context: PodSecurityContext): V1PodSecurityContext {
+  return Object.fromEntries(Object.entries(context).filter(([, v]) => v !== undefined));
 }
 
 function containerResources(resources: Resources) {

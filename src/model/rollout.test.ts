@@ -39,8 +39,15 @@ describe('rolloutState', () => {
     );
     expect(surging).toMatchObject({
       complete: false,
-      message: '3/3 updated, 3/3 available, 1 old pod(s) terminating',
+      message: '3/3 updated, 3/3 available, 1 old pod(s) left',
     });
+    // A surge pod that never gets ready: the 3 old pods are all still there (and serving).
+    expect(
+      rolloutState(
+        deployment({ observedGeneration: 2, replicas: 4, updatedReplicas: 1, availableReplicas: 3 }),
+        3,
+      ).message,
+    ).toBe('1/3 updated, 3/3 available, 3 old pod(s) left');
     expect(
       rolloutState(
         deployment({ observedGeneration: 2, replicas: 3, updatedReplicas: 3, availableReplicas: 2 }),

@@ -69,5 +69,6 @@ export function rolloutState(workload: Workload | undefined, revision: number): 
   };
 }
 
+/** `total` counts every pod not yet terminated, old and new: the old ones are those not updated. */
 const progressMessage = (desired: number, updated: number, available: number, total: number) =>
-  `${updated}/${desired} updated, ${available}/${desired} available${total > desired ? `, ${total - desired} old pod(s) terminating` : ''}`;
+  `${updated}/${desired} updated, ${available}/${desired} available${total > updated ? `, ${total - updated} old pod(s) left` : ''}`;
