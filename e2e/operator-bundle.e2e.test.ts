@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as yaml from 'js-yaml';
-import { helmIgnoreRules, helmIgnored } from '../src/bundle/operator.js';
+import { helmIgnoreRules, helmIgnored } from '../src/bundle/operator-chart.js';
 import { RegistryClient } from '../src/bundle/registry-client.js';
 import type { TestImage } from '../src/testing/bundle/images.js';
 import { buildImage, pushImage, randomLayer } from '../src/testing/bundle/images.js';

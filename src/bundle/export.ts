@@ -7,7 +7,7 @@ import { compressionForName, createPackageWriter } from './compression.js';
 import { BundleError } from './errors.js';
 import type { ResolvedImage } from './image-source.js';
 import type { ImageFetcher } from './layout-source.js';
-import type { Chart } from './operator.js';
+import type { Chart } from './operator-chart.js';
 import { imageSize, resolveImage } from './image-source.js';
 import type { Descriptor } from './media-types.js';
 import { writeOutputFile } from './output-file.js';

@@ -5,7 +5,7 @@ import { assembleImage, buildLayer, writeLayout } from '../image/index.js';
 import type { PackedImage } from '../image/index.js';
 import { exportPackage } from './export.js';
 import { LayoutImageSource, parseLayoutRef } from './layout-source.js';
-import { loadChart } from './operator.js';
+import { loadChart } from './operator-chart.js';
 import { verifyPackage } from './package-reader.js';
 
 async function readAll(stream: AsyncIterable<Buffer>): Promise<Buffer> {

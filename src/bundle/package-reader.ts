@@ -13,8 +13,8 @@ import type { Descriptor, ImageIndex, ManifestBlob } from './media-types.js';
 import { parseManifest } from './media-types.js';
 import { checkLayoutMarker, parseIndex } from './oci-layout.js';
 import { PackageBudget } from './package-budget.js';
-import type { Chart } from './operator.js';
-import { chartMetadata } from './operator.js';
+import type { Chart } from './operator-chart.js';
+import { chartMetadata } from './operator-chart.js';
 import {
   BLOB_PREFIX,
   CHART_DIR,

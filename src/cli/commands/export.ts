@@ -10,7 +10,7 @@ import { exportPackage, portableTemplate, resolveImages, templateImages } from '
 import { verifyPackage } from '../../bundle/package-reader.js';
 import { loadPrivateKey } from '../../bundle/package-format.js';
 import { LayoutImageSource, parseLayoutRef } from '../../bundle/layout-source.js';
-import { chartDefaultImage, loadChart } from '../../bundle/operator.js';
+import { chartDefaultImage, loadChart } from '../../bundle/operator-chart.js';
 import { formatBytes } from '../../bundle/progress.js';
 import { ferryRef } from '../../kube/client.js';
 import type { KubeClient } from '../../kube/client.js';

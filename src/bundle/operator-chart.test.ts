@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import * as yaml from 'js-yaml';
 import { exportPackage } from './export.js';
 import { importPackage } from './import.js';
-import type { Chart } from './operator.js';
+import type { Chart } from './operator-chart.js';
 import {
   chartDefaultImage,
   helmIgnoreRules,
@@ -24,7 +24,7 @@ import {
   offlineValues,
   planChartOutput,
   writeChartOutput,
-} from './operator.js';
+} from './operator-chart.js';
 import { verifyPackage } from './package-reader.js';
 import { RegistryClient } from './registry-client.js';
 import type { TestImage } from '../testing/bundle/images.js';
