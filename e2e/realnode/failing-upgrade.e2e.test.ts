@@ -19,6 +19,7 @@ import {
   scheduleOnRealNodeOnly,
   serviceUrl,
   waitServing,
+  requestUpgradeTo2,
 } from './offline-shop.js';
 
 /**
@@ -72,12 +73,7 @@ async function failingUpgrade(autoRollback: boolean, phase: 'Failed' | 'RolledBa
   await sleep(2_000);
   const requestAt = Date.now();
   try {
-    await client.create({
-      apiVersion: 'ferry.dev/v1alpha1',
-      kind: 'AppUpgrade',
-      metadata: { name: 'to-2', namespace: ns },
-      spec: { install: 'shop', toVersion: '2.0.0' },
-    } as KubeObject);
+    await requestUpgradeTo2(client, ns);
     const upgrade = await waitPhase(client, 'AppUpgrade', ns, 'to-2', phase, {
       timeoutMs: 300_000,
       stallMs: 180_000,

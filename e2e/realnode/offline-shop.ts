@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as yaml from 'js-yaml';
 import { main } from '../../src/cli/main.js';
-import type { KubeClient } from '../../src/kube/client.js';
+import type { KubeClient, KubeObject } from '../../src/kube/client.js';
 import type { LocalRegistry } from '../../src/testing/bundle/registry.js';
 import { startRegistry } from '../../src/testing/bundle/registry.js';
 import type { ProbeReport } from '../../src/testing/prober.js';
@@ -196,4 +196,14 @@ export function describeProbe(what: string, report: ProbeReport, startedAt: numb
     `${what}: ${report.requests} requests in ${(report.durationMs / 1000).toFixed(1)} s, ` +
     `${report.failures.length} failed; answers (times from the request's creation): ${answers}`
   );
+}
+
+/** Creates the AppUpgrade `to-2` of the shop install in `namespace`, to 2.0.0. */
+export async function requestUpgradeTo2(client: KubeClient, namespace: string): Promise<void> {
+  await client.create({
+    apiVersion: 'ferry.dev/v1alpha1',
+    kind: 'AppUpgrade',
+    metadata: { name: 'to-2', namespace },
+    spec: { install: 'shop', toVersion: '2.0.0' },
+  } as KubeObject);
 }

@@ -31,6 +31,7 @@ import {
   scheduleOnRealNodeOnly,
   serviceUrl,
   waitServing,
+  requestUpgradeTo2,
 } from './offline-shop.js';
 
 /**
@@ -239,12 +240,7 @@ describe('the operator as pods from its own offline chart, on the real node', ()
       let takeover = '';
       let report: ProbeReport;
       try {
-        await client.create({
-          apiVersion: 'ferry.dev/v1alpha1',
-          kind: 'AppUpgrade',
-          metadata: { name: 'to-2', namespace: ns },
-          spec: { install: 'shop', toVersion: '2.0.0' },
-        } as KubeObject);
+        await requestUpgradeTo2(client, ns);
         // Mid-upgrade: its first level (db) has rolled out, the others have not.
         await waitFor(
           'the upgrade past db, before api and web are done',

@@ -14,6 +14,7 @@ import {
   pods,
   serviceUrl,
   waitServing,
+  requestUpgradeTo2,
 } from './offline-shop.js';
 
 /**
@@ -183,12 +184,7 @@ describe('the shop on the real node, delivered offline', () => {
       dbPodUid = (await pods(client, ns, 'db'))[0]!.metadata.uid;
       const { reports, lines } = await probed(
         async () => {
-          await client.create({
-            apiVersion: 'ferry.dev/v1alpha1',
-            kind: 'AppUpgrade',
-            metadata: { name: 'to-2', namespace: ns },
-            spec: { install: 'shop', toVersion: '2.0.0' },
-          } as KubeObject);
+          await requestUpgradeTo2(client, ns);
         },
         async () => {
           await waitPhase(client, 'AppUpgrade', ns, 'to-2', 'Succeeded', {

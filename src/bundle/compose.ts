@@ -12,7 +12,7 @@ import type { AppTemplate, Component } from '../api/index.js';
 import { upperSnake } from '../model/names.js';
 import { compressionForName, createPackageWriter } from './compression.js';
 import { writeOutputFile } from './output-file.js';
-import { digestHex } from './digest.js';
+import { DigestMeter, digestHex } from './digest.js';
 import { BundleError } from './errors.js';
 import { resolveImage } from './image-source.js';
 import type { ImageManifest } from './media-types.js';
@@ -134,22 +134,14 @@ async function writeLayer(
       done(null, chunk);
     },
   });
-  const hash = createHash('sha256');
-  let size = 0;
-  const tap = new Transform({
-    transform(chunk: Buffer, _e, done) {
-      hash.update(chunk);
-      size += chunk.length;
-      done(null, chunk);
-    },
-  });
+  const tap = new DigestMeter();
   const stages: NodeJS.ReadWriteStream[] = [];
   if (mediaType.endsWith('gzip')) stages.push(zlib.createGunzip());
   else if (mediaType.endsWith('zstd')) stages.push(zlib.createZstdDecompress());
   else if (!mediaType.endsWith('.tar') && !mediaType.endsWith('tar'))
     throw new BundleError(`layer media type ${mediaType} is not supported for docker load`);
   await pipeline([source, counter, ...stages, tap, createWriteStream(file)]);
-  return { diffId: `sha256:${hash.digest('hex')}`, size };
+  return { diffId: tap.digest, size: tap.bytes };
 }
 
 /** Writes one image in `docker load` format (docker-archive: manifest.json, repositories, config, layer tars). */

@@ -18,6 +18,22 @@ export function assertDigest(digest: string, where: string): void {
 
 export const digestHex = (digest: string) => digest.slice('sha256:'.length);
 
+/** Passes bytes through, hashing and counting them: `digest` and `bytes` describe what passed. */
+export class DigestMeter extends Transform {
+  private readonly hash = createHash('sha256');
+  bytes = 0;
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.hash.update(chunk);
+    this.bytes += chunk.length;
+    callback(null, chunk);
+  }
+
+  get digest(): string {
+    return `sha256:${this.hash.copy().digest('hex')}`;
+  }
+}
+
 /**
  * Passes bytes through while hashing them; at the end it fails the stream unless the bytes have
  * the expected digest (and size, when known). The consumer never sees an unverified end of stream.

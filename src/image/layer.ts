@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
-import { Readable, Transform } from 'node:stream';
+import { Readable } from 'node:stream';
+import type { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { constants, createGzip } from 'node:zlib';
 import { Header, Pax } from 'tar';
 import type { HeaderData } from 'tar';
-import { sha256Digest } from '../bundle/digest.js';
+import { DigestMeter, sha256Digest } from '../bundle/digest.js';
 import type { Descriptor } from '../bundle/media-types.js';
 import { MediaType } from '../bundle/media-types.js';
 import type { FileContent, LayerEntry } from './spec.js';
@@ -206,18 +206,10 @@ export const GZIP_OS_UNKNOWN = 0xff;
 export async function buildLayer(entries: LayerEntry[], options: LayerOptions = {}): Promise<BuiltLayer> {
   const mtime = new Date((options.mtime ?? 0) * 1000);
   const prepared = prepareEntries(entries);
-  const tarHash = createHash('sha256');
-  let tarSize = 0;
-  const measure = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      tarHash.update(chunk);
-      tarSize += chunk.length;
-      callback(null, chunk);
-    },
-  });
+  const measure = new DigestMeter();
   const chunks: Buffer[] = [];
   const compression = options.compression ?? 'gzip';
-  const stages =
+  const stages: Transform[] =
     compression === 'gzip'
       ? [measure, createGzip({ level: options.level ?? constants.Z_BEST_COMPRESSION })]
       : [measure];
@@ -236,8 +228,8 @@ export async function buildLayer(entries: LayerEntry[], options: LayerOptions = 
       digest: sha256Digest(bytes),
       size: bytes.length,
     },
-    diffId: `sha256:${tarHash.digest('hex')}`,
+    diffId: measure.digest,
     bytes,
-    tarSize,
+    tarSize: measure.bytes,
   };
 }
