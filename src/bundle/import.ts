@@ -18,9 +18,9 @@ import type { RegistryClient } from './registry-client.js';
 
 export interface ImportOptions {
   file: string;
-  /** The site registry client and the repository prefix under it. */
+  /** The site registry client and the repository prefix under it (or chosen once the package verified). */
   registry: RegistryClient;
-  prefix: string;
+  prefix: string | ((pkg: VerifiedPackage) => string);
   kube?: KubeClient;
   /** Trusted keys: with any, a valid signature by one of them is required. */
   publicKeys?: KeyObject[];
@@ -156,13 +156,14 @@ interface BlobPlan {
  */
 export async function importPackage(options: ImportOptions): Promise<ImportResult> {
   const progress = options.progress ?? silentProgress;
-  const { registry, prefix } = options;
+  const { registry } = options;
   const pkg = await verifyPackage(options.file, {
     publicKeys: options.publicKeys,
     progress,
     maxExpansion: options.maxExpansion,
     allowUnusedImages: options.allowUnusedImages,
   });
+  const prefix = typeof options.prefix === 'function' ? options.prefix(pkg) : options.prefix;
   progress.event('verified', { entries: pkg.entries, bytes: pkg.bytes, signature: pkg.signature });
   const targets = destinations(pkg, registry.registry, prefix);
 

@@ -140,6 +140,31 @@ export class RegistryClient {
       throw this.transport.failure(`PUT ${path}`, res, text);
   }
 
+  /** Every tag of a repository, following the registry's pages; [] when the repository does not exist. */
+  async listTags(repository: string): Promise<string[]> {
+    const tags: string[] = [];
+    let path: string | undefined = `/v2/${repository}/tags/list?n=1000`;
+    while (path) {
+      const res = await this.transport.request('GET', path, { scopes: [`repository:${repository}:pull`] });
+      const text = await readText(res, MAX_MANIFEST_BYTES);
+      if (res.statusCode === 404) return [];
+      if (res.statusCode !== 200) throw this.transport.failure(`GET ${path}`, res, text);
+      let page: { tags?: string[] | null };
+      try {
+        page = JSON.parse(text) as typeof page;
+      } catch (error) {
+        throw new RegistryError(`${this.registry}/${repository}: tag list is not JSON`, 200, {
+          cause: error,
+        });
+      }
+      tags.push(...(page.tags ?? []));
+      // Link: </v2/<name>/tags/list?last=...&n=...>; rel="next" — only ever a path on this registry
+      const next = /<([^>]+)>;\s*rel="next"/.exec(String(res.headers.link ?? ''))?.[1];
+      path = next?.startsWith(`/v2/${repository}/tags/list?`) ? next : undefined;
+    }
+    return tags;
+  }
+
   // ---- blobs ----
 
   /** Size of the blob in the repository, or undefined when it is not there. */
