@@ -1,6 +1,6 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- test helpers read arbitrary object fields */
 import type { KubeObject } from '../../src/kube/client.js';
-import { Prober } from '../../src/testing/prober.js';
+import { Prober } from '../../src/tools/prober.js';
 import {
   createShopSecret,
   getInstall,

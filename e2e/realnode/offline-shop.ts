@@ -7,7 +7,7 @@ import { main } from '../../src/cli/main.js';
 import type { KubeClient, KubeObject } from '../../src/kube/client.js';
 import type { LocalRegistry } from '../../src/testing/bundle/registry.js';
 import { startRegistry } from '../../src/testing/bundle/registry.js';
-import type { ProbeReport } from '../../src/testing/prober.js';
+import type { ProbeReport } from '../../src/tools/prober.js';
 import { pushSamples } from '../../src/tools/sample-images.js';
 import type { Obj } from '../support/shop.js';
 import { shopTemplate } from '../support/shop.js';

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import * as yaml from 'js-yaml';
 import type { KubeObject } from '../../src/kube/client.js';
 import { ferryRef } from '../../src/kube/client.js';
-import { Prober } from '../../src/testing/prober.js';
-import type { ProbeReport } from '../../src/testing/prober.js';
+import { Prober } from '../../src/tools/prober.js';
+import type { ProbeReport } from '../../src/tools/prober.js';
 import type { Obj } from '../support/shop.js';
 import { createShopSecret, shopInstall, userApply, waitPhase, waitReady } from '../support/shop.js';
 import {

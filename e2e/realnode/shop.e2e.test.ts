@@ -1,7 +1,7 @@
 import { ferryRef } from '../../src/kube/client.js';
 import type { KubeObject } from '../../src/kube/client.js';
-import { Prober } from '../../src/testing/prober.js';
-import type { ProbeReport } from '../../src/testing/prober.js';
+import { Prober } from '../../src/tools/prober.js';
+import type { ProbeReport } from '../../src/tools/prober.js';
 import type { Obj } from '../support/shop.js';
 import { createShopSecret, shopInstall, userApply, waitPhase, waitReady } from '../support/shop.js';
 import { Budget, OperatorProcess, createNamespace, kube, sleep, waitFor } from '../support/world.js';

@@ -3,19 +3,24 @@
  * control plane and two registries (the vendor's and the offline site's) come up; shop 1.0.0 is
  * exported to one signed file, imported on the "site", installed; 2.0.0 arrives as a differential
  * package, the upgrade is previewed and carried out, the history shown, and revision 1 restored.
- * `--keep` leaves everything running and prints how to reach it.
+ * Run as root, the world gets a real node (kubelet + containerd) and the shop really runs: a prober
+ * requests web's /version every 50 ms through the upgrade and the rollback and prints the counters
+ * and the moment the answer flips. Otherwise (or with `--kwok`) pods land on KWOK nodes, which never
+ * start a container, and the demo says so. `--keep` leaves everything running.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sleep } from '../util/sleep.js';
 import { OperatorProcess } from './operator-process.js';
+import { probed, waitServing } from './demo-probe.js';
 import { pushSamples } from './sample-images.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const keep = process.argv.includes('--keep');
+const forceKwok = process.argv.includes('--kwok');
 const work = mkdtempSync(join(tmpdir(), 'ferry-demo-'));
 const started: { script: string; dir: string }[] = [];
 let operator: OperatorProcess | undefined;
@@ -23,9 +28,10 @@ let operator: OperatorProcess | undefined;
 const bold = (text: string) => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text);
 const step = (text: string) => console.log(`\n${bold(`== ${text}`)}`);
 
-function sh(script: string, args: string[]): string {
+function sh(script: string, args: string[], env: NodeJS.ProcessEnv = process.env): string {
   return execFileSync('bash', [join(root, 'e2e', script), ...args], {
     encoding: 'utf8',
+    env,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
 }
@@ -37,10 +43,41 @@ const lastValue = (output: string, key: string) =>
     .find((l) => l.startsWith(`${key}=`))!
     .slice(key.length + 1);
 
-function up(script: string, name: string, key: string): string {
+function up(script: string, name: string, key: string, env?: NodeJS.ProcessEnv): string {
   const dir = join(work, name);
   started.push({ script, dir });
-  return lastValue(sh(script, ['up', dir]), key);
+  return lastValue(sh(script, ['up', dir], env), key);
+}
+
+/** Why this run cannot have a real node, or undefined when it can try. */
+function noRealNode(): string | undefined {
+  if (forceKwok) return '--kwok was given';
+  if (process.getuid?.() !== 0)
+    return 'a real node needs root (kubelet, containerd, network namespaces): run `sudo npm run demo` for one';
+  return undefined;
+}
+
+/** The control plane, with a real node when possible; says which it got and why. */
+function startCluster(): { kubeconfig: string; realNode: boolean } {
+  const why = noRealNode();
+  if (!why) {
+    try {
+      const kubeconfig = up('cluster.sh', 'cluster', 'KUBECONFIG', {
+        ...process.env,
+        FERRY_E2E_REAL_NODE: '1',
+      });
+      console.log('Real node: kubelet + containerd + CNI + kube-proxy + CoreDNS; the shop will really run.');
+      return { kubeconfig, realNode: true };
+    } catch (error) {
+      console.log(
+        `\nThe real node did not come up (${error instanceof Error ? error.message.split('\n')[0] : String(error)}); ` +
+          'FALLING BACK TO KWOK nodes.',
+      );
+    }
+  }
+  if (why) console.log(`FALLING BACK TO KWOK nodes: ${why}.`);
+  console.log('KWOK nodes report pods Running but never pull an image or start a container.');
+  return { kubeconfig: up('cluster.sh', 'cluster-kwok', 'KUBECONFIG'), realNode: false };
 }
 
 /** Runs a ferry command as a person would type it, showing the command and its output. */
@@ -49,6 +86,28 @@ function ferry(...args: string[]): void {
   execFileSync(join(root, 'scripts', 'node'), [join(root, 'dist', 'cli', 'main.js'), ...args], {
     stdio: 'inherit',
   });
+}
+
+/** `ferry` without blocking this process, so a prober keeps requesting while it runs. */
+function ferryAsync(...args: string[]): Promise<void> {
+  console.log(`$ ferry ${args.join(' ')}`);
+  const child = spawn(join(root, 'scripts', 'node'), [join(root, 'dist', 'cli', 'main.js'), ...args], {
+    stdio: 'inherit',
+  });
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`ferry ${args[0]} exited ${code}`)),
+    );
+  });
+}
+
+/** `http://CLUSTER-IP:PORT/version` of shop's web Service: the host routes ClusterIPs to the real node. */
+function webVersionUrl(bin: string, kubeconfig: string): string {
+  const service = JSON.parse(
+    kubectl(bin, kubeconfig, ['-n', 'shop', 'get', 'service', 'shop-web', '-o', 'json'], undefined, true),
+  ) as { spec: { clusterIP: string; ports: { port: number }[] } };
+  return `http://${service.spec.clusterIP}:${service.spec.ports[0]!.port}/version`;
 }
 
 function kubectl(bin: string, kubeconfig: string, args: string[], input?: string, quiet = false): string {
@@ -71,11 +130,11 @@ function vendorTemplate(version: string, vendor: string): string {
 
 async function main(): Promise<void> {
   step(
-    'Local world: Kubernetes control plane (etcd, kube-apiserver, controller-manager, scheduler, KWOK nodes) and two registries',
+    'Local world: Kubernetes control plane (etcd, kube-apiserver, controller-manager, scheduler), nodes and two registries',
   );
   sh('install-deps.sh', []);
   const bin = sh('tools.sh', []).trim().split('\n').pop()!;
-  const kubeconfig = up('cluster.sh', 'cluster', 'KUBECONFIG');
+  const { kubeconfig, realNode } = startCluster();
   const vendor = up('registry.sh', 'vendor-registry', 'REGISTRY');
   const site = up('registry.sh', 'site-registry', 'REGISTRY');
   console.log(`cluster: ${kubeconfig}\nvendor registry: ${vendor}\nsite registry:   ${site}`);
@@ -87,17 +146,22 @@ async function main(): Promise<void> {
     undefined,
     true,
   );
-  const pv = {
-    apiVersion: 'v1',
-    kind: 'PersistentVolume',
-    metadata: { name: 'demo-pv' },
-    spec: {
-      capacity: { storage: '50Gi' },
-      accessModes: ['ReadWriteOnce'],
-      hostPath: { path: join(work, 'pv') },
-    },
-  };
-  kubectl(bin, kubeconfig, ['apply', '-f', '-'], JSON.stringify(pv), true);
+  if (realNode) {
+    // The KWOK nodes stay (for scale), but their pods would never run: keep the shop off them.
+    kubectl(bin, kubeconfig, ['cordon', '-l', 'type=kwok'], undefined, true);
+  } else {
+    const pv = {
+      apiVersion: 'v1',
+      kind: 'PersistentVolume',
+      metadata: { name: 'demo-pv' },
+      spec: {
+        capacity: { storage: '50Gi' },
+        accessModes: ['ReadWriteOnce'],
+        hostPath: { path: join(work, 'pv') },
+      },
+    };
+    kubectl(bin, kubeconfig, ['apply', '-f', '-'], JSON.stringify(pv), true);
+  }
 
   step('Vendor side: images of shop 1.0.0 and 2.0.0, built from examples/sample-app without Docker');
   await pushSamples(vendor, { plainHttp: true, log: console.log });
@@ -161,9 +225,17 @@ async function main(): Promise<void> {
     'appinstall/shop',
     '--for',
     'condition=Ready',
-    '--timeout=120s',
+    realNode ? '--timeout=300s' : '--timeout=120s',
   ]);
   ferry('status', 'shop', '-n', 'shop', '--kubeconfig', kubeconfig);
+  const webUrl = realNode ? webVersionUrl(bin, kubeconfig) : undefined;
+  if (webUrl) {
+    await waitServing(webUrl);
+    console.log(`$ curl ${webUrl}\n${(await (await fetch(webUrl)).text()).trim()}`);
+  }
+  /** Runs a change under the prober on the real node; on KWOK there is nothing to request. */
+  const serving = (change: () => Promise<void>) =>
+    webUrl ? probed('web /version', webUrl, change) : change();
 
   step('Vendor side: 2.0.0 as a differential package (only the new layers)');
   const package2 = join(work, 'shop-2.0.0.tar.zst');
@@ -211,12 +283,30 @@ async function main(): Promise<void> {
   step('Preview the upgrade: every change, and the site values that stay');
   ferry('upgrade', 'shop', '-n', 'shop', '--to', '2.0.0', '--name', 'shop-to-2', '--kubeconfig', kubeconfig);
 
-  step('Approve it: components roll in dependency order');
-  ferry('upgrade', 'shop', '-n', 'shop', '--name', 'shop-to-2', '--approve', '--kubeconfig', kubeconfig);
+  step(
+    webUrl
+      ? 'Approve it: components roll in dependency order while web is requested every 50 ms'
+      : 'Approve it: components roll in dependency order',
+  );
+  await serving(() =>
+    ferryAsync(
+      'upgrade',
+      'shop',
+      '-n',
+      'shop',
+      '--name',
+      'shop-to-2',
+      '--approve',
+      '--kubeconfig',
+      kubeconfig,
+    ),
+  );
   ferry('history', 'shop', '-n', 'shop', '--kubeconfig', kubeconfig);
 
   step('Roll back to revision 1 (as a new revision; reports keeps running)');
-  ferry('rollback', 'shop', '-n', 'shop', '--to-revision', '1', '--kubeconfig', kubeconfig);
+  await serving(() =>
+    ferryAsync('rollback', 'shop', '-n', 'shop', '--to-revision', '1', '--kubeconfig', kubeconfig),
+  );
   ferry('history', 'shop', '-n', 'shop', '--kubeconfig', kubeconfig);
   ferry('status', 'shop', '-n', 'shop', '--kubeconfig', kubeconfig);
 

@@ -43,6 +43,21 @@ describe('Prober', () => {
     expect(report.requests).toBe(v1!.count + v2!.count + report.failures.length);
   });
 
+  it('reports what it saw so far without stopping', async () => {
+    const s = await server();
+    const prober = new Prober(s.url, { intervalMs: 10 });
+    await sleep(80);
+    const early = prober.snapshot();
+    s.state.mode = 'v2';
+    await sleep(80);
+    const report = await prober.stop();
+    await s.close();
+    expect(early.answers.map((a) => a.body)).toEqual(['v1']);
+    expect(early.requests).toBeGreaterThan(0);
+    expect(report.requests).toBeGreaterThan(early.requests);
+    expect(report.answers.map((a) => a.body)).toEqual(['v1', 'v2']);
+  });
+
   it('reports a refused connection as a failure', async () => {
     const s = await server();
     await s.close();

@@ -74,6 +74,11 @@ export class Prober {
     });
   }
 
+  /** What was recorded so far, while the prober keeps going (e.g. for a live counter). */
+  snapshot(): ProbeReport {
+    return summarise(this.samples, Date.now() - this.started);
+  }
+
   /** Stops after the request in flight and summarises everything recorded. */
   async stop(): Promise<ProbeReport> {
     this.stopped = true;
