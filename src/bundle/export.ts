@@ -52,6 +52,8 @@ export interface ExportOptions {
   operator?: OperatorContent;
   output: string;
   clientFor: (registry: string) => RegistryClient;
+  /** Where to pull a template image from when not from the registry it names (e.g. a market). */
+  locate?: (ref: string) => string;
   platforms?: string[];
   base?: BaseContent;
   signKey?: KeyObject;
@@ -92,10 +94,13 @@ export async function resolveImages(
   refs: string[],
   clientFor: (registry: string) => RegistryClient,
   platforms: string[],
+  locate: (ref: string) => string = (ref) => ref,
 ): Promise<ResolvedImage[]> {
   const images: ResolvedImage[] = [];
   for (const ref of refs) {
-    images.push(await resolveImage(ref, clientFor(parseReference(ref).registry), platforms));
+    const from = locate(ref);
+    // carried under the name the template gives it, pulled from where it is
+    images.push({ ...(await resolveImage(from, clientFor(parseReference(from).registry), platforms)), ref });
   }
   return images;
 }
@@ -124,6 +129,7 @@ export async function exportPackage(options: ExportOptions): Promise<ExportResul
         operator ? [operator.image] : templateImages(templates),
         options.clientFor,
         options.platforms ?? [],
+        options.locate,
       );
   const baseBlobs = options.base?.blobs ?? new Set<string>();
 
@@ -147,7 +153,7 @@ export async function exportPackage(options: ExportOptions): Promise<ExportResul
     versions: operator ? [operator.chart.appVersion] : templates.map((t) => t.spec.version),
     images: images.map((image): BundleImage => ({
       ref: image.ref,
-      repository: image.source.repository,
+      repository: parseReference(image.ref).repository,
       digest: image.root.digest,
       mediaType: rootMediaType(image),
       size: imageSize(image),

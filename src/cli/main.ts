@@ -129,6 +129,13 @@ const COMMANDS: Record<string, Command> = {
       return { help: m.verifyHelp, run: m.verifyCommand };
     },
   },
+  market: {
+    summary: 'share apps through an app market on an OCI registry (push, ls, show, list-app)',
+    load: async () => {
+      const m = await import('./commands/market.js');
+      return { help: m.marketHelp, run: m.marketCommand };
+    },
+  },
   keys: {
     summary: 'generate an ed25519 key pair for signing packages',
     load: async () => {

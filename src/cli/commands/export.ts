@@ -12,11 +12,14 @@ import { loadPrivateKey } from '../../bundle/package-format.js';
 import { LayoutImageSource, parseLayoutRef } from '../../bundle/layout-source.js';
 import { chartDefaultImage, loadChart } from '../../bundle/operator-chart.js';
 import { formatBytes } from '../../bundle/progress.js';
+import { parseReference } from '../../bundle/reference.js';
 import { ferryRef } from '../../kube/client.js';
 import type { KubeClient } from '../../kube/client.js';
 import { formatProblem } from '../../model/problems.js';
 import { validateTemplate } from '../../model/validate.js';
 import { findTemplate, loadValid } from '../load.js';
+import { openMarketSource } from './market-source.js';
+import { trustedKeys } from './trust.js';
 import type { Output } from '../output.js';
 import { UsageError } from '../output.js';
 import type { RegistryFlags } from './bundle-options.js';
@@ -39,6 +42,8 @@ pulled from their registries.
 
 Options:
   -f FILE                template manifests to read (repeatable); otherwise the cluster
+  --from-market M        read the versions from a market (NAME or REGISTRY/PREFIX) and pull
+                         their images from it; with --key, each must be signed by a trusted key
   --kubeconfig PATH      read AppTemplates <app>.<version> from this cluster
   --since VERSION|FILE   differential package: leave out the blobs the base version (or the
                          base package file) already carries; the site must have imported it
@@ -61,13 +66,13 @@ the chart finds it after import. Import it with
 --format compose writes docker-compose.yaml, images/*.tar (docker load format), .env with the
 parameters, config/ files, SHA256SUMS and a README, to a directory or (-o x.tar[.gz|.zst]) a tar.`;
 
-function parseTarget(arg: string): { app: string; version: string } {
+export function parseTarget(arg: string): { app: string; version: string } {
   const at = arg.indexOf('@');
   if (at <= 0 || at === arg.length - 1) throw new UsageError(`"${arg}": expected APP@VERSION`);
   return { app: arg.slice(0, at), version: arg.slice(at + 1) };
 }
 
-async function clusterTemplate(kube: KubeClient, app: string, version: string): Promise<AppTemplate> {
+export async function clusterTemplate(kube: KubeClient, app: string, version: string): Promise<AppTemplate> {
   const name = templateName(app, version);
   const object = await kube.get(ferryRef('AppTemplate', undefined, name));
   if (!object) throw new BundleError(`AppTemplate ${name} not found in the cluster`);
@@ -168,6 +173,8 @@ export const exportCommand = bundleCommand(async (args: string[], output: Output
       operator: { type: 'boolean' },
       chart: { type: 'string' },
       image: { type: 'string' },
+      'from-market': { type: 'string' },
+      key: { type: 'string', multiple: true },
       ...registryOptions,
     },
   });
@@ -186,11 +193,25 @@ export const exportCommand = bundleCommand(async (args: string[], output: Output
     throw new UsageError('--format must be ferry or compose');
   const targets = positionals.map(parseTarget);
 
+  if (values['from-market'] && values.file?.length)
+    throw new UsageError('-f and --from-market: choose one source');
+  if (values['from-market'] && values.format === 'compose')
+    throw new UsageError('--from-market writes a Ferry package (--format ferry)');
+  const market = values['from-market']
+    ? await openMarketSource(
+        values['from-market'],
+        values,
+        values.key?.length ? trustedKeys(values.key).keys : [],
+      )
+    : undefined;
   const loaded = values.file?.length ? loadValid(values.file, output) : undefined;
-  const kube = loaded ? undefined : await optionalKube(values.kubeconfig);
-  if (!loaded && !kube)
-    throw new UsageError('no template source: pass -f FILE or --kubeconfig PATH (or set KUBECONFIG)');
+  const kube = loaded || market ? undefined : await optionalKube(values.kubeconfig);
+  if (!loaded && !kube && !market)
+    throw new UsageError(
+      'no template source: pass -f FILE, --from-market M or --kubeconfig PATH (or set KUBECONFIG)',
+    );
   const template = async (app: string, version: string) => {
+    if (market) return market.template(app, version);
     if (loaded) {
       const found = findTemplate(loaded, app, version);
       if (!found) throw new BundleError(`no AppTemplate ${app} ${version} in ${values.file!.join(', ')}`);
@@ -233,11 +254,16 @@ export const exportCommand = bundleCommand(async (args: string[], output: Output
       } else {
         const app = targets[0]!.app;
         const baseTemplate = await template(app, values.since);
-        const images = await resolveImages(templateImages([baseTemplate]), clientFor, platforms);
+        const images = await resolveImages(
+          templateImages([baseTemplate]),
+          clientFor,
+          platforms,
+          market?.locate,
+        );
         base = {
           versions: [values.since],
           blobs: new Set(images.flatMap((i) => i.blobs.map((b) => b.digest))),
-          repositories: [...new Set(images.map((i) => i.source.repository))],
+          repositories: [...new Set(images.map((i) => parseReference(i.ref).repository))],
         };
       }
       const overlap = templates.find((t) => base!.versions.includes(t.spec.version));
@@ -250,6 +276,7 @@ export const exportCommand = bundleCommand(async (args: string[], output: Output
       templates,
       output: values.output,
       clientFor,
+      locate: market?.locate,
       platforms,
       base,
       signKey: values['sign-key'] ? loadPrivateKey(values['sign-key']) : undefined,
@@ -268,5 +295,6 @@ export const exportCommand = bundleCommand(async (args: string[], output: Output
   } finally {
     closeAll();
     kube?.close();
+    market?.close();
   }
 });

@@ -6,6 +6,7 @@ import { importPackage } from '../../bundle/import.js';
 import { formatBytes } from '../../bundle/progress.js';
 import { parseRegistryTarget } from '../../bundle/reference.js';
 import type { Output } from '../output.js';
+import { importIntoMarket } from './market.js';
 import { UsageError } from '../output.js';
 import {
   bundleCommand,
@@ -43,8 +44,16 @@ kept). Install it with
   helm install ferry DIR/ferry -n ferry-system --create-namespace -f DIR/values-offline.yaml
 An existing DIR/ferry or values-offline.yaml is left alone when identical and refused otherwise.
 
+With --market M (an AppMarket's name or REGISTRY/PREFIX) the package goes into a market on the
+site registry instead: its versions and images are pushed there (as ferry market push does) and
+the app is listed, so every cluster at the site whose AppMarket syncs that market gets the
+templates — one import feeds many clusters. No AppTemplate is created directly.
+
 Options:
-  --registry HOST[:PORT][/PREFIX]   the site registry (required; credentials never go here)
+  --registry HOST[:PORT][/PREFIX]   the site registry (required without --market)
+  --market M             import into this market instead (see above)
+  --sign-key PEM         --market: sign the versions as the site (ed25519; ferry keys generate)
+  --unlisted             --market: push the versions but leave the app off the shelf
   --kubeconfig PATH      cluster to create the AppTemplates in (default: $KUBECONFIG; with
                          neither, no AppTemplate is created)
   --templates-out DIR    also write the rewritten templates there
@@ -62,6 +71,9 @@ export const importCommand = bundleCommand(async (args: string[], output: Output
     allowPositionals: true,
     options: {
       registry: { type: 'string' },
+      market: { type: 'string' },
+      'sign-key': { type: 'string' },
+      unlisted: { type: 'boolean' },
       ...packageReadOptions,
       'allow-unused-images': { type: 'boolean' },
       kubeconfig: { type: 'string' },
@@ -74,6 +86,14 @@ export const importCommand = bundleCommand(async (args: string[], output: Output
     },
   });
   if (positionals.length !== 1) throw new UsageError('name exactly one package FILE');
+  if (values.market) {
+    if (values.registry) throw new UsageError('--registry and --market: a market names its own registry');
+    for (const flag of ['templates-out', 'chart-out', 'dry-run'] as const)
+      if (values[flag]) throw new UsageError(`--${flag} does not go with --market`);
+    return importIntoMarket(positionals[0]!, values, output);
+  }
+  if (values['sign-key'] || values.unlisted)
+    throw new UsageError('--sign-key and --unlisted go with --market');
   if (!values.registry) throw new UsageError('--registry HOST[:PORT][/PREFIX] is required');
   if (values.output !== 'text' && values.output !== 'json') throw new UsageError('-o must be text or json');
   const target = parseRegistryTarget(values.registry);
