@@ -78,14 +78,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	granted := Grant(user, requested)
+	who := account
+	if !basic {
+		who = "(anonymous)"
+	}
 	now := s.Now()
 	token, err := s.sign(account, granted, now)
 	if err != nil {
-		log.Printf("user=%q: signing failed: %v", account, err)
+		log.Printf("user=%q: signing failed: %v", who, err)
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"details": "signing failed"})
 		return
 	}
-	log.Printf("user=%q requested=%v granted=%v", account, requested, granted)
+	log.Printf("user=%q requested=%v granted=%v", who, requested, granted)
 	writeJSON(w, http.StatusOK, map[string]any{
 		"token":        token,
 		"access_token": token,
