@@ -4,7 +4,7 @@
 #   skopeo           copy/inspect images in e2e tests
 #   docker-compose   checks the compose export (required when CI=true, see bundle.e2e.test.ts)
 #   lua5.4           runs the Argo CD health check of docs/gitops.md (gitops-health.e2e.test.ts)
-#   openssl          certificates (cluster.sh, registry.sh)
+#   openssl          certificates (cluster.sh, registry.sh; the token server's P-256 signing key)
 #   jq               JSON in shell checks
 #   apache2-utils    htpasswd -B for registry basic auth
 #   util-linux       flock (tools.sh)
@@ -17,6 +17,8 @@
 #   iptables                       kube-proxy (iptables mode) and the CNI plugins
 #   iproute2                       ip netns / veth / routes
 #   procps                         sysctl, pgrep
+# Not installed here: Go >= 1.26 on PATH, which tools.sh, tools-helm.sh and registry.sh --token
+# (the token server, e2e/go/tokenserver) build with.
 set -euo pipefail
 
 PACKAGES=(docker-registry skopeo docker-compose lua5.4 openssl jq apache2-utils util-linux curl mmdebstrap runc

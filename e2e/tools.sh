@@ -8,10 +8,15 @@
 #                       kube-proxy (e2e/go/node, the same Kubernetes version as e2e/go/kube,
 #                       checked), coredns (e2e/go/coredns), pause and podtool (e2e/go/nodeimg)
 #                       into .../e2e-bin/node-<key>/
+#   e2e/tools.sh tokenserver
+#                       the registry token server of registry.sh --token
+#                       (e2e/go/tokenserver, standard library only; seconds to build)
+#                       into .../e2e-bin/tokenserver-<key>/
 #
-# <key> hashes the wrapper modules' go.mod/go.sum (and, for node, the sources kept
-# here) and the build recipe below. The node binaries are a separate set so that
-# the control plane's key, shared with every KWOK-only run, does not change.
+# <key> hashes the wrapper modules' go.mod/go.sum (and, for node and tokenserver,
+# the sources kept here) and the build recipe below. The node and token server
+# binaries are separate sets so that the control plane's key, shared with every
+# KWOK-only run, does not change.
 # Progress goes to stderr; the bin dir is the only line printed on stdout.
 set -euo pipefail
 
@@ -32,7 +37,8 @@ MODE="${1:-control-plane}"
 case "$MODE" in
   control-plane) BINARIES=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok) ;;
   node) BINARIES=(kubelet kube-proxy coredns pause podtool) ;;
-  *) echo "usage: $0 [node]" >&2; exit 2 ;;
+  tokenserver) BINARIES=(tokenserver) ;;
+  *) echo "usage: $0 [node|tokenserver]" >&2; exit 2 ;;
 esac
 
 log() { printf '[tools] %s\n' "$*" >&2; }
@@ -49,6 +55,13 @@ if [[ "$MODE" == control-plane ]]; then
     {
       printf '%s\n' "$K8S_VERSION" "$ETCD_VERSION" "$KWOK_VERSION" "$RECIPE_REV" "$KUBE_LDFLAGS"
       for m in etcd kube kwok; do cat "$GO_DIR/$m/go.mod" "$GO_DIR/$m/go.sum"; done
+    } | sha256sum | cut -c1-16
+  )"
+elif [[ "$MODE" == tokenserver ]]; then
+  key="tokenserver-$(
+    {
+      printf '%s\n' "$RECIPE_REV"
+      cat "$GO_DIR/tokenserver/go.mod" "$GO_DIR/tokenserver/main.go" "$GO_DIR/tokenserver/policy.go"
     } | sha256sum | cut -c1-16
   )"
 else
@@ -140,6 +153,9 @@ if [[ "$MODE" == control-plane ]]; then
   for b in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
     build kube "$b" "k8s.io/kubernetes/cmd/$b" "$KUBE_LDFLAGS"
   done
+elif [[ "$MODE" == tokenserver ]]; then
+  log "cold build into $BIN_DIR (registry token server)"
+  build tokenserver tokenserver .
 else
   log "cold build into $BIN_DIR (Kubernetes $K8S_VERSION node, CoreDNS $COREDNS_VERSION)"
   build nodeimg pause ./pause

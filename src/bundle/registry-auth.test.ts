@@ -73,9 +73,26 @@ describe('RegistryAuth', () => {
   });
 
   it('reports a token service that refuses or sends no token', async () => {
-    const refused = withTokenService(() => ({ status: 401, text: 'nope' })).auth;
+    const refused = withTokenService(() => ({
+      status: 401,
+      text: '{"details":"authentication failed"}',
+    })).auth;
     await expect(refused.learnChallenge(bearer, [])).rejects.toThrow(
-      /answered 401: nope \(check the credentials\)/,
+      'reg: the token service https://auth.example/token rejected the credentials (401: authentication failed); check --username/--password',
+    );
+    // a service that echoes what it was sent does not get the password into the message
+    const echoing = new RegistryAuth('reg', { username: 'u', password: 'p4ss' }, 'ferry', async () => ({
+      status: 403,
+      text: 'bad password p4ss for u',
+    }));
+    await expect(echoing.learnChallenge(bearer, [])).rejects.toThrow('(403: bad password *** for u)');
+    const anonymous = new RegistryAuth('reg', undefined, 'ferry', async () => ({ status: 401, text: '' }));
+    await expect(anonymous.learnChallenge(bearer, [])).rejects.toThrow(
+      /wants credentials \(401\): pass --username\/--password/,
+    );
+    const broken = withTokenService(() => ({ status: 500, text: 'oops' })).auth;
+    await expect(broken.learnChallenge(bearer, [])).rejects.toThrow(
+      'reg: the token service https://auth.example/token answered 500: oops',
     );
     const empty = withTokenService(() => ({ status: 200, text: '{}' })).auth;
     await expect(empty.learnChallenge(bearer, [])).rejects.toThrow(RegistryError);

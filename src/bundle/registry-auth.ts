@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { BundleError, RegistryError } from './errors.js';
+import { redact } from './registry-refusal.js';
 
 export interface Credentials {
   username: string;
@@ -113,6 +114,18 @@ export class TokenCache {
   }
 }
 
+/** A token service's error body in short: its `details`/`errors` messages, else the text. */
+function serviceDetail(text: string): string {
+  try {
+    const body = JSON.parse(text) as { details?: unknown; errors?: { message?: string }[] };
+    if (typeof body.details === 'string') return body.details;
+    if (body.errors?.length) return body.errors.map((e) => e.message).join('; ');
+  } catch {
+    // not JSON: the text itself
+  }
+  return text.trim().slice(0, 200);
+}
+
 /** GETs a URL outside the retry loop (the token service) and returns the status and the text. */
 export type TokenServiceGet = (
   url: URL,
@@ -163,6 +176,13 @@ export class RegistryAuth {
     return this.tokens.get(scopes) ?? this.fetchToken(scopes);
   }
 
+  /** `text` without the password (a server might echo what it was sent). */
+  redact(text: string): string {
+    return this.credentials
+      ? redact(text, this.credentials.password, basicAuthorization(this.credentials))
+      : text;
+  }
+
   private async fetchToken(scopes: string[]): Promise<string> {
     const { realm, service } = this.challenge!.params;
     if (!realm) throw new RegistryError(`${this.registry}: Bearer challenge without a realm`, 401);
@@ -173,10 +193,21 @@ export class RegistryAuth {
     if (this.credentials) headers.Authorization = basicAuthorization(this.credentials);
     const { status, text } = await this.get(url, headers);
     if (status !== 200) {
-      throw new RegistryError(
-        `${this.registry}: token service ${url.origin}${url.pathname} answered ${status}: ${text.slice(0, 200)} (check the credentials)`,
-        status,
-      );
+      const service = `the token service ${url.origin}${url.pathname}`;
+      const answer = `${status}${text.trim() ? `: ${this.redact(serviceDetail(text))}` : ''}`;
+      if ((status === 401 || status === 403) && this.credentials) {
+        throw new RegistryError(
+          `${this.registry}: ${service} rejected the credentials (${answer}); check --username/--password, FERRY_REGISTRY_USERNAME/PASSWORD or docker config.json`,
+          status,
+        );
+      }
+      if (status === 401 || status === 403) {
+        throw new RegistryError(
+          `${this.registry}: ${service} wants credentials (${answer}): pass --username/--password, set FERRY_REGISTRY_USERNAME/PASSWORD, or log in with docker`,
+          status,
+        );
+      }
+      throw new RegistryError(`${this.registry}: ${service} answered ${answer}`, status);
     }
     const body = JSON.parse(text) as { token?: string; access_token?: string; expires_in?: number };
     const token = body.token ?? body.access_token;

@@ -172,7 +172,7 @@ auth:
       credentials: { username: 'ferry', password: 'wrong' },
     });
     await expect(client.headBlob('team/app', sha256Digest('x'))).rejects.toThrow(
-      /token service .* answered 401.*check the credentials/,
+      /token service .* rejected the credentials \(401: bad credentials\); check --username/,
     );
     client.close();
   });

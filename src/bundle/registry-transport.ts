@@ -7,6 +7,7 @@ import { sleep } from '../util/sleep.js';
 import { BundleError, RegistryError } from './errors.js';
 import type { Credentials } from './registry-auth.js';
 import { RegistryAuth } from './registry-auth.js';
+import { explainRefusal } from './registry-refusal.js';
 
 export type Body = Buffer | Readable | undefined;
 
@@ -127,6 +128,11 @@ export class RegistryTransport {
   readonly backoffMs: number;
   private readonly agent: http.Agent;
   private readonly auth: RegistryAuth;
+  /** 401/403 answers from the registry: the scopes the request needed and the Authorization it sent. */
+  private readonly refusals = new WeakMap<
+    http.IncomingMessage,
+    { scopes: string[]; authorization?: string }
+  >();
 
   constructor(
     readonly registry: string,
@@ -163,7 +169,23 @@ export class RegistryTransport {
     return new URL(location, this.base).toString();
   }
 
+  /**
+   * The error for an answer the caller did not expect. A refusal (401/403) says which scope the
+   * credentials lack, or that the registry rejected them, when that can be told.
+   */
   failure(what: string, res: http.IncomingMessage, body: string): RegistryError {
+    const refusal = this.refusals.get(res);
+    const explained =
+      refusal &&
+      explainRefusal({
+        registry: this.registry,
+        what,
+        status: res.statusCode!,
+        scopes: refusal.scopes,
+        authorization: refusal.authorization,
+        hasCredentials: !!this.options.credentials,
+      });
+    if (explained) return new RegistryError(explained, res.statusCode);
     let detail = body.trim().slice(0, 300);
     try {
       const parsed = JSON.parse(body) as { errors?: { code?: string; message?: string }[] };
@@ -171,6 +193,7 @@ export class RegistryTransport {
     } catch {
       // not JSON: keep the text
     }
+    detail = this.auth.redact(detail);
     const hint =
       res.statusCode === 401 || res.statusCode === 403
         ? ' (check --username/--password, FERRY_REGISTRY_USERNAME/PASSWORD or docker config.json)'
@@ -221,7 +244,13 @@ export class RegistryTransport {
         attempt,
         retries: this.retries,
       });
-      if (step === 'return') return res;
+      if (step === 'return') {
+        if (ownHost && (res.statusCode === 401 || res.statusCode === 403)) {
+          const authorization = headers.Authorization as string | undefined;
+          this.refusals.set(res, { scopes: options.scopes, authorization });
+        }
+        return res;
+      }
       await drain(res);
       if (step === 'reauthenticate') {
         await this.auth.learnChallenge(String(res.headers['www-authenticate'] ?? ''), options.scopes);

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +11,25 @@ export interface LocalRegistry {
   dir: string;
   /** The CA that signed the registry certificate (with `tls`). */
   caFile: string;
+  /** The token server's realm URL (with `token`). */
+  tokenRealm?: string;
   stop(): void;
+}
+
+/** One access rule of a token server user: a repository glob (`market/*`, `market/shop/**`) and actions. */
+export interface TokenRule {
+  /** `repository` unless said; `registry` with name `catalog` and actions `['*']` lists the catalog. */
+  type?: 'repository' | 'registry';
+  name: string;
+  actions: ('pull' | 'push' | 'delete' | '*')[];
+}
+
+/**
+ * The policy of e2e/go/tokenserver (see its policy.go): users, their passwords and access rules. A user
+ * gets the union of the rules that match a repository, intersected with what was asked for.
+ */
+export interface TokenPolicy {
+  users: Record<string, { password: string; access: TokenRule[] }>;
 }
 
 export function hasRegistryBinary(): boolean {
@@ -23,13 +41,23 @@ export function hasRegistryBinary(): boolean {
   }
 }
 
-/** A real docker-registry (distribution) on a free loopback port, via e2e/registry.sh. */
-export function startRegistry(options: { auth?: string; tls?: boolean } = {}): LocalRegistry {
-  const dir = join(mkdtempSync(join(tmpdir(), 'ferry-registry-')), 'state');
+/**
+ * A real docker-registry (distribution) on a free loopback port, via e2e/registry.sh: open, with basic
+ * auth (`auth: 'user:password'`) or behind the e2e token server (`token`: its policy; the token server
+ * is built by `e2e/tools.sh tokenserver` on first use, which needs Go).
+ */
+export function startRegistry(
+  options: { auth?: string; tls?: boolean; token?: TokenPolicy } = {},
+): LocalRegistry {
+  const parent = mkdtempSync(join(tmpdir(), 'ferry-registry-'));
+  const dir = join(parent, 'state');
+  const policy = join(parent, 'policy.json');
+  if (options.token) writeFileSync(policy, JSON.stringify(options.token), { mode: 0o600 });
   const args = [
     'up',
     dir,
     ...(options.auth ? ['--auth', options.auth] : []),
+    ...(options.token ? ['--token', policy] : []),
     ...(options.tls ? ['--tls'] : []),
   ];
   const output = execFileSync('bash', [script, ...args], {
@@ -42,6 +70,7 @@ export function startRegistry(options: { auth?: string; tls?: boolean } = {}): L
     address,
     dir,
     caFile: join(dir, 'ca.crt'),
+    tokenRealm: /TOKEN_REALM=(\S+)/.exec(output)?.[1],
     stop() {
       execFileSync('bash', [script, 'down', dir], { stdio: 'ignore' });
       rmSync(dirname(dir), { recursive: true, force: true });
