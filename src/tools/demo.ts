@@ -94,6 +94,8 @@ async function main(): Promise<void> {
     spec: {
       capacity: { storage: '50Gi' },
       accessModes: ['ReadWriteOnce'],
+      // examples/shop/install.yaml puts the shop's database on the site's class, site-local.
+      storageClassName: 'site-local',
       hostPath: { path: join(work, 'pv') },
     },
   };
