@@ -7,7 +7,7 @@ export interface ServedApis {
 }
 
 /** How long an answer is trusted: a CRD installed meanwhile is noticed within this time. */
-export const DISCOVERY_TTL_MS = 30_000;
+export const DISCOVERY_TTL_MS = 10_000;
 
 /**
  * API discovery with a short cache: GET /apis/<group>/<version> (404 when the group version is not

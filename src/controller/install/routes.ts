@@ -8,11 +8,11 @@ import { correctDrift } from './actions/correct-drift.js';
 import type { ActionResult, InstallWork } from './work.js';
 
 /** How often an install whose route API is missing looks again. */
-export const ROUTE_API_RECHECK_MS = 60_000;
+export const ROUTE_API_RECHECK_MS = 30_000;
 
 /**
  * Idle, after the decisions: routes of the last successful revision. One whose API the cluster does
- * not serve makes the install not Ready (RouteAPIUnavailable) and is looked at again every minute; one
+ * not serve makes the install not Ready (RouteAPIUnavailable) and is looked at again every 30 seconds; one
  * that is served but missing or from another revision (the API appeared, someone deleted it) gets its
  * component re-applied.
  */
