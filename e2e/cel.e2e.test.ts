@@ -1,7 +1,8 @@
 /**
  * The CEL rules in the CRDs, enforced by the real API server (no operator running): AppTemplates
  * are immutable and named <app>.<version>, requests are immutable, `approved` cannot be withdrawn,
- * a parameter takes exactly one of value / valueFrom. Each refusal is paired with an accepted
+ * a parameter takes exactly one of value / valueFrom, a volume override only grows, a route's
+ * settings fit its kind. Each refusal is paired with an accepted
  * change, so a rule that refused everything would fail too.
  */
 import type { KubeClient } from '../src/kube/client.js';
@@ -92,6 +93,56 @@ describe('CEL validation at the API server', () => {
     });
     // its spec changes freely: an AppInstall is not a request
     await client.mergePatch(ferryRef('AppInstall', ns, 'shop'), { spec: { version: '2.0.0' } });
+  });
+
+  it('AppInstall: a volume override may grow, never shrink', async () => {
+    const install = shopInstall(ns, APP, '1.0.0', {
+      overrides: [{ component: 'db', volumes: [{ name: 'data', size: '20Gi', storageClassName: 'fast' }] }],
+    });
+    install.metadata!.name = 'storage';
+    await client.create(install);
+    const ref = ferryRef('AppInstall', ns, 'storage');
+    const sized = (size: string) => ({
+      spec: { overrides: [{ component: 'db', volumes: [{ name: 'data', size, storageClassName: 'fast' }] }] },
+    });
+    expect(await refusal(client.mergePatch(ref, sized('19Gi')))).toEqual({
+      status: 422,
+      message: expect.stringContaining('volume size may only grow: a PersistentVolumeClaim cannot shrink'),
+    });
+    // by value, not by text: 0.5Ti is more than 20Gi
+    await client.mergePatch(ref, sized('0.5Ti'));
+    expect((await client.get<Obj>(ref))!.spec.overrides[0].volumes[0].size).toBe('0.5Ti');
+  });
+
+  it('AppInstall: an HTTPRoute needs a gateway and takes no Ingress settings', async () => {
+    const install = shopInstall(ns, APP, '1.0.0', {
+      overrides: [
+        { component: 'web', routes: [{ name: 'public', kind: 'HTTPRoute', tlsSecretName: 'tls' }] },
+      ],
+    });
+    install.metadata!.name = 'routes';
+    const refused = await refusal(client.create(install));
+    expect(refused.status).toBe(422);
+    expect(refused.message).toContain('kind HTTPRoute needs gateway (its parent)');
+    expect(refused.message).toContain('tlsSecretName and className are only for kind Ingress');
+    install.spec.overrides = [
+      { component: 'web', routes: [{ name: 'public', kind: 'HTTPRoute', gateway: { name: 'edge' } }] },
+    ];
+    const created = await client.create<Obj>(install);
+    expect(created.spec.overrides[0].routes[0]).toEqual({
+      name: 'public',
+      kind: 'HTTPRoute',
+      gateway: { name: 'edge' },
+    });
+    expect(
+      await refusal(
+        client.mergePatch(ferryRef('AppInstall', ns, 'routes'), {
+          spec: {
+            overrides: [{ component: 'web', routes: [{ name: 'public', gateway: { name: 'edge' } }] }],
+          },
+        }),
+      ),
+    ).toEqual({ status: 422, message: expect.stringContaining('gateway is only for kind HTTPRoute') });
   });
 
   it('AppUpgrade: approving is the only change, and it cannot be withdrawn', async () => {

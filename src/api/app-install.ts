@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { conditionsList, dnsLabel, metadataSchema, semverString, timestamp } from './common.js';
-import { resourcesSchema } from './app-template.js';
+import { resourcesSchema } from './component-parts.js';
+import { siteConfigFilesSchema, siteEnvSchema, siteOverrideShape } from './site-overrides.js';
 
 const listMap = (...keys: string[]) => ({
   'x-kubernetes-list-type': 'map',
@@ -41,32 +42,14 @@ export const componentOverrideSchema = z
   .object({
     component: dnsLabel('component', 40).describe('Name of a component of the template.'),
     replicas: z.int32().min(0).optional().describe('Replica count instead of the template default.'),
-    env: z
-      .array(
-        z.object({
-          name: z.string().min(1).max(256).describe('Environment variable name.'),
-          value: z
-            .string()
-            .max(65536)
-            .describe('Value set by the site; wins over the template and any upgrade.'),
-        }),
-      )
-      .meta(listMap('name'))
-      .optional()
-      .describe('Environment values set by the site admin.'),
-    configFiles: z
-      .array(
-        z.object({
-          name: z.string().min(1).max(63).describe('Name of a config file of the component.'),
-          content: z.string().max(262144).describe('File content set by the site; wins over the template.'),
-        }),
-      )
-      .meta(listMap('name'))
-      .optional()
-      .describe('Config file contents set by the site admin.'),
+    env: siteEnvSchema.optional().describe('Environment values set by the site admin.'),
+    configFiles: siteConfigFilesSchema.optional().describe('Config file contents set by the site admin.'),
     resources: resourcesSchema.optional().describe('Compute resources instead of the template default.'),
+    ...siteOverrideShape,
   })
-  .describe('Site configuration of one component.');
+  .describe(
+    'Site configuration of one component. It lives in the AppInstall, so it survives every upgrade and rollback; a revision records the overrides it applied.',
+  );
 
 export const upgradePolicySchema = z
   .object({
@@ -99,9 +82,12 @@ export const appInstallSpecSchema = z
       .describe('Values for the template parameters.'),
     overrides: z
       .array(componentOverrideSchema)
+      .max(100)
       .meta(listMap('component'))
       .optional()
-      .describe('Site configuration per component: env, config files, replicas, resources.'),
+      .describe(
+        'Site configuration per component: env, config files, replicas, resources, storage, scheduling, external access, extra containers.',
+      ),
     upgradePolicy: upgradePolicySchema.prefault({}),
     historyLimit: z
       .int32()

@@ -1,154 +1,18 @@
 import { z } from 'zod';
-import {
-  ENV_NAME_PATTERN,
-  PARAM_NAME_PATTERN,
-  conditionsList,
-  dnsLabel,
-  intOrString,
-  metadataSchema,
-  quantity,
-  semverString,
-} from './common.js';
+import { PARAM_NAME_PATTERN, conditionsList, dnsLabel, metadataSchema, semverString } from './common.js';
 import { iconSchema, maintainerSchema, publicationSchema } from './app-details.js';
-
-const listMap = (...keys: string[]) => ({
-  'x-kubernetes-list-type': 'map',
-  'x-kubernetes-list-map-keys': keys,
-});
-
-export const envVarSchema = z
-  .object({
-    name: z
-      .string()
-      .min(1)
-      .max(256)
-      .regex(new RegExp(ENV_NAME_PATTERN))
-      .describe('Environment variable name.'),
-    value: z
-      .string()
-      .max(65536)
-      .describe('Value; may reference install parameters as ${params.NAME}. Preserved across upgrades.'),
-  })
-  .describe('An environment variable with its default value.');
-
-export const portSchema = z
-  .object({
-    name: dnsLabel('port name', 15).describe('Port name, unique within the component (IANA service name).'),
-    port: z.int32().min(1).max(65535).describe('Container port, also exposed by the component Service.'),
-    protocol: z.enum(['TCP', 'UDP', 'SCTP']).default('TCP').describe('Transport protocol.'),
-  })
-  .describe('A port the component listens on.');
-
-export const configFileSchema = z
-  .object({
-    name: z
-      .string()
-      .min(1)
-      .max(253)
-      .regex(/^[-._a-zA-Z0-9]+$/, "config file name must consist of letters, digits, '-', '_' or '.'")
-      .refine((n) => n !== '.' && n !== '..', 'config file name cannot be . or ..')
-      .describe('Name, unique within the component; also the ConfigMap key.'),
-    mountPath: z
-      .string()
-      .regex(/^\/.*[^/]$/, 'mountPath must be an absolute file path')
-      .describe('Absolute path of the file inside the container.'),
-    content: z
-      .string()
-      .max(262144)
-      .describe('File content; may reference ${params.NAME}. Preserved across upgrades once installed.'),
-  })
-  .describe('A configuration file, rendered into a ConfigMap and mounted as a single file.');
-
-export const volumeSchema = z
-  .object({
-    name: dnsLabel('volume name', 40).describe(
-      'Volume name, unique within the component; part of the PVC name.',
-    ),
-    mountPath: z
-      .string()
-      .regex(/^\//, 'mountPath must be an absolute path')
-      .describe('Absolute directory path inside the container.'),
-    size: quantity('Requested storage, e.g. 10Gi. Never shrunk by an upgrade.'),
-    accessModes: z
-      .array(z.enum(['ReadWriteOnce', 'ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOncePod']))
-      .min(1)
-      .default(['ReadWriteOnce'])
-      .describe('PVC access modes.'),
-    storageClassName: z.string().optional().describe('Storage class; the cluster default when omitted.'),
-  })
-  .describe('Persistent storage, rendered as a PersistentVolumeClaim that Ferry never deletes implicitly.');
-
-export const resourceListSchema = z
-  .object({
-    cpu: quantity('CPU, e.g. 250m.').optional(),
-    memory: quantity('Memory, e.g. 256Mi.').optional(),
-  })
-  .describe('Amounts of compute resources.');
-
-export const resourcesSchema = z
-  .object({
-    requests: resourceListSchema.optional().describe('Minimum resources the scheduler reserves.'),
-    limits: resourceListSchema.optional().describe('Maximum resources the container may use.'),
-  })
-  .describe('Compute resources of the component container.');
-
-export const probeSchema = z
-  .object({
-    httpGet: z
-      .object({
-        path: z.string().default('/').describe('HTTP path.'),
-        port: z.int32().min(1).max(65535).describe('Container port number.'),
-      })
-      .optional()
-      .describe('Probe by HTTP GET.'),
-    tcpSocket: z
-      .object({ port: z.int32().min(1).max(65535).describe('Container port number.') })
-      .optional()
-      .describe('Probe by opening a TCP connection.'),
-    exec: z
-      .object({ command: z.array(z.string()).min(1).describe('Command run in the container.') })
-      .optional()
-      .describe('Probe by running a command.'),
-    initialDelaySeconds: z.int32().min(0).optional().describe('Seconds before the first probe.'),
-    periodSeconds: z.int32().min(1).optional().describe('Seconds between probes.'),
-    timeoutSeconds: z.int32().min(1).optional().describe('Seconds before a probe times out.'),
-    failureThreshold: z.int32().min(1).optional().describe('Failures before the probe is considered failed.'),
-  })
-  .refine(
-    (p) => [p.httpGet, p.tcpSocket, p.exec].filter((x) => x !== undefined).length === 1,
-    'exactly one of httpGet, tcpSocket or exec must be set',
-  )
-  .meta({
-    'x-kubernetes-validations': [
-      {
-        rule: '[has(self.httpGet), has(self.tcpSocket), has(self.exec)].filter(x, x).size() == 1',
-        message: 'exactly one of httpGet, tcpSocket or exec must be set',
-      },
-    ],
-  })
-  .describe('A container probe: exactly one of httpGet, tcpSocket, exec.');
-
-export const updateStrategySchema = z
-  .object({
-    maxSurge: intOrString(
-      'Pods above the desired count during a rolling update (Deployment only).',
-    ).optional(),
-    maxUnavailable: intOrString('Pods that may be unavailable during a rolling update.').optional(),
-  })
-  .describe('RollingUpdate parameters of the component workload.');
-
-const posixId = (what: string) => z.int32().min(0).optional().describe(what);
-
-export const podSecurityContextSchema = z
-  .object({
-    runAsUser: posixId("User id the processes run as; the image's user when omitted."),
-    runAsGroup: posixId("Primary group id of the processes; the image's group when omitted."),
-    fsGroup: posixId(
-      "Group that owns the volumes (made group-writable by the kubelet) and is added to the processes' groups: set it when a non-root image writes to its volumes.",
-    ),
-    runAsNonRoot: z.boolean().optional().describe('Refuse to start a container that would run as uid 0.'),
-  })
-  .describe('Pod security context of the component: which user and groups its processes run as.');
+import { componentExtrasShape } from './component-extras.js';
+import {
+  configFileSchema,
+  envVarSchema,
+  listMap,
+  portSchema,
+  probeSchema,
+  resourcesSchema,
+  updateStrategySchema,
+  volumeSchema,
+} from './component-parts.js';
+import { podSecurityContextSchema } from './security.js';
 
 export const componentSchema = z
   .object({
@@ -201,6 +65,7 @@ export const componentSchema = z
       .describe(
         'Seconds a stopping pod keeps serving (preStop sleep) so Services stop sending it requests first; default 5 for components with ports, 0 turns it off.',
       ),
+    ...componentExtrasShape,
   })
   .describe('One component of the application: a workload with its ports, config, storage and dependencies.');
 
@@ -283,13 +148,6 @@ export const appTemplateSchema = z.object({
   status: appTemplateStatusSchema.optional(),
 });
 
-export type EnvVar = z.infer<typeof envVarSchema>;
-export type Port = z.infer<typeof portSchema>;
-export type ConfigFile = z.infer<typeof configFileSchema>;
-export type Volume = z.infer<typeof volumeSchema>;
-export type Resources = z.infer<typeof resourcesSchema>;
-export type Probe = z.infer<typeof probeSchema>;
-export type PodSecurityContext = z.infer<typeof podSecurityContextSchema>;
 export type Component = z.infer<typeof componentSchema>;
 export type Parameter = z.infer<typeof parameterSchema>;
 export type AppTemplateSpec = z.infer<typeof appTemplateSpecSchema>;

@@ -72,6 +72,7 @@ export const intOrString = (description: string) =>
 export const quantity = (description: string) =>
   z
     .string()
+    .max(64)
     .regex(new RegExp(QUANTITY_PATTERN), 'expected a Kubernetes quantity such as 500m, 1Gi')
     .describe(description);
 

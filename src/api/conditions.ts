@@ -41,7 +41,11 @@ export const REASONS = {
   TemplateValid: 'The AppTemplate passed validation.',
   InvalidObject: "The object does not match this operator version's schema; fix or re-create it.",
   ReconcileError: 'An unexpected error (API server unreachable, conflict); retried with backoff.',
-  DriftCorrected: 'Event: a workload deleted or changed outside Ferry was re-applied.',
+  DriftCorrected: 'Event: a workload or route deleted or changed outside Ferry was re-applied.',
+  RouteAPIUnavailable:
+    'A route of the applied revision is not rendered because the cluster does not serve its API (Ingress: networking.k8s.io/v1; HTTPRoute: gateway.networking.k8s.io/v1, from the Gateway API CRDs). Ready is False and Stalled True until the API appears (checked every 30 seconds) or the route kind changes; the workloads run meanwhile.',
+  VolumeChangeRefused:
+    'The change would shrink a volume or change the storage class of an existing one (a PVC can only grow and keeps its class); the message names the override. Nothing is applied.',
 } as const;
 
 type Names<T> = { readonly [K in keyof T]: K };

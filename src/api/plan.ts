@@ -18,12 +18,22 @@ export const componentChangeSchema = z
     fromImage: z.string().optional().describe('Image before.'),
     toImage: z.string().optional().describe('Image after.'),
     patch: z.array(jsonPatchOpSchema).optional().describe('Field-level diff of the component configuration.'),
+    securityRelaxations: z
+      .array(z.string())
+      .optional()
+      .describe(
+        'What the component relaxes of the restricted Pod Security defaults after the change (e.g. runAsNonRoot=false); absent when it runs restricted.',
+      ),
   })
   .describe('The planned change of one component.');
 
 export const notAppliedSchema = z
   .object({
     component: z.string().describe('Component name.'),
+    container: z
+      .string()
+      .optional()
+      .describe('For an init container or sidecar: its name (the main container when omitted).'),
     kind: z.enum(['Env', 'ConfigFile', 'Volume']).describe('What kind of site configuration it is.'),
     name: z.string().describe('Env var, config file or volume name.'),
     installed: z

@@ -135,6 +135,7 @@ describe('ferry render', () => {
       'Service/shop-api',
       'Deployment/shop-api',
       'Service/shop-web',
+      'Ingress/shop-web-public',
       'Deployment/shop-web',
     ]);
     const secret = objects.find((o) => o.metadata.name === 'shop-api-secret')!;

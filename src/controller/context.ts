@@ -1,6 +1,7 @@
 import type { V1Deployment, V1StatefulSet } from '@kubernetes/client-node';
 import type { KubeClient, KubeObject } from '../kube/client.js';
 import type { ControllerCache, Expectations } from './cache.js';
+import type { ServedApis } from './discovery.js';
 import type { RequestArrivals } from './request-order.js';
 import type { EventRecorder } from './runtime/events.js';
 import type { Logger } from './runtime/logger.js';
@@ -35,6 +36,8 @@ export type QueueName = 'install' | 'upgrade' | 'rollback' | 'template';
 /** Everything a reconciler needs; one per manager, shared by nothing else. */
 export interface ControllerContext {
   client: ControllerClient;
+  /** Which optional APIs (Ingress, HTTPRoute) the cluster serves, from discovery. */
+  apis: ServedApis;
   informers: Informers;
   /** Typed reads of the informers and the decoded revision snapshots. */
   cache: ControllerCache;

@@ -1,3 +1,4 @@
+import { Discovery } from './discovery.js';
 import { hostname } from 'node:os';
 import type http from 'node:http';
 import type { KubeClient, KubeObject, ObjectRef } from '../kube/client.js';
@@ -81,6 +82,7 @@ export class Manager {
     const arrivals = new RequestArrivals();
     this.ctx = {
       client,
+      apis: new Discovery(client),
       informers: this.informers,
       cache: new ControllerCache(this.informers, arrivals),
       expectations: new Expectations(),

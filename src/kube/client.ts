@@ -73,6 +73,8 @@ const PLURALS: Record<string, string> = {
   ConfigMap: 'configmaps',
   Secret: 'secrets',
   Service: 'services',
+  Ingress: 'ingresses',
+  HTTPRoute: 'httproutes',
   PersistentVolumeClaim: 'persistentvolumeclaims',
   Pod: 'pods',
   Node: 'nodes',

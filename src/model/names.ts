@@ -13,6 +13,9 @@ export const MAX_WORKLOAD_NAME = 52;
 export const workloadName = (install: string, component: string) => `${install}-${component}`;
 export const serviceName = workloadName;
 export const headlessServiceName = (install: string, component: string) => `${install}-${component}-headless`;
+export const externalServiceName = (install: string, component: string) => `${install}-${component}-external`;
+export const routeName = (install: string, component: string, route: string) =>
+  `${install}-${component}-${route}`;
 export const configMapName = (install: string, component: string) => `${install}-${component}-config`;
 export const secretName = (install: string, component: string) => `${install}-${component}-secret`;
 export const pvcName = (install: string, component: string, volume: string) =>

@@ -4,6 +4,7 @@ import { canonicalJson } from './canonical.js';
 import { dependencyLevels } from './order.js';
 import type { PreserveOptions } from './preserve.js';
 import { preserve } from './preserve.js';
+import { securityRelaxations } from './security.js';
 
 export interface PlanResult {
   plan: UpgradePlan;
@@ -51,8 +52,10 @@ export function comparePlan(
   const components: ComponentChange[] = to.components.map((component) => {
     const before = fromByName.get(component.name);
     const level = levelOf.get(component.name);
+    const relaxed = securityRelaxations(component.securityContext);
+    const security = relaxed.length ? { securityRelaxations: relaxed } : {};
     if (!before) {
-      return { name: component.name, change: 'Added', level, toImage: component.image };
+      return { name: component.name, change: 'Added', level, toImage: component.image, ...security };
     }
     const patch = componentPatch(before, component);
     return {
@@ -62,6 +65,7 @@ export function comparePlan(
       fromImage: before.image,
       toImage: component.image,
       ...(patch.length ? { patch } : {}),
+      ...security,
     };
   });
   for (const before of from.components) {
@@ -93,18 +97,52 @@ export function componentPatch(from: Component, to: Component): JsonPatchOp[] {
   });
 }
 
+const byName = <T extends { name: string }>(list: readonly T[] | undefined) =>
+  list ? Object.fromEntries(list.map(({ name, ...rest }) => [name, rest])) : undefined;
+const envMap = (env: Component['env']) =>
+  env ? Object.fromEntries(env.map((e) => [e.name, e.value])) : undefined;
+
+/** Init containers and sidecars by name, with their env and config files by name too. */
+const containersByName = (list: Component['sidecars']) =>
+  list
+    ? Object.fromEntries(
+        list.map(({ name, env, configFiles, volumeMounts, ...rest }) => [
+          name,
+          {
+            ...rest,
+            env: envMap(env),
+            configFiles: byName(configFiles),
+            volumeMounts: volumeMounts
+              ? Object.fromEntries(volumeMounts.map(({ volume, ...m }) => [volume, m]))
+              : undefined,
+          },
+        ]),
+      )
+    : undefined;
+
 function diffable(component: Component): object {
-  const byName = <T extends { name: string }>(list: readonly T[] | undefined) =>
-    list ? Object.fromEntries(list.map(({ name, ...rest }) => [name, rest])) : undefined;
-  const { name: _name, env, ports, configFiles, volumes, ...rest } = component;
+  const {
+    name: _name,
+    env,
+    ports,
+    configFiles,
+    volumes,
+    routes,
+    initContainers,
+    sidecars,
+    ...rest
+  } = component;
   // Round-trip through canonical JSON: key order and undefined members never show up as changes.
   return JSON.parse(
     canonicalJson({
       ...rest,
-      env: env ? Object.fromEntries(env.map((e) => [e.name, e.value])) : undefined,
+      env: envMap(env),
       ports: byName(ports),
       configFiles: byName(configFiles),
       volumes: byName(volumes),
+      routes: byName(routes),
+      initContainers: containersByName(initContainers),
+      sidecars: containersByName(sidecars),
     }),
   );
 }

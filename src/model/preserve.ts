@@ -1,4 +1,4 @@
-import type { AppTemplateSpec, Component, NotApplied } from '../api/index.js';
+import type { AppTemplateSpec, Component, ExtraContainer, NotApplied } from '../api/index.js';
 
 export interface PreserveOptions {
   /** Upgrade only these components; the others keep their applied configuration. */
@@ -65,34 +65,7 @@ export function preserve(
 }
 
 function mergeComponent(current: Component, next: Component, notApplied: NotApplied[]): Component {
-  const env = mergeNamed(
-    current.env,
-    next.env,
-    (a, b) => a.value === b.value,
-    (kept, proposed, name) =>
-      notApplied.push({
-        component: next.name,
-        kind: 'Env',
-        name,
-        installed: kept?.value ?? ABSENT,
-        template: proposed?.value ?? REMOVED,
-      }),
-  );
-  const configFiles = mergeNamed(
-    current.configFiles,
-    next.configFiles,
-    (a, b) => a.content === b.content,
-    (kept, proposed, name) =>
-      notApplied.push({
-        component: next.name,
-        kind: 'ConfigFile',
-        name,
-        installed: kept?.content ?? ABSENT,
-        template: proposed?.content ?? REMOVED,
-      }),
-    // The file's place follows the template; its content is site configuration.
-    (kept, proposed) => ({ ...kept, mountPath: proposed.mountPath }),
-  );
+  const merged: Component = { ...next, ...mergeConfig(current, next, next.name, undefined, notApplied) };
   const volumes = mergeNamed(
     current.volumes,
     next.volumes,
@@ -106,11 +79,71 @@ function mergeComponent(current: Component, next: Component, notApplied: NotAppl
         template: proposed ? volumeText(proposed) : REMOVED,
       }),
   );
-  const merged: Component = { ...next };
-  setList(merged, 'env', env);
-  setList(merged, 'configFiles', configFiles);
+  setList(merged, 'env', merged.env);
+  setList(merged, 'configFiles', merged.configFiles);
   setList(merged, 'volumes', volumes);
+  for (const key of ['initContainers', 'sidecars'] as const) {
+    if (!next[key]) continue;
+    const before = new Map((current[key] ?? []).map((c) => [c.name, c]));
+    // A container follows the template (image, command, mounts; dropped ones go); its env values and
+    // config file contents are site configuration, preserved like the main container's.
+    merged[key] = next[key].map((container) => {
+      const kept = before.get(container.name);
+      if (!kept) return container;
+      const out: ExtraContainer = {
+        ...container,
+        ...mergeConfig(kept, container, next.name, container.name, notApplied),
+      };
+      if (!out.env?.length) delete out.env;
+      if (!out.configFiles?.length) delete out.configFiles;
+      return out;
+    });
+  }
   return merged;
+}
+
+type Configurable = Pick<Component, 'env' | 'configFiles'>;
+
+/** Env values and config file contents of one container: kept when installed, new ones from the template. */
+function mergeConfig(
+  current: Configurable,
+  next: Configurable,
+  component: string,
+  container: string | undefined,
+  notApplied: NotApplied[],
+): Configurable {
+  const at = container ? { container } : {};
+  const env = mergeNamed(
+    current.env,
+    next.env,
+    (a, b) => a.value === b.value,
+    (kept, proposed, name) =>
+      notApplied.push({
+        component,
+        ...at,
+        kind: 'Env',
+        name,
+        installed: kept?.value ?? ABSENT,
+        template: proposed?.value ?? REMOVED,
+      }),
+  );
+  const configFiles = mergeNamed(
+    current.configFiles,
+    next.configFiles,
+    (a, b) => a.content === b.content,
+    (kept, proposed, name) =>
+      notApplied.push({
+        component,
+        ...at,
+        kind: 'ConfigFile',
+        name,
+        installed: kept?.content ?? ABSENT,
+        template: proposed?.content ?? REMOVED,
+      }),
+    // The file's place follows the template; its content is site configuration.
+    (kept, proposed) => ({ ...kept, mountPath: proposed.mountPath }),
+  );
+  return { env, configFiles };
 }
 
 function setList<K extends 'env' | 'configFiles' | 'volumes'>(

@@ -80,7 +80,7 @@ describe('render', () => {
         ],
       ],
       ['api', ['Secret/shop-api-secret', 'Service/shop-api', 'Deployment/shop-api']],
-      ['web', ['Service/shop-web', 'Deployment/shop-web']],
+      ['web', ['Service/shop-web', 'Ingress/shop-web-public', 'Deployment/shop-web']],
     ]);
   });
 
@@ -185,25 +185,46 @@ describe('graceful shutdown', () => {
   });
 });
 
-describe('pod security context', () => {
-  it('renders the component securityContext into the pod spec, only the fields it sets', () => {
-    const template = shopTemplate('1.0.0');
-    template.spec.components.find((c) => c.name === 'db')!.securityContext = {
+describe('pod security', () => {
+  const pod = (objects: RenderedObject[], kind: string, name: string) =>
+    (find(objects, kind, name) as V1Deployment | V1StatefulSet).spec!.template.spec!;
+
+  it('runs every component under the restricted Pod Security defaults, keeping the ids the template sets', () => {
+    const objects = allObjects(renderShop());
+    expect(pod(objects, 'StatefulSet', 'shop-db').securityContext).toEqual({
       runAsUser: 65532,
       runAsGroup: 65532,
       fsGroup: 65532,
-    };
-    template.spec.components.find((c) => c.name === 'web')!.securityContext = { runAsNonRoot: true };
-    delete template.spec.components.find((c) => c.name === 'api')!.securityContext;
-    const objects = allObjects(renderShop(template));
-    const pod = (kind: string, name: string) =>
-      (find(objects, kind, name) as V1Deployment | V1StatefulSet).spec!.template.spec!;
-    expect(pod('StatefulSet', 'shop-db').securityContext).toEqual({
-      runAsUser: 65532,
-      runAsGroup: 65532,
-      fsGroup: 65532,
+      runAsNonRoot: true,
+      seccompProfile: { type: 'RuntimeDefault' },
     });
-    expect(pod('Deployment', 'shop-web').securityContext).toEqual({ runAsNonRoot: true });
-    expect(pod('Deployment', 'shop-api').securityContext).toBeUndefined();
+    expect(pod(objects, 'Deployment', 'shop-api').securityContext).toEqual({
+      runAsNonRoot: true,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(pod(objects, 'Deployment', 'shop-api').containers[0]!.securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+    });
+  });
+
+  it('relaxes only what the template sets explicitly, in every container of the pod', () => {
+    const template = shopTemplate('1.0.0');
+    const api = template.spec.components.find((c) => c.name === 'api')!;
+    api.securityContext = {
+      runAsNonRoot: false,
+      allowPrivilegeEscalation: true,
+      capabilities: { add: ['NET_ADMIN'], drop: [] },
+      seccompProfile: 'Unconfined',
+    };
+    api.initContainers = [{ name: 'migrate', image: 'registry.example.com/shop/api:1.0.0' }];
+    const spec = pod(allObjects(renderShop(template)), 'Deployment', 'shop-api');
+    expect(spec.securityContext).toEqual({ runAsNonRoot: false, seccompProfile: { type: 'Unconfined' } });
+    for (const c of [...spec.containers, ...spec.initContainers!]) {
+      expect(c.securityContext).toEqual({
+        allowPrivilegeEscalation: true,
+        capabilities: { drop: [], add: ['NET_ADMIN'] },
+      });
+    }
   });
 });

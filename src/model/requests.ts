@@ -5,7 +5,9 @@ import type { RevisionDraft } from './drafts.js';
 import { draftRollback, draftUpgrade, resolveRollbackTarget } from './drafts.js';
 import { formatProblem } from './problems.js';
 import type { ContentOf } from './revisions.js';
+import type { RevisionContent } from './snapshot.js';
 import { installProblems } from './validate.js';
+import { volumeChangeProblems } from './volume-changes.js';
 
 export type RequestPlan = { ok: true; draft: RevisionDraft } | { ok: false; reason: string; message: string };
 
@@ -71,6 +73,23 @@ export function planUpgradeRequest(
   if (problems.length) {
     return { ok: false, reason: Reason.InvalidSpec, message: problems.map(formatProblem).join('; ') };
   }
+  return refuseVolumeChanges(install, current, draft);
+}
+
+/** A plan that would shrink a volume or change an existing volume's class is refused, with the reason. */
+function refuseVolumeChanges(
+  install: AppInstall,
+  current: RevisionContent,
+  draft: RevisionDraft,
+): RequestPlan {
+  const refused = volumeChangeProblems(
+    objectRef('AppInstall', install.metadata),
+    current,
+    draft.content,
+    install.spec.overrides,
+  );
+  if (refused.length)
+    return { ok: false, reason: Reason.VolumeChangeRefused, message: refused.map(formatProblem).join('; ') };
   return { ok: true, draft };
 }
 
@@ -100,7 +119,7 @@ export function planRollbackRequest(
     install.spec,
     request.spec.pruneAddedComponents,
   );
-  return { ok: true, draft };
+  return refuseVolumeChanges(install, contentOf(latest), draft);
 }
 
 /** Marks of tools that re-create what they manage (GitOps, Helm): pruning such a request would re-run it. */

@@ -111,7 +111,7 @@ describe('installProblems', () => {
     expect(installProblems(object, 'shop', spec, template).map(formatProblem)).toEqual([
       'AppInstall/shop/shop: spec.parameters[1].name: unknown parameter "COLOR"; shop 1.0.0 declares: DB_PASSWORD, PUBLIC_URL',
       'AppInstall/shop/shop: spec.parameters: required parameter "DB_PASSWORD" has no value (shop 1.0.0 declares it required)',
-      'AppInstall/shop/shop: spec.overrides[2].component: unknown component "cache"; shop 1.0.0 has: db, api, web',
+      'AppInstall/shop/shop: spec.overrides[3].component: unknown component "cache"; shop 1.0.0 has: db, api, web',
     ]);
   });
 

@@ -6,6 +6,7 @@ import { MAX_WORKLOAD_NAME } from './names.js';
 import { parameterReferences } from './params.js';
 import type { Problem } from './problems.js';
 import { fieldPath } from './problems.js';
+import { componentExtrasProblems, overrideExtrasProblems } from './validate-extras.js';
 
 export type Validated<T> = { ok: true; value: T } | { ok: false; problems: Problem[] };
 
@@ -118,20 +119,31 @@ function componentProblems(problems: Problem[], object: string, at: string, comp
   for (const [path] of duplicates(mounts)) {
     problems.push({ object, field: `${at}`, message: `mountPath "${path}" is used twice` });
   }
+  problems.push(...componentExtrasProblems(object, at, component));
 }
 
-/** Every string of a component in which ${params.NAME} is substituted, with its field path. */
-export function templatedStrings(component: {
+interface Templated {
   env?: { name: string; value: string }[];
   configFiles?: { name: string; content: string }[];
   command?: string[];
   args?: string[];
-}): { field: string; text: string }[] {
+  initContainers?: Templated[];
+  sidecars?: Templated[];
+}
+
+/** Every string of a component in which ${params.NAME} is substituted, with its field path. */
+export function templatedStrings(component: Templated): { field: string; text: string }[] {
+  const nested = (key: 'initContainers' | 'sidecars') =>
+    (component[key] ?? []).flatMap((c, i) =>
+      templatedStrings(c).map(({ field, text }) => ({ field: `${key}[${i}].${field}`, text })),
+    );
   return [
     ...(component.env ?? []).map((e, i) => ({ field: `env[${i}].value`, text: e.value })),
     ...(component.configFiles ?? []).map((f, i) => ({ field: `configFiles[${i}].content`, text: f.content })),
     ...(component.command ?? []).map((c, i) => ({ field: `command[${i}]`, text: c })),
     ...(component.args ?? []).map((a, i) => ({ field: `args[${i}]`, text: a })),
+    ...nested('initContainers'),
+    ...nested('sidecars'),
   ];
 }
 
@@ -198,6 +210,7 @@ export function installProblems(
         });
       }
     });
+    problems.push(...overrideExtrasProblems(object, `spec.overrides[${i}]`, override, component));
   });
 
   for (const component of template.components) {

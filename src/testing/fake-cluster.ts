@@ -55,6 +55,11 @@ export class FakeCluster {
   private frozen?: Map<string, KubeObject>;
   private rv = 100;
   private uids = 0;
+  /** `<apiVersion>/<kind>` the fake serves among the optional APIs; Ingress by default, as every cluster. */
+  readonly served = new Set(['networking.k8s.io/v1/Ingress']);
+  readonly apis = {
+    serves: async (apiVersion: string, kind: string) => this.served.has(`${apiVersion}/${kind}`),
+  };
   /** Makes the next write of this verb and kind fail with this error (once). */
   failNext?: { verb: RecordedWrite['verb']; kind: string; error: Error };
 
@@ -284,6 +289,7 @@ export function fakeContext(cluster = new FakeCluster(), start = new Date('2026-
   const enqueued: { queue: QueueName; key: string }[] = [];
   const ctx: ControllerContext = {
     client: cluster.client,
+    apis: cluster.apis,
     informers,
     cache: new ControllerCache(informers, arrivals),
     expectations: new Expectations(),

@@ -9,7 +9,7 @@
  * start a container, and the demo says so. `--keep` leaves everything running.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -128,6 +128,51 @@ function vendorTemplate(version: string, vendor: string): string {
   return file;
 }
 
+/**
+ * The volume of the site's storage class that the shop's database claims: on the real node a local
+ * volume there (a directory of this demo's), on KWOK a hostPath nobody mounts.
+ */
+function siteVolume(realNode: boolean, bin: string, kubeconfig: string): object {
+  const path = join(work, 'pv');
+  mkdirSync(path, { mode: 0o777, recursive: true });
+  chmodSync(path, 0o777); // the database runs as a non-root user
+  const spec = {
+    capacity: { storage: '50Gi' },
+    accessModes: ['ReadWriteOnce'],
+    storageClassName: 'site-local',
+  };
+  if (!realNode)
+    return {
+      apiVersion: 'v1',
+      kind: 'PersistentVolume',
+      metadata: { name: 'demo-pv' },
+      spec: { ...spec, hostPath: { path } },
+    };
+  const node = kubectl(
+    bin,
+    kubeconfig,
+    ['get', 'nodes', '-l', 'type!=kwok', '-o', 'jsonpath={.items[0].metadata.name}'],
+    undefined,
+    true,
+  );
+  return {
+    apiVersion: 'v1',
+    kind: 'PersistentVolume',
+    metadata: { name: 'demo-pv' },
+    spec: {
+      ...spec,
+      local: { path },
+      nodeAffinity: {
+        required: {
+          nodeSelectorTerms: [
+            { matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [node] }] },
+          ],
+        },
+      },
+    },
+  };
+}
+
 async function main(): Promise<void> {
   step(
     'Local world: Kubernetes control plane (etcd, kube-apiserver, controller-manager, scheduler), nodes and two registries',
@@ -149,19 +194,9 @@ async function main(): Promise<void> {
   if (realNode) {
     // The KWOK nodes stay (for scale), but their pods would never run: keep the shop off them.
     kubectl(bin, kubeconfig, ['cordon', '-l', 'type=kwok'], undefined, true);
-  } else {
-    const pv = {
-      apiVersion: 'v1',
-      kind: 'PersistentVolume',
-      metadata: { name: 'demo-pv' },
-      spec: {
-        capacity: { storage: '50Gi' },
-        accessModes: ['ReadWriteOnce'],
-        hostPath: { path: join(work, 'pv') },
-      },
-    };
-    kubectl(bin, kubeconfig, ['apply', '-f', '-'], JSON.stringify(pv), true);
   }
+  // examples/shop/install.yaml puts the shop's database on the site's class, site-local.
+  kubectl(bin, kubeconfig, ['apply', '-f', '-'], JSON.stringify(siteVolume(realNode, bin, kubeconfig)), true);
 
   step('Vendor side: images of shop 1.0.0 and 2.0.0, built from examples/sample-app without Docker');
   await pushSamples(vendor, { plainHttp: true, log: console.log });

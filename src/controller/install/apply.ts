@@ -2,15 +2,19 @@ import type { AppInstall, ComponentOverride } from '../../api/index.js';
 import type { KubeObject } from '../../kube/client.js';
 import { KubeApiError } from '../../kube/client.js';
 import {
+  LABEL_COMPONENT,
+  LABEL_INSTALL,
   configMapName,
+  externalServiceName,
   headlessServiceName,
   secretName,
   serviceName,
   workloadName,
 } from '../../model/names.js';
 import { resolveParameterValues } from '../../model/params.js';
-import type { RenderedComponent } from '../../model/render.js';
+import type { RenderedComponent, RenderedObject } from '../../model/render.js';
 import { render } from '../../model/render.js';
+import { GATEWAY_API_VERSION, INGRESS_API_VERSION } from '../../model/render-access.js';
 import type { RevisionContent } from '../../model/snapshot.js';
 import type { ControllerContext, Workload } from '../context.js';
 import { StallingError, WaitingError } from '../errors.js';
@@ -98,13 +102,20 @@ export function renderRevision(
   return new Map(components.map((c) => [c.name, c]));
 }
 
-/** Applies a component's objects in order (workload last) and returns the applied workload. */
+const ROUTE_KINDS = new Set(['Ingress', 'HTTPRoute']);
+
+/**
+ * Applies a component's objects in order (workload last) and returns the applied workload. A route
+ * whose API the cluster does not serve is left out (the install status says so; it is applied once
+ * the API appears); Services and routes the component no longer renders are deleted.
+ */
 export async function applyComponent(
   ctx: ControllerContext,
   component: RenderedComponent,
 ): Promise<Workload> {
   let workload: Workload | undefined;
   for (const object of component.objects) {
+    if (ROUTE_KINDS.has(object.kind!) && !(await ctx.apis.serves(object.apiVersion!, object.kind!))) continue;
     try {
       const applied = await ctx.client.apply(object as KubeObject);
       if (object.kind === 'Deployment' || object.kind === 'StatefulSet') workload = applied as Workload;
@@ -120,7 +131,43 @@ export async function applyComponent(
     }
   }
   await deleteOtherWorkloadKind(ctx, workload!);
+  const labels = workload!.metadata!.labels!;
+  await deleteUnrendered(
+    ctx,
+    workload!.metadata!.namespace!,
+    labels[LABEL_INSTALL]!,
+    labels[LABEL_COMPONENT]!,
+    component.objects,
+  );
   return workload!;
+}
+
+/**
+ * Deletes the component's Services, Ingresses and HTTPRoutes (found by label) not in `keep`: a route
+ * dropped or moved to the other kind, the external Service of a component back to ClusterIP.
+ */
+async function deleteUnrendered(
+  ctx: ControllerContext,
+  namespace: string,
+  install: string,
+  component: string,
+  keep: readonly RenderedObject[] = [],
+): Promise<void> {
+  const labelSelector = `${LABEL_INSTALL}=${install},${LABEL_COMPONENT}=${component}`;
+  const kinds = [
+    { apiVersion: 'v1', kind: 'Service' },
+    { apiVersion: INGRESS_API_VERSION, kind: 'Ingress' },
+    { apiVersion: GATEWAY_API_VERSION, kind: 'HTTPRoute' },
+  ];
+  for (const ref of kinds) {
+    if (ref.kind !== 'Service' && !(await ctx.apis.serves(ref.apiVersion, ref.kind))) continue;
+    const rendered = new Set(keep.filter((o) => o.kind === ref.kind).map((o) => o.metadata!.name));
+    const existing = await ctx.client.list<KubeObject>({ ...ref, namespace }, { labelSelector });
+    for (const object of existing.items) {
+      const name = object.metadata!.name!;
+      if (!rendered.has(name)) await ctx.client.delete({ ...ref, namespace, name });
+    }
+  }
 }
 
 /** A component whose workload kind changed between versions must not keep its old workload running. */
@@ -150,8 +197,10 @@ export async function deleteComponent(
     { apiVersion: 'apps/v1', kind: 'StatefulSet', name: workloadName(install, component) },
     { apiVersion: 'v1', kind: 'Service', name: serviceName(install, component) },
     { apiVersion: 'v1', kind: 'Service', name: headlessServiceName(install, component) },
+    { apiVersion: 'v1', kind: 'Service', name: externalServiceName(install, component) },
     { apiVersion: 'v1', kind: 'ConfigMap', name: configMapName(install, component) },
     { apiVersion: 'v1', kind: 'Secret', name: secretName(install, component) },
   ];
   for (const ref of refs) await ctx.client.delete({ ...ref, namespace });
+  await deleteUnrendered(ctx, namespace, install, component);
 }

@@ -14,6 +14,7 @@ import { planRollbackRequest, planUpgradeRequest } from '../../model/requests.js
 import type { ContentOf } from '../../model/revisions.js';
 import { activeRevision, isAutoRollback } from '../../model/revisions.js';
 import { installProblems } from '../../model/validate.js';
+import { volumeChangeProblems } from '../../model/volume-changes.js';
 import type { PendingRequest } from '../cache.js';
 
 export type CauseRef = NonNullable<AppRevisionSpec['causeRef']>;
@@ -110,6 +111,18 @@ function startFromSpec(input: DecideInput): InstallAction {
   );
   if (problems.length)
     return { type: 'Stall', reason: Reason.InvalidSpec, message: problems.map(formatProblem).join('; ') };
+  const refused = volumeChangeProblems(
+    objectRef('AppInstall', install.metadata),
+    latest && contentOf(latest),
+    draft.content,
+    spec.overrides,
+  );
+  if (refused.length)
+    return {
+      type: 'Stall',
+      reason: Reason.VolumeChangeRefused,
+      message: refused.map(formatProblem).join('; '),
+    };
   const causeRef = { kind: 'AppInstall' as const, name: install.metadata.name, uid: install.metadata.uid };
   return { type: 'Start', draft, causeRef, from: { spec: true, specDigest } };
 }

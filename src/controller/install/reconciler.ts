@@ -14,6 +14,7 @@ import { start } from './actions/start.js';
 import type { InstallAction } from './decide.js';
 import { nextAction } from './decide.js';
 import { recordQueueOrder } from './queue-order.js';
+import { reconcileRoutes } from './routes.js';
 import { tidyRequests } from './request-history.js';
 import { collectGarbage } from './revisions.js';
 import { writeInstallStatus } from './status.js';
@@ -50,6 +51,7 @@ export async function reconcileInstall(ctx: ControllerContext, key: string): Pro
       if (!result.again) break;
     }
     if (result.again) result = { requeueAfterMs: 0 };
+    else if (!activeRevision(work.revisions)) result = earliest(result, await reconcileRoutes(ctx, work));
   } catch (error) {
     const outcome = outcomeOf(error);
     work.problem = outcome.problem;
@@ -71,6 +73,13 @@ export async function reconcileInstall(ctx: ControllerContext, key: string): Pro
     );
   }
   return result.requeueAfterMs === undefined ? undefined : { requeueAfterMs: result.requeueAfterMs };
+}
+
+/** The sooner of two requeue requests. */
+function earliest(a: ActionResult, b: ActionResult): ActionResult {
+  if (a.requeueAfterMs === undefined) return b;
+  if (b.requeueAfterMs === undefined) return a;
+  return { requeueAfterMs: Math.min(a.requeueAfterMs, b.requeueAfterMs) };
 }
 
 function startWork(ctx: ControllerContext, key: string, install: AppInstall): InstallWork {
