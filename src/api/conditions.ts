@@ -42,6 +42,18 @@ export const REASONS = {
   InvalidObject: "The object does not match this operator version's schema; fix or re-create it.",
   ReconcileError: 'An unexpected error (API server unreachable, conflict); retried with backoff.',
   DriftCorrected: 'Event: a workload deleted or changed outside Ferry was re-applied.',
+  MarketSynced: 'AppMarket: every version of the apps it syncs is an AppTemplate of this cluster.',
+  VersionsNotSynced:
+    'AppMarket: the sync ran, but some versions were refused (signature, publisher) or conflict with an AppTemplate of the same name and other content; status.apps says which. The rest is synced.',
+  MarketUnreachable:
+    'AppMarket: the registry could not be reached or answered with an error; what was synced stays, the sync is retried with backoff.',
+  MarketCredentialsRejected:
+    "AppMarket: the registry refused the credentials (401/403); what was synced stays. Fix spec.secretRef's Secret or the registry's permissions.",
+  MarketSecretInvalid:
+    'AppMarket: the credentials or CA Secret is missing, not labelled ferry.dev/market-credentials=true, or not of a supported type; retried with backoff.',
+  MarketInvalid:
+    'AppMarket: the market holds something that is not a valid Ferry market (e.g. its index); retried.',
+  TemplatesCreated: 'Event: the sync created AppTemplates for new versions of the market.',
 } as const;
 
 type Names<T> = { readonly [K in keyof T]: K };

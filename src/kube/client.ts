@@ -93,6 +93,7 @@ const PLURALS: Record<string, string> = {
   AppRevision: 'apprevisions',
   AppUpgrade: 'appupgrades',
   AppRollback: 'approllbacks',
+  AppMarket: 'appmarkets',
 };
 const CLUSTER_SCOPED = new Set([
   'Namespace',
@@ -101,6 +102,7 @@ const CLUSTER_SCOPED = new Set([
   'ClusterRole',
   'ClusterRoleBinding',
   'AppTemplate',
+  'AppMarket',
 ]);
 
 /** REST path of a kind (collection when ref.name is absent). */
