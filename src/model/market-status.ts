@@ -76,8 +76,7 @@ export function syncedMarketStatus(input: {
   const troubled = input.apps.filter((a) => a.error).length;
   const notSynced = plan.conflicts.length + plan.refused.length;
   const parts = [
-    `${input.url}: ${plural(input.apps.length, 'app')}, ${plural(synced, 'version')} synced` +
-      (plan.create.length ? ` (${plan.create.length} new)` : ''),
+    `${input.url}: ${plural(input.apps.length, 'app')}, ${plural(synced, 'version')} synced`,
     ...(plan.refused.length ? [`${plural(plan.refused.length, 'version')} refused`] : []),
     ...(plan.conflicts.length ? [`${plural(plan.conflicts.length, 'conflict')}`] : []),
     ...(troubled ? [`${plural(troubled, 'app')} could not be read`] : []),

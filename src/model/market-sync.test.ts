@@ -152,7 +152,7 @@ describe('market status', () => {
         error: '10.0.0: refused: unsigned',
       },
     ]);
-    expect(status.message).toBe('m.example/acme: 1 app, 2 versions synced (1 new); 1 version refused');
+    expect(status.message).toBe('m.example/acme: 1 app, 2 versions synced; 1 version refused');
     expect(status.lastSyncTime).toBe('2026-03-01T10:00:00Z');
     expect(status.conditions!.map((c) => [c.type, c.status, c.reason])).toEqual([
       ['Ready', 'False', 'VersionsNotSynced'],
