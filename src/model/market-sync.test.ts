@@ -1,5 +1,6 @@
 import type { AppTemplate } from '../api/index.js';
 import { canonicalJson, sha256Hex } from './canonical.js';
+import { templateOrigin } from './install-status.js';
 import { syncedMarketStatus, failedMarketStatus } from './market-status.js';
 import type { OfferedVersion } from './market-sync.js';
 import { parseDuration, planMarketSync, retryDelayMs } from './market-sync.js';
@@ -208,5 +209,21 @@ describe('durations and retries', () => {
   it('backs off from 5 s, never beyond the interval or 5 minutes', () => {
     expect([1, 2, 3, 10].map((n) => retryDelayMs(n, 3_600_000))).toEqual([5000, 10_000, 20_000, 300_000]);
     expect(retryDelayMs(3, 8000)).toBe(8000);
+  });
+});
+
+describe('templateOrigin (AppInstall status.availableUpgradeOrigins)', () => {
+  it.each([
+    [
+      { 'ferry.dev/origin': 'market', 'ferry.dev/market': 'acme' },
+      { origin: 'market', market: 'acme' },
+    ],
+    [{ 'ferry.dev/origin': 'market' }, { origin: 'market' }],
+    [{ 'ferry.dev/origin': 'import' }, { origin: 'import' }],
+    [{ 'ferry.dev/origin': 'publish' }, { origin: 'publish' }],
+    [{ 'ferry.dev/origin': 'something-else' }, { origin: 'manual' }],
+    [undefined, { origin: 'manual' }],
+  ])('%j → %j', (labels, expected) => {
+    expect(templateOrigin({ metadata: { name: 'x', ...(labels ? { labels } : {}) } })).toEqual(expected);
   });
 });
