@@ -131,7 +131,7 @@ export const marketAppStatusSchema = z
       .max(4096)
       .optional()
       .describe(
-        'What went wrong for this app: versions refused or in conflict, or the app could not be read.',
+        'What went wrong for this app: versions refused or in conflict, the market binding another publisher, or the app could not be read.',
       ),
   })
   .describe('One app of the market as this cluster synced it.');

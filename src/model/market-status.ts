@@ -79,7 +79,7 @@ export function syncedMarketStatus(input: {
     `${input.url}: ${plural(input.apps.length, 'app')}, ${plural(synced, 'version')} synced`,
     ...(plan.refused.length ? [`${plural(plan.refused.length, 'version')} refused`] : []),
     ...(plan.conflicts.length ? [`${plural(plan.conflicts.length, 'conflict')}`] : []),
-    ...(troubled ? [`${plural(troubled, 'app')} could not be read`] : []),
+    ...(troubled ? [`${plural(troubled, 'app')} with errors`] : []),
   ];
   const message = parts.join('; ');
   const ok = notSynced === 0 && troubled === 0;
