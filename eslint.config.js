@@ -1,7 +1,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-// Layers (see README, Architecture): api ← model ← controller / bundle ← cli. A layer imports only
+// Layers (see README, Architecture): api ← model ← bundle ← market ← controller ← cli. A layer imports only
 // those below it; test helpers (src/testing) never reach shipped code.
 const TESTING = {
   group: ['**/testing/**'],
@@ -19,7 +19,7 @@ const layer = (files, banned, message) => ({
     ],
   },
 });
-const OUTER = ['**/kube/**', '**/controller/**', '**/bundle/**', '**/cli/**', '**/tools/**'];
+const OUTER = ['**/kube/**', '**/controller/**', '**/bundle/**', '**/market/**', '**/cli/**', '**/tools/**'];
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'coverage/', 'charts/', 'e2e/go/'] },
@@ -46,6 +46,11 @@ export default tseslint.config(
       'node:os',
     ],
     'src/model is pure: no I/O, no controller or bundle code',
+  ),
+  layer(
+    ['src/market/**/*.ts'],
+    ['**/controller/**', '**/cli/**', '**/tools/**', '**/kube/**'],
+    'src/market sits beside src/bundle: the store format, push and sync reads; no controller, CLI or Kubernetes code',
   ),
   layer(
     ['src/controller/upgrade/**/*.ts', 'src/controller/rollback/**/*.ts', 'src/controller/template/**/*.ts'],

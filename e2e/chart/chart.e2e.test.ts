@@ -2,8 +2,8 @@
  * The Helm chart as a cluster admin uses it: lint, render (deploy/ is its rendering), install into
  * the local cluster under the restricted Pod Security Standard, upgrade with a changed value; the
  * ClusterRoles for people allow what they say and nothing more; and the operator, run with the
- * identity of the chart's ServiceAccount, does its whole job (install, upgrade, rollback, deletion)
- * without a single forbidden request, so the least-privilege ClusterRole is also sufficient.
+ * identity of the chart's ServiceAccount, does its whole job (install, upgrade, rollback, deletion,
+ * an AppMarket synced with credentials from the release namespace) without a single forbidden request, so the least-privilege ClusterRole is also sufficient.
  *
  * The operator image cannot run here (KWOK nodes have no container runtime): the chart's pods are
  * only scheduled and reported Running/Ready by KWOK, and the operator runs as a local process.
@@ -33,7 +33,24 @@ import {
   waitReady,
   workload,
 } from '../support/shop.js';
-import { OperatorProcess, createNamespace, kube, repoRoot, run, waitFor, world } from '../support/world.js';
+import {
+  OperatorProcess,
+  createNamespace,
+  kube,
+  notYet,
+  repoRoot,
+  run,
+  waitFor,
+  world,
+} from '../support/world.js';
+import type { AppTemplate } from '../../src/api/index.js';
+import { exportPackage } from '../../src/bundle/export.js';
+import { RegistryClient } from '../../src/bundle/registry-client.js';
+import { emptyIndex, parseMarketUrl } from '../../src/market/format.js';
+import { pushPackage } from '../../src/market/push.js';
+import { MarketStore } from '../../src/market/store.js';
+import { buildImage, pushImage, randomLayer } from '../../src/testing/bundle/images.js';
+import { startRegistry } from '../../src/testing/bundle/registry.js';
 
 const CHART = join(repoRoot, 'charts', 'ferry');
 const RELEASE = 'ferry';
@@ -126,6 +143,15 @@ const appInstall = (namespace: string, name: string): KubeObject => ({
 const appTemplate = (name: string): KubeObject => ({
   ...shopTemplate('1.0.0', name),
 });
+
+const appMarket = (name: string, url = 'market.example.com/acme'): KubeObject =>
+  ({
+    apiVersion: 'ferry.dev/v1alpha1',
+    kind: 'AppMarket',
+    metadata: { name },
+    spec: { url, interval: '1h' },
+  }) as KubeObject;
+const markets = '/apis/ferry.dev/v1alpha1/appmarkets';
 
 /** Creates with ?dryRun=All: authorized and validated as a real create, stored nowhere. */
 const dryRunCreate = (client: KubeClient, object: KubeObject, path: string) =>
@@ -386,6 +412,8 @@ describe('Helm chart charts/ferry', () => {
         await forbidden(installer.create(appInstall(nsB, 'theirs')));
         await forbidden(installer.list(ferryRef('AppInstall', nsB)));
         await forbidden(dryRunCreate(installer, appTemplate('installer-app'), templates));
+        // Connecting a market is a publisher's job.
+        await forbidden(dryRunCreate(installer, appMarket('installer-market'), markets));
         // AppRevisions and status belong to the operator.
         await forbidden(
           dryRunCreate(
@@ -404,18 +432,29 @@ describe('Helm chart charts/ferry', () => {
       }
     });
 
-    it('ferry-viewer reads but creates nothing; ferry-publisher publishes AppTemplates', async () => {
+    it('ferry-viewer reads but creates nothing; ferry-publisher publishes AppTemplates and connects AppMarkets', async () => {
       const viewer = await serviceAccountWith(nsA, 'viewer', 'ferry-viewer', true);
       const publisher = await serviceAccountWith(nsB, 'publisher', 'ferry-publisher', true);
       try {
         await viewer.list(ferryRef('AppInstall', nsA));
         await viewer.list(ferryRef('AppRevision', nsB));
         await viewer.list(ferryRef('AppTemplate'));
+        await viewer.list(ferryRef('AppMarket'));
         await forbidden(viewer.create(appInstall(nsA, 'viewed')));
+        await forbidden(dryRunCreate(viewer, appMarket('viewer-market'), markets));
         await forbidden(dryRunCreate(viewer, appTemplate('viewer-app'), templates));
         await forbidden(viewer.delete(ferryRef('AppTemplate', undefined, 'anything')));
         await dryRunCreate(publisher, appTemplate('published-app'), templates);
+        await dryRunCreate(publisher, appMarket('published-market'), markets);
+        await publisher.list(ferryRef('AppMarket'));
         await forbidden(publisher.create(appInstall(nsB, 'published')));
+        // AppMarket status is the operator's, and a publisher reads no Secret of the operator.
+        await forbidden(
+          publisher.mergePatch(ferryRef('AppMarket', undefined, 'anything'), { status: {} }, 'status'),
+        );
+        await forbidden(
+          publisher.get({ apiVersion: 'v1', kind: 'Secret', namespace: releaseNs, name: 'any' }),
+        );
       } finally {
         viewer.close();
         publisher.close();
@@ -455,9 +494,10 @@ describe('Helm chart charts/ferry', () => {
       kubeconfigDir = mkdtempSync(join(tmpdir(), 'ferry-e2e-sa-'));
       kubeconfig = join(kubeconfigDir, 'kubeconfig');
       writeFileSync(kubeconfig, tokenConfig(await tokenFor(admin, releaseNs, RELEASE)).exportConfig());
-      operator = await OperatorProcess.start(['--leader-elect', '--leader-election-namespace', releaseNs], {
-        kubeconfig,
-      }).catch((error: unknown) => {
+      operator = await OperatorProcess.start(
+        ['--leader-elect', '--leader-election-namespace', releaseNs, '--namespace', releaseNs],
+        { kubeconfig },
+      ).catch((error: unknown) => {
         throw new Error(`operator did not start with the chart's RBAC: ${String(error)}`);
       });
       ns = await createNamespace(admin, 'ferry-chart-shop');
@@ -572,6 +612,67 @@ describe('Helm chart charts/ferry', () => {
       await waitFor('PVCs deleted (volumeDeletionPolicy: Delete)', async () =>
         (await claims()).every((c) => c.metadata?.deletionTimestamp),
       );
+    });
+
+    it('syncs an AppMarket with a credentials Secret of the release namespace', async () => {
+      const registry = startRegistry({ auth: 'robot:chart-market-pw' });
+      const rc = new RegistryClient(registry.address, {
+        plainHttp: true,
+        credentials: { username: 'robot', password: 'chart-market-pw' },
+      });
+      const app = `chartmk${Date.now().toString(36)}`;
+      const dir = mkdtempSync(join(tmpdir(), 'ferry-e2e-chart-market-'));
+      try {
+        await pushImage(rc, 'vendor/web', '1.0.0', buildImage([await randomLayer(512)]));
+        const file = join(dir, 'pkg.tar');
+        await exportPackage({
+          templates: [
+            {
+              ...shopTemplate('1.0.0', app),
+              spec: {
+                app,
+                version: '1.0.0',
+                components: [{ name: 'web', image: `${registry.address}/vendor/web:1.0.0` }],
+              },
+            } as AppTemplate,
+          ],
+          output: file,
+          clientFor: () => rc,
+        });
+        const store = new MarketStore(rc, parseMarketUrl(`${registry.address}/chart`));
+        await pushPackage({ store, packageFile: file });
+        await store.writeIndex({
+          ...emptyIndex(),
+          apps: { [app]: { listed: true, changedAt: '2026-01-01T00:00:00Z' } },
+        });
+        await admin.create({
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: {
+            name: 'market-creds',
+            namespace: releaseNs,
+            labels: { 'ferry.dev/market-credentials': 'true' },
+          },
+          type: 'kubernetes.io/basic-auth',
+          stringData: { username: 'robot', password: 'chart-market-pw' },
+        } as KubeObject);
+        await userApply(admin, {
+          ...appMarket(app, `${registry.address}/chart`),
+          spec: { url: `${registry.address}/chart`, plainHttp: true, secretRef: { name: 'market-creds' } },
+        } as KubeObject);
+        await waitFor('AppMarket Ready', async () => {
+          const m = await admin.get<Obj>(ferryRef('AppMarket', undefined, app));
+          const ready = m?.status?.conditions?.find((c: { type: string }) => c.type === 'Ready');
+          return ready?.status === 'True' || notYet(ready);
+        });
+        expect(await admin.get(ferryRef('AppTemplate', undefined, `${app}.1.0.0`))).toBeDefined();
+      } finally {
+        await admin.delete(ferryRef('AppMarket', undefined, app));
+        await admin.delete(ferryRef('AppTemplate', undefined, `${app}.1.0.0`));
+        rc.close();
+        registry.stop();
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     it('did all of it without one forbidden request (ferry_kube_api_errors_total{code="403"} is 0)', async () => {

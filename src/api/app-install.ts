@@ -151,6 +151,28 @@ export const appInstallStatusSchema = z
       .array(z.string())
       .optional()
       .describe('Newer versions of the app present, by SemVer.'),
+    availableUpgradeOrigins: z
+      .array(
+        z
+          .object({
+            version: z.string().describe('A version of availableUpgrades.'),
+            origin: z
+              .enum(['market', 'import', 'publish', 'manual'])
+              .describe(
+                'Where its AppTemplate came from (its ferry.dev/origin label; manual when it has none, e.g. kubectl apply).',
+              ),
+            market: z
+              .string()
+              .optional()
+              .describe('The AppMarket that offers it (the ferry.dev/market label), when origin is market.'),
+          })
+          .describe('Where one available upgrade comes from.'),
+      )
+      .meta(listMap('version'))
+      .optional()
+      .describe(
+        'Where each of availableUpgrades comes from (same order): the AppMarket that offers it, or import/publish.',
+      ),
     history: z.array(historyEntrySchema).optional().describe('The last revisions, newest first.'),
     operation: z
       .object({

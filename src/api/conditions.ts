@@ -46,6 +46,18 @@ export const REASONS = {
     'A route of the applied revision is not rendered because the cluster does not serve its API (Ingress: networking.k8s.io/v1; HTTPRoute: gateway.networking.k8s.io/v1, from the Gateway API CRDs). Ready is False and Stalled True until the API appears (checked every 30 seconds) or the route kind changes; the workloads run meanwhile.',
   VolumeChangeRefused:
     'The change would shrink a volume or change the storage class of an existing one (a PVC can only grow and keeps its class); the message names the override. Nothing is applied.',
+  MarketSynced: 'AppMarket: every version of the apps it syncs is an AppTemplate of this cluster.',
+  VersionsNotSynced:
+    'AppMarket: the sync ran, but some versions were refused (signature, publisher) or conflict with an AppTemplate of the same name and other content; status.apps says which. The rest is synced.',
+  MarketUnreachable:
+    'AppMarket: the registry could not be reached or answered with an error; what was synced stays, the sync is retried with backoff.',
+  MarketCredentialsRejected:
+    "AppMarket: the registry refused the credentials (401/403); what was synced stays. Fix spec.secretRef's Secret or the registry's permissions.",
+  MarketSecretInvalid:
+    'AppMarket: the credentials or CA Secret is missing, not labelled ferry.dev/market-credentials=true, or not of a supported type; retried with backoff.',
+  MarketInvalid:
+    'AppMarket: the market holds something that is not a valid Ferry market (e.g. its index); retried.',
+  TemplatesCreated: 'Event: the sync created AppTemplates for new versions of the market.',
 } as const;
 
 type Names<T> = { readonly [K in keyof T]: K };

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { API_GROUP, API_VERSION, INT_OR_STRING } from './common.js';
 import { appInstallSpecSchema, appInstallStatusSchema } from './app-install.js';
+import { appMarketSpecSchema, appMarketStatusSchema } from './app-market.js';
 import { appRevisionSpecSchema, appRevisionStatusSchema } from './app-revision.js';
 import { appRollbackSpecSchema, appRollbackStatusSchema } from './app-rollback.js';
 import { appTemplateSpecSchema, appTemplateStatusSchema } from './app-template.js';
@@ -130,6 +131,24 @@ export const KINDS: KindDefinition[] = [
       { name: 'Install', type: 'string', jsonPath: '.spec.install' },
       { name: 'To-Revision', type: 'integer', jsonPath: '.status.toRevision' },
       { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
+      { name: 'Message', type: 'string', jsonPath: '.status.message', priority: 1 },
+      age,
+    ],
+  },
+  {
+    kind: 'AppMarket',
+    plural: 'appmarkets',
+    shortNames: ['fam', 'appmkt'],
+    scope: 'Cluster',
+    description:
+      'An app store on an OCI registry, synced into AppTemplates by the operator. Deleting it keeps the AppTemplates it created.',
+    spec: appMarketSpecSchema,
+    status: appMarketStatusSchema,
+    columns: [
+      { name: 'URL', type: 'string', jsonPath: '.spec.url' },
+      ready,
+      { name: 'Last-Sync', type: 'date', jsonPath: '.status.lastSyncTime' },
+      { name: 'Suspended', type: 'boolean', jsonPath: '.spec.suspend', priority: 1 },
       { name: 'Message', type: 'string', jsonPath: '.status.message', priority: 1 },
       age,
     ],

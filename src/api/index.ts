@@ -10,6 +10,7 @@ export * from './app-install.js';
 export * from './app-revision.js';
 export * from './app-upgrade.js';
 export * from './app-rollback.js';
+export * from './app-market.js';
 export * from './plan.js';
 export * from './progress.js';
 export * from './bundle-manifest.js';

@@ -18,6 +18,8 @@ export interface RegistryClientOptions {
   plainHttp?: boolean;
   /** PEM file of extra certificate authorities to trust besides the system ones. */
   caFile?: string;
+  /** PEM certificates to trust besides the system ones, as text. */
+  caPem?: string;
   credentials?: Credentials;
   /** Attempts after the first on 5xx, 429 and connection resets. */
   retries?: number;

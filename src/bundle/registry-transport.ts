@@ -23,6 +23,8 @@ export interface RequestOptions {
 export interface TransportOptions {
   plainHttp?: boolean;
   caFile?: string;
+  /** PEM certificates to trust besides the system ones, given as text (the operator's CA Secret). */
+  caPem?: string;
   credentials?: Credentials;
   retries?: number;
   backoffMs?: number;
@@ -150,6 +152,8 @@ export class RegistryTransport {
       }
       agentOptions.ca = [...rootCertificates, ca];
     }
+    if (options.caPem)
+      agentOptions.ca = [...((agentOptions.ca as string[]) ?? rootCertificates), options.caPem];
     this.agent = options.plainHttp ? new http.Agent(agentOptions) : new https.Agent(agentOptions);
     this.retries = options.retries ?? 4;
     this.backoffMs = options.backoffMs ?? 250;

@@ -1,8 +1,16 @@
 import semver from 'semver';
 import type { z } from 'zod';
-import type { AppInstall, AppRevision, AppRollback, AppTemplate, AppUpgrade } from '../api/index.js';
+import type {
+  AppInstall,
+  AppMarket,
+  AppRevision,
+  AppRollback,
+  AppTemplate,
+  AppUpgrade,
+} from '../api/index.js';
 import {
   appInstallSchema,
+  appMarketSchema,
   appRevisionSchema,
   appRollbackSchema,
   appTemplateSchema,
@@ -80,6 +88,7 @@ export class ControllerCache {
   readonly revisions: TypedView<AppRevision>;
   readonly upgrades: TypedView<AppUpgrade>;
   readonly rollbacks: TypedView<AppRollback>;
+  readonly markets: TypedView<AppMarket>;
   private readonly decoded = new Map<string, RevisionContent>();
 
   constructor(
@@ -91,6 +100,7 @@ export class ControllerCache {
     this.revisions = new TypedView(informers.revisions, appRevisionSchema);
     this.upgrades = new TypedView(informers.upgrades, appUpgradeSchema);
     this.rollbacks = new TypedView(informers.rollbacks, appRollbackSchema);
+    this.markets = new TypedView(informers.markets, appMarketSchema);
   }
 
   /** The decoded snapshot of a revision, cached by uid (revisions are immutable). */

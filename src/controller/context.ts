@@ -2,6 +2,7 @@ import type { V1Deployment, V1StatefulSet } from '@kubernetes/client-node';
 import type { KubeClient, KubeObject } from '../kube/client.js';
 import type { ControllerCache, Expectations } from './cache.js';
 import type { ServedApis } from './discovery.js';
+import type { MarketSchedule } from './market/schedule.js';
 import type { RequestArrivals } from './request-order.js';
 import type { EventRecorder } from './runtime/events.js';
 import type { Logger } from './runtime/logger.js';
@@ -21,6 +22,7 @@ export interface Informers {
   revisions: ObjectCache<KubeObject>;
   upgrades: ObjectCache<KubeObject>;
   rollbacks: ObjectCache<KubeObject>;
+  markets: ObjectCache<KubeObject>;
   deployments: ObjectCache<Workload>;
   statefulsets: ObjectCache<Workload>;
 }
@@ -31,7 +33,7 @@ export type ControllerClient = Pick<
   'get' | 'list' | 'create' | 'apply' | 'mergePatch' | 'jsonPatch' | 'delete'
 >;
 
-export type QueueName = 'install' | 'upgrade' | 'rollback' | 'template';
+export type QueueName = 'install' | 'upgrade' | 'rollback' | 'template' | 'market';
 
 /** Everything a reconciler needs; one per manager, shared by nothing else. */
 export interface ControllerContext {
@@ -50,6 +52,10 @@ export interface ControllerContext {
   /** When each AppUpgrade/AppRollback was first seen: their creation order. */
   arrivals: RequestArrivals;
   enqueue(queue: QueueName, key: string): void;
+  /** The operator's namespace: where AppMarket credentials and CA Secrets are read from. */
+  namespace: string;
+  /** When each AppMarket is next due to be synced (in memory; rebuilt from status on restart). */
+  marketSchedule: MarketSchedule;
 }
 
 export const FINALIZER = 'ferry.dev/cleanup';

@@ -7,6 +7,8 @@ import { LABEL_INSTALL } from '../model/names.js';
 import { ControllerCache, Expectations } from './cache.js';
 import type { ControllerContext, QueueName, Workload } from './context.js';
 import { reconcileInstall } from './install/reconciler.js';
+import { reconcileMarket } from './market/reconciler.js';
+import { MarketSchedule } from './market/schedule.js';
 import { RequestArrivals, byCreation } from './request-order.js';
 import { reconcileRollback } from './rollback/reconciler.js';
 import { EventRecorder } from './runtime/events.js';
@@ -26,6 +28,8 @@ export interface ManagerOptions {
   resyncMs: number;
   /** host:port of /healthz, /readyz and /metrics; port 0 picks a free one. */
   probeAddress: string;
+  /** The operator's namespace: AppMarket credentials and CA Secrets are read from it. */
+  namespace: string;
   leaderElection?: { namespace: string; name?: string; identity?: string };
 }
 
@@ -36,7 +40,9 @@ export interface ManagerOptions {
 export class Manager {
   readonly metrics = new Metrics();
   readonly informers: {
-    [K in 'templates' | 'installs' | 'revisions' | 'upgrades' | 'rollbacks']: Informer<KubeObject>;
+    [
+      K in 'templates' | 'installs' | 'revisions' | 'upgrades' | 'rollbacks' | 'markets'
+    ]: Informer<KubeObject>;
   } & { deployments: Informer<Workload>; statefulsets: Informer<Workload> };
   private readonly queues: Record<QueueName, WorkQueue>;
   private readonly ctx: ControllerContext;
@@ -68,6 +74,7 @@ export class Manager {
       revisions: informer(ferryRef('AppRevision')),
       upgrades: informer(ferryRef('AppUpgrade'), undefined, byCreation),
       rollbacks: informer(ferryRef('AppRollback'), undefined, byCreation),
+      markets: informer(ferryRef('AppMarket')),
       deployments: informer<Workload>({ apiVersion: 'apps/v1', kind: 'Deployment' }, LABEL_INSTALL),
       statefulsets: informer<Workload>({ apiVersion: 'apps/v1', kind: 'StatefulSet' }, LABEL_INSTALL),
     };
@@ -76,6 +83,7 @@ export class Manager {
       upgrade: new WorkQueue(),
       rollback: new WorkQueue(),
       template: new WorkQueue(),
+      market: new WorkQueue(),
     };
     for (const [name, queue] of Object.entries(this.queues))
       this.metrics.queueDepth.collect({ queue: name }, () => queue.depth);
@@ -92,6 +100,8 @@ export class Manager {
       now: () => new Date(),
       arrivals,
       enqueue: (queue, key) => this.queues[queue].add(key),
+      namespace: options.namespace,
+      marketSchedule: new MarketSchedule(),
     };
     this.wireEvents();
   }
@@ -148,6 +158,7 @@ export class Manager {
       this.informers.installs,
       this.informers.upgrades,
       this.informers.rollbacks,
+      this.informers.markets,
     ]) {
       for (const object of informer.list()) this.route(informer, object);
     }
@@ -181,6 +192,7 @@ export class Manager {
     run('upgrade', 2, reconcileUpgrade);
     run('rollback', 1, reconcileRollback);
     run('template', 1, reconcileTemplate);
+    run('market', 2, reconcileMarket);
   }
 
   private route(informer: Informer<KubeObject>, object: KubeObject): void {
@@ -188,6 +200,7 @@ export class Manager {
     const ns = object.metadata?.namespace;
     const spec = (object as { spec?: { install?: string } }).spec;
     if (informer === i.templates) this.queues.template.add(objectKey(object));
+    else if (informer === i.markets) this.queues.market.add(objectKey(object));
     else if (informer === i.installs) {
       this.queues.install.add(objectKey(object));
       for (const r of i.upgrades.list(
@@ -220,11 +233,13 @@ export class Manager {
       );
     }
     const routeTo = (informer: Informer<KubeObject>) => (event: InformerEvent, object: KubeObject) => {
+      if (event === 'delete' && informer === i.markets) return this.queues.market.add(objectKey(object));
       if (event === 'delete' && informer !== i.installs)
         return this.queues[informer === i.templates ? 'template' : 'install'].add(objectKey(object));
       this.route(informer, object);
     };
-    for (const informer of [i.templates, i.installs, i.upgrades, i.rollbacks]) informer.on(routeTo(informer));
+    for (const informer of [i.templates, i.installs, i.upgrades, i.rollbacks, i.markets])
+      informer.on(routeTo(informer));
     i.revisions.on((_event, revision) => {
       const install = revision.metadata?.labels?.[LABEL_INSTALL];
       if (install) this.queues.install.add(`${revision.metadata!.namespace}/${install}`);

@@ -1,6 +1,12 @@
 import type { V1Deployment, V1StatefulSet } from '@kubernetes/client-node';
-import type { AppInstall, AppInstallStatus, AppRevision, ComponentStatus } from '../api/index.js';
-import { ConditionType, Reason } from '../api/index.js';
+import type {
+  AppInstall,
+  AppInstallStatus,
+  AppRevision,
+  AppTemplate,
+  ComponentStatus,
+} from '../api/index.js';
+import { ConditionType, LABEL_MARKET, LABEL_ORIGIN, Reason } from '../api/index.js';
 import { newerVersions } from './choose.js';
 import { componentState } from './component-state.js';
 import { removeCondition, setCondition } from './conditions.js';
@@ -47,9 +53,22 @@ export interface InstallStatusInputs {
   workloadOf: (component: string) => (V1Deployment | V1StatefulSet) | undefined;
   /** Versions of valid templates of the app, oldest first. */
   versions: readonly string[];
+  /** Where each version's template came from (templateOrigin); versions without one are manual. */
+  origins?: ReadonlyMap<string, UpgradeOrigin>;
   generation: number | undefined;
   problem: SpecProblem | undefined;
   now: Date;
+}
+
+export type UpgradeOrigin = Omit<NonNullable<AppInstallStatus['availableUpgradeOrigins']>[number], 'version'>;
+
+/** Where a template came from: the market that offers it, or its ferry.dev/origin label. */
+export function templateOrigin(template: Pick<AppTemplate, 'metadata'>): UpgradeOrigin {
+  const labels = template.metadata.labels ?? {};
+  const origin = labels[LABEL_ORIGIN];
+  if (origin === 'market')
+    return labels[LABEL_MARKET] ? { origin, market: labels[LABEL_MARKET] } : { origin };
+  return origin === 'import' || origin === 'publish' ? { origin } : { origin: 'manual' };
 }
 
 /** The whole status of an install, derived from its revisions, the workloads and the templates. */
@@ -77,6 +96,11 @@ export function computeInstallStatus(inputs: InstallStatusInputs): AppInstallSta
   }
   if (status.version) {
     status.availableUpgrades = newerVersions(status.version, versions, install.spec.includePrereleases);
+    if (status.availableUpgrades.length)
+      status.availableUpgradeOrigins = status.availableUpgrades.map((version) => ({
+        version,
+        ...(inputs.origins?.get(version) ?? { origin: 'manual' }),
+      }));
   }
   if (revisions.length) {
     status.history = [...revisions]

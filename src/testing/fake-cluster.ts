@@ -12,6 +12,7 @@ import type {
   QueueName,
   Workload,
 } from '../controller/context.js';
+import { MarketSchedule } from '../controller/market/schedule.js';
 import { RequestArrivals } from '../controller/request-order.js';
 import { EventRecorder } from '../controller/runtime/events.js';
 import { createLogger } from '../controller/runtime/logger.js';
@@ -194,6 +195,7 @@ export class FakeCluster {
       revisions: view('AppRevision'),
       upgrades: view('AppUpgrade'),
       rollbacks: view('AppRollback'),
+      markets: view('AppMarket'),
       deployments: view<Workload>('Deployment'),
       statefulsets: view<Workload>('StatefulSet'),
     };
@@ -299,6 +301,8 @@ export function fakeContext(cluster = new FakeCluster(), start = new Date('2026-
     now: () => clock.now,
     arrivals,
     enqueue: (queue, key) => enqueued.push({ queue, key }),
+    namespace: 'ferry-system',
+    marketSchedule: new MarketSchedule(),
   };
   const advance = (ms: number) => (clock.now = new Date(clock.now.getTime() + ms));
   return { ctx, cluster, logs, enqueued, advance };

@@ -7,9 +7,12 @@ import { UsageError } from '../output.js';
 
 export const operatorHelp = `Usage: ferry operator [--kubeconfig FILE] [--workers N] [--resync SECONDS]
                       [--probe-address HOST:PORT] [--leader-elect] [--leader-election-namespace NS]
+                      [--namespace NS]
 
 Runs the Ferry operator against the current kubeconfig (or the in-cluster service account):
-reconciles AppTemplates, AppInstalls, AppUpgrades and AppRollbacks. Serves /healthz, /readyz and
+reconciles AppTemplates, AppInstalls, AppUpgrades and AppRollbacks, and syncs AppMarkets into
+AppTemplates (their credentials and CA Secrets are read from --namespace, default $POD_NAMESPACE or
+ferry-system). Serves /healthz, /readyz and
 /metrics on --probe-address (default 0.0.0.0:8081). Logs JSON lines (FERRY_LOG_LEVEL=debug for more).
 Stops gracefully on SIGTERM or SIGINT.`;
 
@@ -22,7 +25,8 @@ export async function operatorCommand(args: string[], _output: Output): Promise<
       resync: { type: 'string', default: '600' },
       'probe-address': { type: 'string', default: '0.0.0.0:8081' },
       'leader-elect': { type: 'boolean', default: false },
-      'leader-election-namespace': { type: 'string', default: process.env.POD_NAMESPACE ?? 'ferry-system' },
+      namespace: { type: 'string', default: process.env.POD_NAMESPACE ?? 'ferry-system' },
+      'leader-election-namespace': { type: 'string' },
     },
   });
   const workers = Number(values.workers);
@@ -35,7 +39,10 @@ export async function operatorCommand(args: string[], _output: Output): Promise<
     workers,
     resyncMs: resync * 1000,
     probeAddress: values['probe-address'],
-    ...(values['leader-elect'] ? { leaderElection: { namespace: values['leader-election-namespace'] } } : {}),
+    namespace: values.namespace,
+    ...(values['leader-elect']
+      ? { leaderElection: { namespace: values['leader-election-namespace'] ?? values.namespace } }
+      : {}),
   });
   const stopped = new Promise<void>((resolve) => {
     const shutdown = (signal: string) => {

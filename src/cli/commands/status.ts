@@ -45,7 +45,7 @@ export function formatStatus(install: AppInstall): string {
     );
   }
   lines.push(
-    `  upgrades:          ${s.availableUpgrades?.length ? s.availableUpgrades.join(', ') : 'none available'}`,
+    `  upgrades:          ${s.availableUpgrades?.length ? s.availableUpgrades.map((v) => upgradeWithOrigin(v, s.availableUpgradeOrigins)).join(', ') : 'none available'}`,
   );
   if (s.retainedComponents?.length)
     lines.push(`  retained:          ${s.retainedComponents.join(', ')} (kept running; not in ${s.version})`);
@@ -67,4 +67,14 @@ export function formatStatus(install: AppInstall): string {
     );
   }
   return lines.join('\n');
+}
+
+/** `2.0.0 (market acme)`, `1.1.0 (import)`: an available version and where it comes from. */
+function upgradeWithOrigin(
+  version: string,
+  origins: { version: string; origin: string; market?: string }[] | undefined,
+): string {
+  const o = origins?.find((x) => x.version === version);
+  if (!o) return version;
+  return `${version} (${o.market ? `market ${o.market}` : o.origin})`;
 }

@@ -2,7 +2,7 @@ import type { AppInstallStatus } from '../../api/index.js';
 import { ConditionType, GROUP_VERSION } from '../../api/index.js';
 import type { KubeObject } from '../../kube/client.js';
 import { canonicalJson } from '../../model/canonical.js';
-import { computeInstallStatus } from '../../model/install-status.js';
+import { computeInstallStatus, templateOrigin } from '../../model/install-status.js';
 import { sortedVersions } from '../cache.js';
 import type { ControllerContext } from '../context.js';
 import type { InstallWork } from './work.js';
@@ -21,6 +21,7 @@ export async function writeInstallStatus(ctx: ControllerContext, work: InstallWo
     contentOf: ctx.cache.contentOf,
     workloadOf: (component) => ctx.cache.workloadOf(namespace, install.metadata.name, component),
     versions: sortedVersions(work.templates),
+    origins: new Map([...work.templates].map(([version, t]) => [version, templateOrigin(t)])),
     generation: work.generation,
     problem: work.problem,
     now: ctx.now(),
