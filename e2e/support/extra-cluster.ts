@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { KubeClient } from '../../src/kube/client.js';
+import type { KubeObject } from '../../src/kube/client.js';
 import { applyCrds, repoRoot } from './world.js';
 
 /**
@@ -36,6 +37,18 @@ export async function startExtraCluster(name: string): Promise<ExtraCluster> {
     if (!kubeconfig) throw new Error(`cluster.sh up printed no KUBECONFIG= line:\n${output}`);
     client = KubeClient.fromDefault(kubeconfig);
     await applyCrds(client);
+    // no storage provisioner here: a few volumes for the claims of a test's installs
+    for (let i = 0; i < 4; i++)
+      await client.apply({
+        apiVersion: 'v1',
+        kind: 'PersistentVolume',
+        metadata: { name: `${name}-pv-${i}` },
+        spec: {
+          capacity: { storage: '100Gi' },
+          accessModes: ['ReadWriteOnce'],
+          hostPath: { path: join(dirname(dir), `pv-${i}`) },
+        },
+      } as KubeObject);
     const ready = client;
     return {
       kubeconfig,

@@ -175,7 +175,9 @@ export async function pushPackage(options: PushOptions): Promise<PushResult> {
     if (signKey) {
       const sig = signVersion(name, version, p.artifact.manifest.digest, signKey);
       publisher = sig.publisher;
-      await store.writeSignature(sig);
+      // ed25519 signatures are deterministic: an identical one already there means nothing to write
+      const present = p.existing ? await store.readSignature(name, p.artifact.manifest.digest) : undefined;
+      if (present?.signature !== sig.signature) await store.writeSignature(sig);
     }
     if (p.existing !== p.artifact.manifest.digest)
       await store.writeArtifact(appRepository(store.location, name), version, p.artifact);
