@@ -53,6 +53,9 @@ async function follow(client: KubeClient, ref: ObjectRef, changed: () => void, s
         query: { limit: 1 },
         signal,
       });
+      // whatever changed between the page's render and this list is caught by one refresh now;
+      // whatever changes after it, by the watch (it starts at the list's resourceVersion)
+      changed();
       await client.watch(
         ref,
         list.metadata.resourceVersion,

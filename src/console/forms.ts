@@ -117,8 +117,13 @@ export function approveEquivalent(upgrade: AppUpgrade, install: AppInstall | und
   let yaml = toYaml(approved);
   if (install && adoptable.length) {
     const all = adoptOverrides(install.spec.overrides ?? [], adoptable, new Set(adoptable.map(adoptKey)));
-    yaml += `# To adopt template values, set them as overrides of AppInstall ${install.metadata.name} first (all of them shown):\n`;
-    yaml += toYaml({ spec: { overrides: all.overrides } });
+    yaml += `---\n# Adopting values: apply these overrides to AppInstall ${install.metadata.name} first (all adoptable ones shown; keep those you adopt)\n`;
+    yaml += toYaml({
+      apiVersion: install.apiVersion,
+      kind: 'AppInstall',
+      metadata: { name: install.metadata.name, namespace: ns },
+      spec: { overrides: all.overrides },
+    });
   }
   return { command: approveCommand(upgrade.spec.install, ns, upgrade.metadata.name), yaml };
 }

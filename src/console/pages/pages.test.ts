@@ -141,6 +141,16 @@ describe('plan and progress', () => {
     expect(planView(plan()).text).not.toContain('role="switch"');
   });
 
+  it('says whether a component the new version lacks is kept running or deleted', () => {
+    const back = planUpgrade(shopTemplate('2.0.0').spec, shopTemplate('1.0.0').spec).plan;
+    back.components = back.components.map((c) => (c.name === 'reports' ? { ...c, change: 'Removed' } : c));
+    expect(back.retained).toEqual(['reports']);
+    expect(text(planView(back))).toContain('− reports not in 1.0.0: kept running');
+    expect(text(planView({ ...back, retained: [] }))).toContain(
+      '− reports not in 1.0.0: deleted (its PVCs are kept)',
+    );
+  });
+
   it('shows progress level by level', () => {
     const view = text(
       progressView(

@@ -5,7 +5,7 @@ import { stateBadge } from '../layout.js';
 
 const CHANGE = {
   Added: 'added',
-  Removed: 'not in the new version, kept running',
+  Removed: 'not in the new version',
   Changed: 'changed',
   Unchanged: 'unchanged',
 };
@@ -24,6 +24,14 @@ function value(encoded: string | undefined): Html | string {
       ? html`<pre class="value">${decoded}</pre>`
       : html`<code>${JSON.stringify(decoded)}</code>`;
   return html`<code>${JSON.stringify(decoded)}</code>`;
+}
+
+/** What happens to a component; one the new version lacks is kept running unless pruned. */
+function change(plan: UpgradePlan, c: UpgradePlan['components'][number]): string {
+  if (c.change !== 'Removed') return CHANGE[c.change];
+  return plan.retained.includes(c.name)
+    ? `not in ${plan.toVersion}: kept running`
+    : `not in ${plan.toVersion}: deleted (its PVCs are kept)`;
 }
 
 /** The key of a not-applied value in the adopt form: component/kind/name. */
@@ -45,7 +53,7 @@ export function planView(plan: UpgradePlan, { adoptable = false, adopted = new S
           <span class="sym" aria-hidden="true"
             >${{ Added: '+', Removed: '−', Changed: '~', Unchanged: '=' }[c.change]}</span
           >
-          <span class="name">${c.name}</span> <span class="change">${CHANGE[c.change]}</span>${
+          <span class="name">${c.name}</span> <span class="change">${change(plan, c)}</span>${
             c.level !== undefined ? html` <span class="muted">level ${c.level + 1}</span>` : ''
           }
         </h4>

@@ -200,7 +200,7 @@ export function installPage(ctx: PageContext, form: InstallForm, icon?: string) 
           ${params.length ? params : html`<p>This version declares no parameters.</p>`}
         </fieldset>
         <div class="actions">
-          <button type="submit" name="intent" value="preview">Show YAML and command</button>
+          <button type="submit" name="intent" value="preview" formnovalidate>Show YAML and command</button>
           ${submit('Install', form.access, { name: 'intent', value: 'install' })}
         </div>`,
       'Install form',

@@ -107,29 +107,29 @@ export function upgradePage(ctx: PageContext, view: UpgradeView) {
   const s = u.status ?? {};
   const waiting = s.phase === 'WaitingForApproval' && !u.spec.approved;
   const phase = html`<p>
-      Phase ${stateBadge(s.phase ?? 'Pending')} <span class="muted">${s.message ?? ''}</span>
-    </p>
-    ${
-      waiting
-        ? postForm(
-            ctx,
-            path('upgrades', ns, u.metadata.name, 'approve'),
-            html`<p>
-                Approving starts the rollout, level by
-                level.${
-                  s.plan?.notApplied.some((n) => n.kind !== 'Volume')
-                    ? ' Values switched to “adopt” are written into the AppInstall as overrides first.'
-                    : ''
-                }
-              </p>
-              <div class="actions">${submit('Approve and start the upgrade', view.approve)}</div>`,
-            'Approve',
-            'approve-form',
-          )
-        : u.spec.approved || u.spec.approval !== 'Manual'
-          ? html`<p>Approved.</p>`
-          : ''
-    }`;
+    Phase ${stateBadge(s.phase ?? 'Pending')} <span class="muted">${s.message ?? ''}</span>
+  </p>`;
+  const approval = html`${
+    waiting
+      ? postForm(
+          ctx,
+          path('upgrades', ns, u.metadata.name, 'approve'),
+          html`<p>
+              Approving starts the rollout, level by
+              level.${
+                s.plan?.notApplied.some((n) => n.kind !== 'Volume')
+                  ? ' Values switched to “adopt” are written into the AppInstall as overrides first.'
+                  : ''
+              }
+            </p>
+            <div class="actions">${submit('Approve and start the upgrade', view.approve)}</div>`,
+          'Approve',
+          'approve-form',
+        )
+      : u.spec.approved || u.spec.approval !== 'Manual'
+        ? html`<p>Approved.</p>`
+        : ''
+  }`;
   const body = html`${breadcrumbs([
     ['Installs', '/installs'],
     [`${ns}/${u.spec.install}`, installPath(ns, u.spec.install)],
@@ -139,10 +139,12 @@ export function upgradePage(ctx: PageContext, view: UpgradeView) {
   ${notice(view.message)} ${errorPanel(view.error)} ${region('upgrade-phase', phase)}
   ${region(
     'upgrade-progress',
-    html`<h2>Progress</h2>
-      ${progressView(s.components, s.plan?.levels)}${
-        s.finishedAt ? html`<p>Finished at ${s.finishedAt}.</p>` : ''
-      }`,
+    waiting
+      ? html``
+      : html`<h2>Progress</h2>
+          ${progressView(s.components, s.plan?.levels)}${
+            s.finishedAt ? html`<p>Finished at ${s.finishedAt}.</p>` : ''
+          }`,
   )}
   ${region(
     'upgrade-plan',
@@ -160,7 +162,8 @@ export function upgradePage(ctx: PageContext, view: UpgradeView) {
         }${waiting && !view.adopt.allowed ? html`<p class="denied">Adopting values is not allowed: ${view.adopt.reason}</p>` : ''}`
       : html`<p>The operator is computing the plan…</p>`,
   )}
-  ${equivalent('Approve', view.equivalent)}`;
+  ${region('upgrade-approve', approval)}
+  ${region('upgrade-equivalent', equivalent('Approve', view.equivalent))}`;
   return page(ctx, {
     title: `Upgrade ${u.spec.install}${s.toVersion ? ` to ${s.toVersion}` : ''}`,
     section: 'installs',
