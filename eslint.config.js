@@ -66,4 +66,18 @@ export default tseslint.config(
     files: ['**/*.js', '**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },
+  {
+    // the console's client code runs in the browser, as a classic script (no build step)
+    files: ['src/console/assets/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: {
+        window: 'readonly',
+        document: 'readonly',
+        fetch: 'readonly',
+        DOMParser: 'readonly',
+        EventSource: 'readonly',
+      },
+    },
+  },
 );

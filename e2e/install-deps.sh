@@ -11,6 +11,8 @@
 #   curl             readiness probes
 #   mmdebstrap       the operator image's Debian base without Docker (npm run image)
 #   runc             runs the built operator image without a cluster (operator-image.e2e.test.ts)
+#   chromium         the browser the console suite drives headless through playwright-core
+#                    (e2e/console/; never a browser a tool downloads itself)
 # The real node (FERRY_E2E_REAL_NODE=1 e2e/cluster.sh up, e2e/realnode/):
 #   containerd, runc               container runtime (Debian's containerd 1.6, its shim, ctr)
 #   containernetworking-plugins    CNI bridge, host-local, portmap in /usr/lib/cni
@@ -21,7 +23,7 @@
 # (the token server, e2e/go/tokenserver) build with.
 set -euo pipefail
 
-PACKAGES=(docker-registry skopeo docker-compose lua5.4 openssl jq apache2-utils util-linux curl mmdebstrap runc
+PACKAGES=(docker-registry skopeo docker-compose lua5.4 openssl jq apache2-utils util-linux curl mmdebstrap runc chromium
   containerd containernetworking-plugins iptables iproute2 procps)
 
 missing=()

@@ -94,6 +94,14 @@ const COMMANDS: Record<string, Command> = {
       return { help: m.templateHelp, run: m.templateCommand };
     },
   },
+  console: {
+    summary:
+      'serve a web console on 127.0.0.1 (templates, installs, upgrades, history) with your credentials',
+    load: async () => {
+      const m = await import('./commands/console.js');
+      return { help: m.consoleHelp, run: m.consoleCommand };
+    },
+  },
   operator: {
     summary: 'run the operator (reconciles Ferry resources)',
     load: async () => {
