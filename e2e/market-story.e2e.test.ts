@@ -27,7 +27,15 @@ import { startRegistry } from '../src/testing/bundle/registry.js';
 import type { ExtraCluster } from './support/extra-cluster.js';
 import { startExtraCluster } from './support/extra-cluster.js';
 import type { Obj } from './support/shop.js';
-import { condition, createShopSecret, shopInstall, shopTemplate, userApply, waitPhase, waitReady } from './support/shop.js';
+import {
+  condition,
+  createShopSecret,
+  shopInstall,
+  shopTemplate,
+  userApply,
+  waitPhase,
+  waitReady,
+} from './support/shop.js';
 import { OperatorProcess, createNamespace, kube, notYet, waitFor } from './support/world.js';
 
 const APP = `erp${Date.now().toString(36)}`;
@@ -71,7 +79,8 @@ async function ferry(args: string[], { as, fail }: { as?: User; fail?: boolean }
   try {
     const code = await main([...args, ...creds], { out: (t) => out.push(t), err: (t) => out.push(t) });
     printed.push(...out);
-    if ((code !== 0) !== Boolean(fail)) throw new Error(`ferry ${args.join(' ')} exited ${code}:\n${out.join('\n')}`);
+    if ((code !== 0) !== Boolean(fail))
+      throw new Error(`ferry ${args.join(' ')} exited ${code}:\n${out.join('\n')}`);
     return out.join('\n');
   } finally {
     if (saved !== undefined) process.env.KUBECONFIG = saved;
@@ -98,23 +107,30 @@ async function erpTemplateFile(version: '1.0.0' | '2.0.0'): Promise<string> {
 
 const pem = (file: string) => readFileSync(file, 'utf8');
 
-async function createMarket(
-  kube: KubeClient,
-  name: string,
-  spec: Record<string, unknown>,
-): Promise<void> {
-  await kube.create({ apiVersion: 'ferry.dev/v1alpha1', kind: 'AppMarket', metadata: { name }, spec } as KubeObject);
+async function createMarket(kube: KubeClient, name: string, spec: Record<string, unknown>): Promise<void> {
+  await kube.create({
+    apiVersion: 'ferry.dev/v1alpha1',
+    kind: 'AppMarket',
+    metadata: { name },
+    spec,
+  } as KubeObject);
 }
 
 function marketReady(kube: KubeClient, name: string, versions: string[]) {
-  return waitFor(`AppMarket ${name} synced ${versions.join(', ')}`, async () => {
-    const market = await kube.get<Obj>(ferryRef('AppMarket', undefined, name));
-    const app = (market?.status?.apps ?? []).find((a: { name: string }) => a.name === APP);
-    const synced = (app?.versions ?? []).filter((v: { template?: string }) => v.template).map((v: { version: string }) => v.version);
-    return condition(market, 'Ready')?.status === 'True' && versions.every((v) => synced.includes(v))
-      ? market
-      : notYet(market?.status);
-  }, { timeoutMs: 120_000 });
+  return waitFor(
+    `AppMarket ${name} synced ${versions.join(', ')}`,
+    async () => {
+      const market = await kube.get<Obj>(ferryRef('AppMarket', undefined, name));
+      const app = (market?.status?.apps ?? []).find((a: { name: string }) => a.name === APP);
+      const synced = (app?.versions ?? [])
+        .filter((v: { template?: string }) => v.template)
+        .map((v: { version: string }) => v.version);
+      return condition(market, 'Ready')?.status === 'True' && versions.every((v) => synced.includes(v))
+        ? market
+        : notYet(market?.status);
+    },
+    { timeoutMs: 120_000 },
+  );
 }
 
 beforeAll(async () => {
@@ -136,11 +152,24 @@ afterAll(async () => {
 
 describe('sharing an app through markets, vendor to connected cluster to offline sites', () => {
   test('the publisher pushes erp 1.0.0 and 2.0.0; the admin lists it', async () => {
-    await ferry(['market', 'init', '--market', vendorUrl(), '--require-signatures', '--plain-http'], { as: 'admin' });
+    await ferry(['market', 'init', '--market', vendorUrl(), '--require-signatures', '--plain-http'], {
+      as: 'admin',
+    });
     for (const version of ['1.0.0', '2.0.0'] as const) {
       const out = await ferry(
-        ['market', 'push', `${APP}@${version}`, '--market', vendorUrl(), '-f', await erpTemplateFile(version),
-          '--sign-key', join(work, 'acme.key'), '--quiet', '--plain-http'],
+        [
+          'market',
+          'push',
+          `${APP}@${version}`,
+          '--market',
+          vendorUrl(),
+          '-f',
+          await erpTemplateFile(version),
+          '--sign-key',
+          join(work, 'acme.key'),
+          '--quiet',
+          '--plain-http',
+        ],
         { as: 'publisher' },
       );
       expect(out).toMatch(new RegExp(`/market/${APP}:${version} pushed sha256:[a-f0-9]{64}, signed by`));
@@ -156,20 +185,49 @@ describe('sharing an app through markets, vendor to connected cluster to offline
     writeFileSync(v3, readFileSync(join(work, `${APP}-2.0.0.yaml`), 'utf8').replaceAll('2.0.0', '3.0.0'));
     expect(
       await ferry(
-        ['market', 'push', `${APP}@3.0.0`, '--market', vendorUrl(), '-f', v3, '--sign-key', join(work, 'acme.key'),
-          '--quiet', '--plain-http'],
+        [
+          'market',
+          'push',
+          `${APP}@3.0.0`,
+          '--market',
+          vendorUrl(),
+          '-f',
+          v3,
+          '--sign-key',
+          join(work, 'acme.key'),
+          '--quiet',
+          '--plain-http',
+        ],
         { as: 'reader', fail: true },
       ),
-    ).toMatch(new RegExp(`lack "repository:market/${APP}/vendor/shop/[a-z]+:push" \\(the token server granted "pull"`));
+    ).toMatch(
+      new RegExp(
+        `lack "repository:market/${APP}/vendor/shop/[a-z]+:push" \\(the token server granted "pull"`,
+      ),
+    );
     expect(
-      await ferry(['market', 'unlist-app', APP, '--market', vendorUrl(), '--plain-http'], { as: 'publisher', fail: true }),
+      await ferry(['market', 'unlist-app', APP, '--market', vendorUrl(), '--plain-http'], {
+        as: 'publisher',
+        fail: true,
+      }),
     ).toMatch(/lack "repository:market\/ferry.index:push"/);
     const crm = join(work, 'crm.yaml');
     writeFileSync(crm, readFileSync(join(work, `${APP}-2.0.0.yaml`), 'utf8').replaceAll(APP, 'crm'));
     expect(
       await ferry(
-        ['market', 'push', 'crm@2.0.0', '--market', vendorUrl(), '-f', crm, '--sign-key', join(work, 'acme.key'),
-          '--quiet', '--plain-http'],
+        [
+          'market',
+          'push',
+          'crm@2.0.0',
+          '--market',
+          vendorUrl(),
+          '-f',
+          crm,
+          '--sign-key',
+          join(work, 'acme.key'),
+          '--quiet',
+          '--plain-http',
+        ],
         { as: 'publisher', fail: true },
       ),
     ).toMatch(/lack "repository:market\/crm\/vendor\/shop\/[a-z]+:push"/);
@@ -181,7 +239,11 @@ describe('sharing an app through markets, vendor to connected cluster to offline
     await client.create({
       apiVersion: 'v1',
       kind: 'Secret',
-      metadata: { name: 'vendor-market', namespace: opNs, labels: { 'ferry.dev/market-credentials': 'true' } },
+      metadata: {
+        name: 'vendor-market',
+        namespace: opNs,
+        labels: { 'ferry.dev/market-credentials': 'true' },
+      },
       type: 'kubernetes.io/basic-auth',
       stringData: { username: 'reader', password: passwords.reader },
     } as KubeObject);
@@ -195,7 +257,10 @@ describe('sharing an app through markets, vendor to connected cluster to offline
     });
     await marketReady(client, `vendor-${APP}`, ['1.0.0', '2.0.0']);
     const template = await client.get<Obj>(ferryRef('AppTemplate', undefined, `${APP}.1.0.0`));
-    expect(template!.metadata!.labels).toMatchObject({ 'ferry.dev/origin': 'market', 'ferry.dev/market': `vendor-${APP}` });
+    expect(template!.metadata!.labels).toMatchObject({
+      'ferry.dev/origin': 'market',
+      'ferry.dev/market': `vendor-${APP}`,
+    });
     for (const c of template!.spec.components)
       expect(c.image).toMatch(new RegExp(`^${vendorUrl()}/${APP}/vendor/shop/[a-z]+@sha256:[a-f0-9]{64}$`));
 
@@ -221,15 +286,28 @@ describe('sharing an app through markets, vendor to connected cluster to offline
     // the CLI refuses: the app is bound to acme's key
     expect(
       await ferry(
-        ['market', 'push', `${APP}@3.0.0`, '--market', vendorUrl(), '-f', v3, '--sign-key', join(work, 'rival.key'),
-          '--quiet', '--plain-http'],
+        [
+          'market',
+          'push',
+          `${APP}@3.0.0`,
+          '--market',
+          vendorUrl(),
+          '-f',
+          v3,
+          '--sign-key',
+          join(work, 'rival.key'),
+          '--quiet',
+          '--plain-http',
+        ],
         { as: 'admin', fail: true },
       ),
     ).toMatch(new RegExp(`market/${APP} is bound to publisher sha256:[a-f0-9]{16}`));
     // someone with push rights writes a rival-signed 3.0.0 by hand: package → images → signature → tag
     const pkg = join(work, 'v3.tar');
     await ferry(['export', `${APP}@3.0.0`, '-f', v3, '-o', pkg, '--quiet', '--plain-http']);
-    await ferry(['import', pkg, '--registry', `${vendorUrl()}/${APP}`, '--quiet', '--plain-http'], { as: 'admin' });
+    await ferry(['import', pkg, '--registry', `${vendorUrl()}/${APP}`, '--quiet', '--plain-http'], {
+      as: 'admin',
+    });
     const verified = await verifyPackage(pkg);
     const registry = new RegistryClient(vendorMarket.address, {
       plainHttp: true,
@@ -238,7 +316,9 @@ describe('sharing an app through markets, vendor to connected cluster to offline
     try {
       const store = new MarketStore(registry, parseMarketUrl(vendorUrl()));
       const artifact = versionArtifact(verified.templates[0]!, verified);
-      await store.writeSignature(signVersion(APP, '3.0.0', artifact.manifest.digest, loadPrivateKey(join(work, 'rival.key'))));
+      await store.writeSignature(
+        signVersion(APP, '3.0.0', artifact.manifest.digest, loadPrivateKey(join(work, 'rival.key'))),
+      );
       await store.writeArtifact(`market/${APP}`, '3.0.0', artifact);
       expect(await store.versions(APP)).toEqual(['1.0.0', '2.0.0', '3.0.0']);
     } finally {
@@ -253,22 +333,47 @@ describe('sharing an app through markets, vendor to connected cluster to offline
       const v3 = (app?.versions ?? []).find((v: { version: string }) => v.version === '3.0.0');
       return v3?.problem ? { market, v3 } : notYet(app);
     });
-    const acmeFingerprint = (await ferry(['market', 'show', APP, '--market', vendorUrl(), '-o', 'json', '--plain-http'], { as: 'reader' }))
-      .match(/"publisher": "(sha256:[a-f0-9]{16})"/)![1];
+    const acmeFingerprint = (
+      await ferry(['market', 'show', APP, '--market', vendorUrl(), '-o', 'json', '--plain-http'], {
+        as: 'reader',
+      })
+    ).match(/"publisher": "(sha256:[a-f0-9]{16})"/)![1];
     expect(refused.v3.problem).toContain(acmeFingerprint);
-    expect(condition(refused.market, 'Ready')).toMatchObject({ status: 'False', reason: 'VersionsNotSynced' });
+    expect(condition(refused.market, 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'VersionsNotSynced',
+    });
     expect(await client.get(ferryRef('AppTemplate', undefined, `${APP}.3.0.0`))).toBeUndefined();
   }, 180_000);
 
   test('2.0.0 goes offline: exported from the vendor market, imported once into the site market', async () => {
     const pkg = join(work, `${APP}-2.0.0.tar.zst`);
     await ferry(
-      ['export', `${APP}@2.0.0`, '--from-market', vendorUrl(), '--key', join(work, 'acme.pub'), '-o', pkg, '--quiet', '--plain-http'],
+      [
+        'export',
+        `${APP}@2.0.0`,
+        '--from-market',
+        vendorUrl(),
+        '--key',
+        join(work, 'acme.pub'),
+        '-o',
+        pkg,
+        '--quiet',
+        '--plain-http',
+      ],
       { as: 'reader' },
     );
     const out = await ferry([
-      'import', pkg, '--key', join(work, 'acme.pub'), '--market', siteUrl(), '--sign-key', join(work, 'site.key'),
-      '--quiet', '--plain-http',
+      'import',
+      pkg,
+      '--key',
+      join(work, 'acme.pub'),
+      '--market',
+      siteUrl(),
+      '--sign-key',
+      join(work, 'site.key'),
+      '--quiet',
+      '--plain-http',
     ]);
     expect(out).toMatch(new RegExp(`/apps/${APP}:2.0.0 pushed`));
     expect(out).toMatch(new RegExp(`${APP} listed in`));
@@ -277,7 +382,9 @@ describe('sharing an app through markets, vendor to connected cluster to offline
   test('two site clusters sync that one import and install erp 2.0.0 from it', async () => {
     for (const name of ['site-a', 'site-b']) sites.push(await startExtraCluster(name));
     for (const site of sites) {
-      await OperatorProcess.start(['--resync', '5', '--namespace', 'default'], { kubeconfig: site.kubeconfig });
+      await OperatorProcess.start(['--resync', '5', '--namespace', 'default'], {
+        kubeconfig: site.kubeconfig,
+      });
       await createMarket(site.client, 'site', {
         url: siteUrl(),
         plainHttp: true,
