@@ -76,6 +76,7 @@ const PLURALS: Record<string, string> = {
   Ingress: 'ingresses',
   HTTPRoute: 'httproutes',
   PersistentVolumeClaim: 'persistentvolumeclaims',
+  PersistentVolume: 'persistentvolumes',
   Pod: 'pods',
   Node: 'nodes',
   Event: 'events',
@@ -99,6 +100,7 @@ const PLURALS: Record<string, string> = {
 };
 const CLUSTER_SCOPED = new Set([
   'Namespace',
+  'PersistentVolume',
   'Node',
   'CustomResourceDefinition',
   'ClusterRole',
