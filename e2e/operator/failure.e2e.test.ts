@@ -101,7 +101,13 @@ describe('a failing upgrade', () => {
     expect(status.components.find((c: any) => c.name === 'api').state).toBe('Failed');
     expect(status.components.find((c: any) => c.name === 'web').state).toBe('Pending');
 
-    const install = await getInstall(client, ns);
+    // the request's status and the install's are written by two reconciles: wait for the install's
+    const install = await waitFor('install reports the failed upgrade', async () => {
+      const current = await getInstall(client, ns);
+      return condition(current, 'Ready')?.reason === 'UpgradeFailed'
+        ? current
+        : notYet(current.status?.conditions);
+    });
     expect(condition(install, 'Ready')).toMatchObject({ status: 'False', reason: 'UpgradeFailed' });
     expect(condition(install, 'Stalled')).toMatchObject({
       status: 'True',
