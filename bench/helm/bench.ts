@@ -1,0 +1,310 @@
+/**
+ * Helm side by side (issue 16; not a test): `npm run bench:helm -- [--rounds R] [--kwok]`.
+ *
+ * The same rendered shop objects go through install, upgrade and rollback twice per round, in fresh
+ * namespaces of one local world: once as a Helm chart (`helm install|upgrade|rollback --wait`, helm
+ * built by e2e/tools-helm.sh; the chart's templates are Ferry's render() of shop 1.0.0 and 2.0.0,
+ * ownerReferences dropped) and once through Ferry (AppInstall → Ready, AppUpgrade approved →
+ * Succeeded, AppRollback → Succeeded, the operator a local process). The world has a real node
+ * (kubelet + containerd, so pods pull the sample images and pass real readiness probes) when run as
+ * root, KWOK nodes with --kwok. Wall times per step and the Ferry/Helm ratios go to stdout and to
+ * bench/helm/RESULTS.md.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as yaml from 'js-yaml';
+import { appTemplateSpecSchema } from '../../src/api/index.js';
+import type { AppTemplate } from '../../src/api/index.js';
+import { KubeClient } from '../../src/kube/client.js';
+import type { KubeObject } from '../../src/kube/client.js';
+import { resolveParameterValues } from '../../src/model/params.js';
+import { render } from '../../src/model/render.js';
+import { OperatorProcess } from '../../src/tools/operator-process.js';
+import { pushSamples } from '../../src/tools/sample-images.js';
+import { sleep } from '../../src/util/sleep.js';
+
+const root = join(import.meta.dirname, '..', '..');
+const arg = (name: string) => process.argv.find((a, i) => process.argv[i - 1] === name);
+const ROUNDS = Number(arg('--rounds') ?? 2);
+const KWOK = process.argv.includes('--kwok');
+const work = mkdtempSync(join(tmpdir(), 'ferry-bench-helm-'));
+const started: { script: string; dir: string }[] = [];
+const log = (line: string) => console.error(`[bench-helm] ${line}`);
+const PARAMETERS = new Map([
+  ['DB_PASSWORD', 'bench-only'],
+  ['PUBLIC_URL', 'https://shop.bench.example'],
+]);
+
+function sh(script: string, args: string[], env: NodeJS.ProcessEnv = process.env): string {
+  return execFileSync('bash', [join(root, 'e2e', script), ...args], {
+    encoding: 'utf8',
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+}
+const lastValue = (out: string, key: string) =>
+  out
+    .trim()
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith(`${key}=`))!
+    .slice(key.length + 1);
+function up(script: string, name: string, key: string, env?: NodeJS.ProcessEnv): string {
+  const dir = join(work, name);
+  started.push({ script, dir });
+  return lastValue(sh(script, ['up', dir], env), key);
+}
+
+function shopTemplate(version: string, registry: string): AppTemplate {
+  const text = readFileSync(join(root, 'examples', 'shop', `shop-${version}.yaml`), 'utf8');
+  return yaml.load(text.replaceAll('registry.example.com/', `${registry}/`)) as AppTemplate;
+}
+
+/** A chart whose only template is the rendered objects (no Helm templating in them: checked). */
+function chartOf(template: AppTemplate, namespace: string): string {
+  const spec = appTemplateSpecSchema.parse(template.spec);
+  const objects = render({
+    install: { name: 'shop', namespace, uid: '00000000-0000-0000-0000-000000000000' },
+    spec,
+    revision: 1,
+    parameters: resolveParameterValues(spec.parameters ?? [], PARAMETERS),
+    overrides: [],
+  }).flatMap((c) =>
+    c.objects.map((o) => {
+      const copy = structuredClone(o) as KubeObject;
+      delete copy.metadata!.ownerReferences;
+      return copy;
+    }),
+  );
+  const text = objects.map((o) => yaml.dump(o, { noRefs: true })).join('---\n');
+  if (text.includes('{{'))
+    throw new Error('a rendered object holds "{{": it cannot be a Helm template as is');
+  const dir = join(work, `chart-${namespace}-${spec.version}`);
+  mkdirSync(join(dir, 'templates'), { recursive: true });
+  writeFileSync(
+    join(dir, 'Chart.yaml'),
+    `apiVersion: v2\nname: shop\nversion: ${spec.version}\nappVersion: ${spec.version}\n`,
+  );
+  writeFileSync(join(dir, 'templates', 'objects.yaml'), text);
+  return dir;
+}
+
+async function timed(what: string, step: () => Promise<unknown> | unknown): Promise<number> {
+  const t0 = performance.now();
+  await step();
+  const ms = performance.now() - t0;
+  log(`${what}: ${(ms / 1000).toFixed(1)} s`);
+  return ms;
+}
+
+async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 600_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(250);
+  }
+}
+
+type Obj = KubeObject & {
+  status?: Record<string, unknown> & { conditions?: { type: string; status: string }[] };
+};
+const ferryRef = (kind: string, namespace: string, name: string) => ({
+  apiVersion: 'ferry.dev/v1alpha1',
+  kind,
+  namespace,
+  name,
+});
+
+function installReady(client: KubeClient, ns: string, revision: number) {
+  return waitFor(`AppInstall ${ns}/shop Ready at revision ${revision}`, async () => {
+    const i = await client.get<Obj>(ferryRef('AppInstall', ns, 'shop'));
+    const ready = i?.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+    return (
+      ready && i?.status?.revision === revision && i.status.observedGeneration === i.metadata?.generation
+    );
+  });
+}
+function phase(client: KubeClient, kind: string, ns: string, name: string) {
+  return waitFor(`${kind} ${ns}/${name} Succeeded`, async () => {
+    const p = (await client.get<Obj>(ferryRef(kind, ns, name)))?.status?.phase;
+    if (p === 'Failed' || p === 'RolledBack') throw new Error(`${kind} ${ns}/${name} ended ${String(p)}`);
+    return p === 'Succeeded';
+  });
+}
+
+async function namespace(client: KubeClient, name: string): Promise<void> {
+  await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } } as KubeObject);
+  await waitFor(`ServiceAccount ${name}/default`, () =>
+    client.get({ apiVersion: 'v1', kind: 'ServiceAccount', namespace: name, name: 'default' }),
+  );
+  await client.create({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'shop-secrets', namespace: name },
+    stringData: { 'db-password': 'bench-only' },
+  } as KubeObject);
+}
+
+async function helmRound(
+  helm: string,
+  kubeconfig: string,
+  client: KubeClient,
+  round: number,
+  registry: string,
+) {
+  const ns = `helm-${round}`;
+  await namespace(client, ns);
+  const [v1, v2] = [
+    chartOf(shopTemplate('1.0.0', registry), ns),
+    chartOf(shopTemplate('2.0.0', registry), ns),
+  ];
+  const run = (...args: string[]) =>
+    execFileSync(helm, [...args, '-n', ns, '--kubeconfig', kubeconfig, '--wait', '--timeout', '10m'], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+  return {
+    install: await timed(`helm install (round ${round})`, () => run('install', 'shop', v1)),
+    upgrade: await timed(`helm upgrade (round ${round})`, () => run('upgrade', 'shop', v2)),
+    rollback: await timed(`helm rollback (round ${round})`, () => run('rollback', 'shop', '1')),
+  };
+}
+
+async function ferryRound(client: KubeClient, round: number) {
+  const ns = `ferry-${round}`;
+  await namespace(client, ns);
+  const create = (kind: string, name: string, spec: Record<string, unknown>) =>
+    client.create({
+      apiVersion: 'ferry.dev/v1alpha1',
+      kind,
+      metadata: { name, namespace: ns },
+      spec,
+    } as KubeObject);
+  return {
+    install: await timed(`ferry install (round ${round})`, async () => {
+      await create('AppInstall', 'shop', {
+        app: 'shop',
+        version: '1.0.0',
+        parameters: [
+          { name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'shop-secrets', key: 'db-password' } } },
+          { name: 'PUBLIC_URL', value: PARAMETERS.get('PUBLIC_URL') },
+        ],
+      });
+      await installReady(client, ns, 1);
+    }),
+    upgrade: await timed(`ferry upgrade (round ${round})`, async () => {
+      await create('AppUpgrade', 'to-2', { install: 'shop', toVersion: '2.0.0', approved: true });
+      await phase(client, 'AppUpgrade', ns, 'to-2');
+      await installReady(client, ns, 2);
+    }),
+    rollback: await timed(`ferry rollback (round ${round})`, async () => {
+      await create('AppRollback', 'back-1', { install: 'shop', toRevision: 1 });
+      await phase(client, 'AppRollback', ns, 'back-1');
+      await installReady(client, ns, 3);
+    }),
+  };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+
+async function main(): Promise<void> {
+  const load = loadavg()[0]!.toFixed(2);
+  if (!KWOK && process.getuid?.() !== 0)
+    throw new Error('a real node needs root: run as root, or pass --kwok');
+  sh('install-deps.sh', []);
+  const helm = join(sh('tools-helm.sh', []).trim().split('\n').pop()!, 'helm');
+  const bin = sh('tools.sh', []).trim().split('\n').pop()!;
+  const kubeconfig = up('cluster.sh', 'cluster', 'KUBECONFIG', {
+    ...process.env,
+    FERRY_E2E_REAL_NODE: KWOK ? '0' : '1',
+  });
+  const registry = up('registry.sh', 'registry', 'REGISTRY');
+  const kubectl = (...args: string[]) =>
+    execFileSync(join(bin, 'kubectl'), ['--kubeconfig', kubeconfig, ...args], { stdio: 'ignore' });
+  kubectl('apply', '--server-side', '-f', join(root, 'crds'));
+  kubectl('wait', '--for', 'condition=Established', '-f', join(root, 'crds'));
+  if (!KWOK) kubectl('cordon', '-l', 'type=kwok');
+  else
+    for (let i = 0; i < 2 * ROUNDS; i++)
+      execFileSync(join(bin, 'kubectl'), ['--kubeconfig', kubeconfig, 'apply', '-f', '-'], {
+        input: JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'PersistentVolume',
+          metadata: { name: `bench-pv-${i}` },
+          spec: {
+            capacity: { storage: '100Gi' },
+            accessModes: ['ReadWriteOnce'],
+            hostPath: { path: join(work, `pv-${i}`) },
+          },
+        }),
+      });
+  await pushSamples(registry, { plainHttp: true });
+  const client = KubeClient.fromDefault(kubeconfig);
+  for (const version of ['1.0.0', '2.0.0'])
+    await client.apply(shopTemplate(version, registry) as unknown as KubeObject);
+  const operator = await OperatorProcess.start({
+    kubeconfig,
+    logFile: join(work, 'operator.log'),
+    keepLogs: false,
+  });
+  const rows: { helm: Record<string, number>; ferry: Record<string, number> }[] = [];
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      // alternate who goes first: a warm image cache or a busy node then favours neither
+      const helmFirst = round % 2 === 0;
+      const a = helmFirst
+        ? await helmRound(helm, kubeconfig, client, round, registry)
+        : await ferryRound(client, round);
+      const b = helmFirst
+        ? await ferryRound(client, round)
+        : await helmRound(helm, kubeconfig, client, round, registry);
+      rows.push(helmFirst ? { helm: a, ferry: b } : { helm: b, ferry: a });
+    }
+  } finally {
+    await operator.stop();
+    client.close();
+  }
+  const steps = ['install', 'upgrade', 'rollback'] as const;
+  const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  const table = [
+    `Helm side by side — ${new Date().toISOString().slice(0, 10)}, ${KWOK ? 'KWOK nodes' : 'real node (kubelet + containerd)'}, ` +
+      `${ROUNDS} rounds, medians; load average at start ${load}; helm ${execFileSync(helm, ['version', '--short'], { encoding: 'utf8' }).trim()}`,
+    '',
+    '| step | helm --wait | Ferry | Ferry / Helm | every round (helm / Ferry) |',
+    '| --- | --- | --- | --- | --- |',
+    ...steps.map((step) => {
+      const h = median(rows.map((r) => r.helm[step]!));
+      const f = median(rows.map((r) => r.ferry[step]!));
+      return `| ${step} | ${s(h)} | ${s(f)} | ${(f / h).toFixed(2)}× | ${rows.map((r) => `${s(r.helm[step]!)} / ${s(r.ferry[step]!)}`).join('; ')} |`;
+    }),
+  ].join('\n');
+  console.log(table);
+  writeFileSync(join(root, 'bench', 'helm', 'RESULTS.md'), `# Helm side by side\n\n${table}\n`);
+}
+
+function teardown(): void {
+  for (const { script, dir } of started.reverse()) {
+    try {
+      sh(script, ['down', dir]);
+    } catch {
+      // keep tearing down
+    }
+  }
+  rmSync(work, { recursive: true, force: true });
+}
+process.once('SIGINT', () => {
+  teardown();
+  process.exit(130);
+});
+main().then(teardown, (error: unknown) => {
+  console.error(`bench failed: ${error instanceof Error ? error.stack : String(error)}`);
+  teardown();
+  process.exit(1);
+});
