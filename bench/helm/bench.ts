@@ -21,6 +21,7 @@ import { KubeClient } from '../../src/kube/client.js';
 import type { KubeObject } from '../../src/kube/client.js';
 import { resolveParameterValues } from '../../src/model/params.js';
 import { render } from '../../src/model/render.js';
+import { LocalWorld } from '../../src/tools/local-world.js';
 import { OperatorProcess } from '../../src/tools/operator-process.js';
 import { pushSamples } from '../../src/tools/sample-images.js';
 import { sleep } from '../../src/util/sleep.js';
@@ -30,32 +31,13 @@ const arg = (name: string) => process.argv.find((a, i) => process.argv[i - 1] ==
 const ROUNDS = Number(arg('--rounds') ?? 2);
 const KWOK = process.argv.includes('--kwok');
 const work = mkdtempSync(join(tmpdir(), 'ferry-bench-helm-'));
-const started: { script: string; dir: string }[] = [];
 const log = (line: string) => console.error(`[bench-helm] ${line}`);
 const PARAMETERS = new Map([
   ['DB_PASSWORD', 'bench-only'],
   ['PUBLIC_URL', 'https://shop.bench.example'],
 ]);
 
-function sh(script: string, args: string[], env: NodeJS.ProcessEnv = process.env): string {
-  return execFileSync('bash', [join(root, 'e2e', script), ...args], {
-    encoding: 'utf8',
-    env,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-}
-const lastValue = (out: string, key: string) =>
-  out
-    .trim()
-    .split('\n')
-    .reverse()
-    .find((l) => l.startsWith(`${key}=`))!
-    .slice(key.length + 1);
-function up(script: string, name: string, key: string, env?: NodeJS.ProcessEnv): string {
-  const dir = join(work, name);
-  started.push({ script, dir });
-  return lastValue(sh(script, ['up', dir], env), key);
-}
+const world = new LocalWorld(work);
 
 function shopTemplate(version: string, registry: string): AppTemplate {
   const text = readFileSync(join(root, 'examples', 'shop', `shop-${version}.yaml`), 'utf8');
@@ -218,14 +200,14 @@ async function main(): Promise<void> {
   const load = loadavg()[0]!.toFixed(2);
   if (!KWOK && process.getuid?.() !== 0)
     throw new Error('a real node needs root: run as root, or pass --kwok');
-  sh('install-deps.sh', []);
-  const helm = join(sh('tools-helm.sh', []).trim().split('\n').pop()!, 'helm');
-  const bin = sh('tools.sh', []).trim().split('\n').pop()!;
-  const kubeconfig = up('cluster.sh', 'cluster', 'KUBECONFIG', {
+  world.sh('install-deps.sh', []);
+  const helm = join(world.binDir('tools-helm.sh'), 'helm');
+  const bin = world.binDir('tools.sh');
+  const kubeconfig = world.up('cluster.sh', 'cluster', 'KUBECONFIG', {
     ...process.env,
     FERRY_E2E_REAL_NODE: KWOK ? '0' : '1',
   });
-  const registry = up('registry.sh', 'registry', 'REGISTRY');
+  const registry = world.up('registry.sh', 'registry', 'REGISTRY');
   const kubectl = (...args: string[]) =>
     execFileSync(join(bin, 'kubectl'), ['--kubeconfig', kubeconfig, ...args], { stdio: 'ignore' });
   kubectl('apply', '--server-side', '-f', join(root, 'crds'));
@@ -290,13 +272,7 @@ async function main(): Promise<void> {
 }
 
 function teardown(): void {
-  for (const { script, dir } of started.reverse()) {
-    try {
-      sh(script, ['down', dir]);
-    } catch {
-      // keep tearing down
-    }
-  }
+  world.downAll();
   rmSync(work, { recursive: true, force: true });
 }
 process.once('SIGINT', () => {

@@ -9,11 +9,12 @@
  * start a container, and the demo says so. `--keep` leaves everything running.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sleep } from '../util/sleep.js';
+import { LocalWorld } from './local-world.js';
 import { OperatorProcess } from './operator-process.js';
 import { probed, waitServing } from './demo-probe.js';
 import { pushSamples } from './sample-images.js';
@@ -22,32 +23,12 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const keep = process.argv.includes('--keep');
 const forceKwok = process.argv.includes('--kwok');
 const work = mkdtempSync(join(tmpdir(), 'ferry-demo-'));
-const started: { script: string; dir: string }[] = [];
 let operator: OperatorProcess | undefined;
 
 const bold = (text: string) => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text);
 const step = (text: string) => console.log(`\n${bold(`== ${text}`)}`);
 
-function sh(script: string, args: string[], env: NodeJS.ProcessEnv = process.env): string {
-  return execFileSync('bash', [join(root, 'e2e', script), ...args], {
-    encoding: 'utf8',
-    env,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-}
-const lastValue = (output: string, key: string) =>
-  output
-    .trim()
-    .split('\n')
-    .reverse()
-    .find((l) => l.startsWith(`${key}=`))!
-    .slice(key.length + 1);
-
-function up(script: string, name: string, key: string, env?: NodeJS.ProcessEnv): string {
-  const dir = join(work, name);
-  started.push({ script, dir });
-  return lastValue(sh(script, ['up', dir], env), key);
-}
+const world = new LocalWorld(work);
 
 /** Why this run cannot have a real node, or undefined when it can try. */
 function noRealNode(): string | undefined {
@@ -62,7 +43,7 @@ function startCluster(): { kubeconfig: string; realNode: boolean } {
   const why = noRealNode();
   if (!why) {
     try {
-      const kubeconfig = up('cluster.sh', 'cluster', 'KUBECONFIG', {
+      const kubeconfig = world.up('cluster.sh', 'cluster', 'KUBECONFIG', {
         ...process.env,
         FERRY_E2E_REAL_NODE: '1',
       });
@@ -77,7 +58,7 @@ function startCluster(): { kubeconfig: string; realNode: boolean } {
   }
   if (why) console.log(`FALLING BACK TO KWOK nodes: ${why}.`);
   console.log('KWOK nodes report pods Running but never pull an image or start a container.');
-  return { kubeconfig: up('cluster.sh', 'cluster-kwok', 'KUBECONFIG'), realNode: false };
+  return { kubeconfig: world.up('cluster.sh', 'cluster-kwok', 'KUBECONFIG'), realNode: false };
 }
 
 /** Runs a ferry command as a person would type it, showing the command and its output. */
@@ -177,11 +158,11 @@ async function main(): Promise<void> {
   step(
     'Local world: Kubernetes control plane (etcd, kube-apiserver, controller-manager, scheduler), nodes and two registries',
   );
-  sh('install-deps.sh', []);
-  const bin = sh('tools.sh', []).trim().split('\n').pop()!;
+  world.sh('install-deps.sh', []);
+  const bin = world.binDir('tools.sh');
   const { kubeconfig, realNode } = startCluster();
-  const vendor = up('registry.sh', 'vendor-registry', 'REGISTRY');
-  const site = up('registry.sh', 'site-registry', 'REGISTRY');
+  const vendor = world.up('registry.sh', 'vendor-registry', 'REGISTRY');
+  const site = world.up('registry.sh', 'site-registry', 'REGISTRY');
   console.log(`cluster: ${kubeconfig}\nvendor registry: ${vendor}\nsite registry:   ${site}`);
   kubectl(bin, kubeconfig, ['apply', '--server-side', '-f', join(root, 'crds')]);
   kubectl(
@@ -350,9 +331,7 @@ async function main(): Promise<void> {
     console.log(
       `export KUBECONFIG=${kubeconfig}\nexport PATH=${bin}:$PATH\nkubectl get appinstalls,apprevisions -A`,
     );
-    console.log(
-      `Stop everything: kill ${operator.pid}; ${started.map((s) => `bash e2e/${s.script} down ${s.dir}`).join('; ')}`,
-    );
+    console.log(`Stop everything: kill ${operator.pid}; ${world.downCommands().join('; ')}`);
     operator.detach();
   }
 }
@@ -360,13 +339,7 @@ async function main(): Promise<void> {
 function teardown(): void {
   if (keep) return;
   void operator?.stop(); // SIGTERM now; the rest of the tear-down does not wait for its exit
-  for (const { script, dir } of started.reverse()) {
-    try {
-      sh(script, ['down', dir]);
-    } catch {
-      // keep tearing down the rest
-    }
-  }
+  world.downAll();
 }
 
 process.once('SIGINT', () => {
@@ -376,10 +349,13 @@ process.once('SIGINT', () => {
 main()
   .then(() => {
     teardown();
-    if (!keep) console.log(`\n${bold('Demo finished; everything it started is stopped.')}`);
+    if (keep) return;
+    rmSync(work, { recursive: true, force: true });
+    console.log(`\n${bold('Demo finished; everything it started is stopped and removed.')}`);
   })
   .catch((error: unknown) => {
     console.error(`\ndemo failed: ${error instanceof Error ? error.message : String(error)}`);
+    console.error(`(its files, with the operator's log, stay in ${work})`);
     teardown();
     process.exit(1);
   });
