@@ -1,4 +1,5 @@
 /** Names and labels of the objects Ferry renders (DESIGN §4). */
+import { createHash } from 'node:crypto';
 
 export const FIELD_MANAGER = 'ferry-operator';
 export const LABEL_INSTALL = 'ferry.dev/install';
@@ -45,4 +46,21 @@ export function commonLabels(args: {
     ...selectorLabels(args.install, args.component),
     [LABEL_REVISION]: String(args.revision),
   };
+}
+
+/** On a hook's Job and its pods: the hook's name (hook pods carry no component label: no Service selects them). */
+export const LABEL_HOOK = 'ferry.dev/hook';
+export const LABEL_HOOK_INSTALL = 'ferry.dev/hook-of';
+const MAX_JOB_NAME = 63;
+
+/**
+ * A hook's Job name, `<install>-r<revision>-<hook>`: the same for every attempt at one revision, so
+ * creating it twice is refused by the API server and a restarted operator finds it again. Names
+ * longer than a label value are shortened with a hash of the full name (still deterministic).
+ */
+export function hookJobName(install: string, revision: number, hook: string): string {
+  const full = `${install}-r${revision}-${hook}`;
+  if (full.length <= MAX_JOB_NAME) return full;
+  const hash = createHash('sha256').update(full).digest('hex').slice(0, 8);
+  return `${full.slice(0, MAX_JOB_NAME - 9).replace(/-+$/, '')}-${hash}`;
 }
