@@ -55,12 +55,14 @@ const MAX_JOB_NAME = 63;
 
 /**
  * A hook's Job name, `<install>-r<revision>-<hook>`: the same for every attempt at one revision, so
- * creating it twice is refused by the API server and a restarted operator finds it again. Names
- * longer than a label value are shortened with a hash of the full name (still deterministic).
+ * creating it twice is refused by the API server and a restarted operator finds it again. When that
+ * is longer than a label value, the install part is shortened and a hash of the full name added
+ * (still deterministic, still ending in the revision and the hook).
  */
 export function hookJobName(install: string, revision: number, hook: string): string {
-  const full = `${install}-r${revision}-${hook}`;
+  const suffix = `-r${revision}-${hook}`;
+  const full = `${install}${suffix}`;
   if (full.length <= MAX_JOB_NAME) return full;
   const hash = createHash('sha256').update(full).digest('hex').slice(0, 8);
-  return `${full.slice(0, MAX_JOB_NAME - 9).replace(/-+$/, '')}-${hash}`;
+  return `${install.slice(0, MAX_JOB_NAME - suffix.length - 9)}-${hash}${suffix}`;
 }
