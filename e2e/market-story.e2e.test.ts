@@ -92,9 +92,13 @@ async function erpTemplateFile(version: '1.0.0' | '2.0.0'): Promise<string> {
   const template = shopTemplate(version, APP);
   const images = new RegistryClient(vendorImages.address, { plainHttp: true });
   try {
-    for (const c of template.spec.components as { image: string }[]) {
+    // Components' and hooks' images (2.0.0's migration runs api's image: pushed once).
+    const pushed = new Set<string>();
+    for (const c of [...template.spec.components, ...(template.spec.hooks ?? [])] as { image: string }[]) {
       const [path, tag] = c.image.replace('registry.example.com/', '').split(':') as [string, string];
-      await pushImage(images, `vendor/${path}`, tag, buildImage([await randomLayer(2048)]));
+      if (!pushed.has(c.image))
+        await pushImage(images, `vendor/${path}`, tag, buildImage([await randomLayer(2048)]));
+      pushed.add(c.image);
       c.image = `${vendorImages.address}/vendor/${path}:${tag}`;
     }
   } finally {
@@ -407,7 +411,9 @@ describe('sharing an app through markets, vendor to connected cluster to offline
     for (const site of sites) {
       await marketReady(site.client, 'site', ['2.0.0']);
       const template = await site.client.get<Obj>(ferryRef('AppTemplate', undefined, `${APP}.2.0.0`));
-      for (const c of template!.spec.components)
+      // Hook images (2.0.0's migration) travel through both markets and the offline package too.
+      expect(template!.spec.hooks).toHaveLength(1);
+      for (const c of [...template!.spec.components, ...template!.spec.hooks])
         expect(c.image).toMatch(new RegExp(`^${siteUrl()}/${APP}/vendor/shop/[a-z]+@sha256:[a-f0-9]{64}$`));
       const siteNs = await createNamespace(site.client, 'erp');
       await createShopSecret(site.client, siteNs);

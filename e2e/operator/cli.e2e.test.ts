@@ -49,6 +49,9 @@ describe('ferry status, history, upgrade, rollback', () => {
     expect(preview.out).toContain('Upgrade shop 1.0.0 -> 2.0.0');
     expect(preview.out).toContain('  + reports  added, image registry.example.com/shop/reports:2.0.0');
     expect(preview.out).toContain(
+      '  2. api\n     before: hook migrate (Job for api, image registry.example.com/shop/api:2.0.0)\n',
+    );
+    expect(preview.out).toContain(
       `Preview only. To carry it out: ferry upgrade shop -n ${ns} --name up --approve`,
     );
     const waiting = await client.get<Obj>(ferryRef('AppUpgrade', ns, 'up'));

@@ -155,6 +155,19 @@ describe('operator resilience', () => {
       const api = await workload(client, ns, 'api');
       expect(imageOf(api)).toBe('registry.example.com/shop/api:1.0.0');
       expect(api!.status).toMatchObject({ replicas: 30, updatedReplicas: 30, availableReplicas: 30 });
+
+      // 2.0.0's migration hook ran exactly once across the kills: one Job, one pod that succeeded.
+      expect(list[1]!.status.hooks).toEqual([
+        expect.objectContaining({ name: 'migrate', job: 'shop-r2-migrate', state: 'Succeeded', exitCode: 0 }),
+      ]);
+      const jobs = await client.list<Obj>({ apiVersion: 'batch/v1', kind: 'Job', namespace: ns });
+      expect(jobs.items.map((j) => j.metadata!.name)).toEqual(['shop-r2-migrate']);
+      expect(jobs.items[0]!.status).toMatchObject({ succeeded: 1 });
+      const pods = await client.list<Obj>(
+        { apiVersion: 'v1', kind: 'Pod', namespace: ns },
+        { labelSelector: 'batch.kubernetes.io/job-name=shop-r2-migrate' },
+      );
+      expect(pods.items.map((p) => p.status.phase)).toEqual(['Succeeded']);
     },
     Budget.jestTimeout(KILL_TEST_MS),
   );

@@ -61,7 +61,7 @@ export async function deliverShop(
     const packages: string[] = [];
     for (const version of ['1.0.0', '2.0.0'] as const) {
       const template = shopTemplate(version, app, version === '2.0.0' ? edit2 : undefined);
-      for (const c of template.spec.components)
+      for (const c of [...template.spec.components, ...(template.spec.hooks ?? [])])
         c.image = c.image.replace('registry.example.com/', `${vendor.address}/vendor/`);
       const file = join(work, `${app}-${version}.yaml`);
       writeFileSync(file, yaml.dump(template));

@@ -202,6 +202,15 @@ describe('the shop on the real node, delivered offline', () => {
       expect(lastServed(reports.web)).toBe('2.0.0');
       expect(reports.web.requests).toBeGreaterThan(100);
 
+      // 2.0.0's migration hook really ran (api's image, `migrate`) with api's environment, and its
+      // exit code and log were recorded on the revision.
+      const upgraded = (await client.get<Obj>(ferryRef('AppRevision', ns, 'shop-r2')))!;
+      expect(upgraded.status.hooks).toEqual([
+        expect.objectContaining({ name: 'migrate', state: 'Succeeded', exitCode: 0 }),
+      ]);
+      expect(upgraded.status.hooks[0].log).toContain('migrate: api 2.0.0, schema to 2.0.0');
+      expect(upgraded.status.hooks[0].log).toContain('migrate: done');
+
       // db really restarted (1.0.1) on the same claim, and every record is there.
       const [db] = await pods(client, ns, 'db');
       expect(db!.metadata.uid).not.toBe(dbPodUid);

@@ -6,6 +6,7 @@
 // (a dependency whose <NAME>_HOST and <NAME>_PORT Ferry injects),
 // DATA_DIR (store records there), FAIL_READINESS=1 or READINESS_FAIL_FILE (fail /readyz on
 // purpose), SHUTDOWN_DELAY (seconds /readyz fails before the server closes on SIGTERM).
+// `server migrate` is a stand-in migration for hook Jobs: exits 0, or 1 with MIGRATE_FAIL=1.
 package main
 
 import (
@@ -28,6 +29,9 @@ func main() {
 	if len(os.Args) > 1 && (os.Args[1] == "--version" || os.Args[1] == "version") {
 		fmt.Println(version)
 		return
+	}
+	if len(os.Args) > 1 && os.Args[1] == "migrate" {
+		os.Exit(Migrate(os.Getenv, version, os.Stdout))
 	}
 	if err := run(); err != nil {
 		log.Fatal(err)

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { dnsLabel, metadataSchema, semverString, timestamp } from './common.js';
+import { hookProgressSchema } from './hooks.js';
 import { componentProgressSchema } from './progress.js';
 
 export const REVISION_CAUSES = ['Install', 'Upgrade', 'Rollback', 'ConfigChange'] as const;
@@ -68,11 +69,17 @@ export const appRevisionStatusSchema = z
     reason: z
       .string()
       .optional()
-      .describe('CamelCase reason of a failure, e.g. ProgressDeadlineExceeded or InvalidSpec.'),
+      .describe('CamelCase reason of a failure, e.g. ProgressDeadlineExceeded, HookFailed or InvalidSpec.'),
     components: z
       .array(componentProgressSchema)
       .optional()
       .describe('Rollout progress per component, in dependency order.'),
+    hooks: z
+      .array(hookProgressSchema)
+      .optional()
+      .describe(
+        "The hook Jobs this revision runs, in the order they run, with each one's exit status and log tail; absent when it runs none.",
+      ),
   })
   .describe('How applying this revision went.');
 

@@ -12,6 +12,7 @@ import {
   updateStrategySchema,
   volumeSchema,
 } from './component-parts.js';
+import { hookSchema } from './hooks.js';
 import { podSecurityContextSchema } from './security.js';
 
 export const componentSchema = z
@@ -123,6 +124,14 @@ export const appTemplateSpecSchema = z
       .meta(listMap('name'))
       .optional()
       .describe('Install-time parameters the template declares.'),
+    hooks: z
+      .array(hookSchema)
+      .max(50)
+      .meta(listMap('name'))
+      .optional()
+      .describe(
+        "Jobs that run at points of the rollout (before or after a component's level), in this order within one point; shown in plans. Template data: an upgrade runs the new version's hooks, a rollback the restored version's Rollback hooks.",
+      ),
   })
   .meta({
     'x-kubernetes-validations': [

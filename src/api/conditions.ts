@@ -23,6 +23,10 @@ export const REASONS = {
   RollbackFailed: 'The rollback revision failed.',
   ConfigChangeFailed: 'The configuration change failed.',
   ProgressDeadlineExceeded: 'A component did not roll out within upgradePolicy.progressDeadlineSeconds.',
+  HookFailed:
+    "A hook Job of the revision failed (a pod exited non-zero more often than its backoffLimit allows, or its Job was deleted before it ended); the revision's status.hooks has its exit code and log tail. The change fails; autoRollback applies.",
+  HookDeadlineExceeded:
+    'A hook Job did not finish within its activeDeadlineSeconds. The change fails; autoRollback applies.',
   InvalidSpec:
     'The spec cannot be applied (a field names what is wrong), or the API server refused a rendered object.',
   TemplateNotFound: 'No AppTemplate of spec.app and spec.version exists; import it.',

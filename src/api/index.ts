@@ -3,6 +3,7 @@ export * from './app-details.js';
 export * from './component-parts.js';
 export * from './security.js';
 export * from './component-extras.js';
+export * from './hooks.js';
 export * from './app-template.js';
 export * from './scheduling.js';
 export * from './site-overrides.js';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { planHookSchema } from './hooks.js';
 
 export const jsonPatchOpSchema = z
   .object({
@@ -57,6 +58,12 @@ export const upgradePlanSchema = z
     retained: z
       .array(z.string())
       .describe('Components the new version drops that keep running (nothing is deleted implicitly).'),
+    hooks: z
+      .array(planHookSchema)
+      .optional()
+      .describe(
+        'Hook Jobs the change runs, in the order they run (by level; Pre before and Post after their level); absent when none.',
+      ),
   })
   .describe('What an upgrade or rollback will change, computed before anything is applied.');
 

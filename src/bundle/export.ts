@@ -29,6 +29,7 @@ import { silentProgress } from './progress.js';
 import { parseReference } from './reference.js';
 import type { RegistryClient } from './registry-client.js';
 import { TarWriter } from './tar-writer.js';
+import { specImages } from '../model/images.js';
 
 /** What a differential package leaves out: blobs the site has from the base versions. */
 export interface BaseContent {
@@ -72,7 +73,7 @@ export interface ExportResult {
 
 /** Every image the templates reference, each once, in the order they first appear. */
 export function templateImages(templates: AppTemplate[]): string[] {
-  return [...new Set(templates.flatMap((t) => t.spec.components.map((c) => c.image)))];
+  return [...new Set(templates.flatMap((t) => specImages(t.spec)))];
 }
 
 /** The template as it goes into a package: no server-side metadata, no status. */

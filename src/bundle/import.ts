@@ -15,6 +15,7 @@ import type { Progress } from './progress.js';
 import { silentProgress } from './progress.js';
 import { isRepositoryName, parseReference } from './reference.js';
 import type { RegistryClient } from './registry-client.js';
+import { mapImages } from '../model/images.js';
 
 export interface ImportOptions {
   file: string;
@@ -125,13 +126,10 @@ export function rewriteTemplate(
       },
       annotations: { ...(template.metadata.annotations ?? {}) },
     },
-    spec: {
-      ...template.spec,
-      components: template.spec.components.map((c) => {
-        const image = byRef.get(c.image)!;
-        return { ...c, image: `${registry}/${siteRepository(prefix, image.repository)}@${image.digest}` };
-      }),
-    },
+    spec: mapImages(template.spec, (ref) => {
+      const image = byRef.get(ref)!;
+      return `${registry}/${siteRepository(prefix, image.repository)}@${image.digest}`;
+    }),
   } as AppTemplate;
 }
 

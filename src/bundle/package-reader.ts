@@ -38,6 +38,7 @@ import type { Progress } from './progress.js';
 import { silentProgress } from './progress.js';
 import { parseReference } from './reference.js';
 import { readTar } from './tar-reader.js';
+import { imageUses } from '../model/images.js';
 
 export type SignatureState = 'unsigned' | 'verified' | 'signed-not-checked';
 
@@ -300,14 +301,13 @@ function checkImageUse(manifest: BundleManifest, templates: AppTemplate[], allow
   }
   const used = new Set<string>();
   for (const template of templates) {
-    for (const component of template.spec.components) {
-      if (!listed.has(component.image)) {
-        throw new BundleError(
-          `component ${component.name} uses image ${component.image}, which ${MANIFEST_ENTRY} does not list`,
-          { entry: templateEntry(manifest.app, template.spec.version) },
-        );
+    for (const { where, image } of imageUses(template.spec)) {
+      if (!listed.has(image)) {
+        throw new BundleError(`${where} uses image ${image}, which ${MANIFEST_ENTRY} does not list`, {
+          entry: templateEntry(manifest.app, template.spec.version),
+        });
       }
-      used.add(component.image);
+      used.add(image);
     }
   }
   if (manifest.operator || allowUnused) return;

@@ -22,7 +22,18 @@ export function formatPlan(plan: UpgradePlan, title = 'Upgrade', { preserved = t
     '',
     'Rollout order (dependencies first):',
   ];
-  plan.levels.forEach((names, i) => lines.push(`  ${i + 1}. ${names.join(', ')}`));
+  const hooks = (level: number, phase: 'Pre' | 'Post') =>
+    (plan.hooks ?? [])
+      .filter((h) => h.level === level && h.phase === phase)
+      .map(
+        (h) =>
+          `     ${phase === 'Pre' ? 'before' : 'after'}: hook ${h.name} (Job for ${h.component}, image ${h.image})`,
+      );
+  plan.levels.forEach((names, i) => {
+    lines.push(`  ${i + 1}. ${names.join(', ')}`, ...hooks(i, 'Pre'), ...hooks(i, 'Post'));
+  });
+  if (plan.hooks?.length)
+    lines.push('  (a hook Job must succeed for the change to go on; it runs once per revision)');
   lines.push('', 'Components:');
   const width = Math.max(...plan.components.map((c) => c.name.length));
   for (const c of plan.components) {

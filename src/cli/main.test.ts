@@ -155,7 +155,15 @@ describe('ferry diff', () => {
   it('prints the plan for a person', async () => {
     const result = await ferry('diff', '--from', shop('shop-1.0.0.yaml'), '--to', shop('shop-2.0.0.yaml'));
     expect(result.code).toBe(0);
-    expect(result.out).toContain('Rollout order (dependencies first):\n  1. db\n  2. api\n  3. web, reports');
+    expect(result.out).toContain(
+      [
+        'Rollout order (dependencies first):',
+        '  1. db',
+        '  2. api',
+        '     before: hook migrate (Job for api, image registry.example.com/shop/api:2.0.0)',
+        '  3. web, reports',
+      ].join('\n'),
+    );
     expect(result.out).toContain('  + reports  added, image registry.example.com/shop/reports:2.0.0');
     expect(result.out).toContain(
       '      replace /image "registry.example.com/shop/api:1.0.0" -> "registry.example.com/shop/api:2.0.0"',

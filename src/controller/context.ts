@@ -30,7 +30,7 @@ export interface Informers {
 /** The API calls the controllers make (the whole client in the operator, a recording one in tests). */
 export type ControllerClient = Pick<
   KubeClient,
-  'get' | 'list' | 'create' | 'apply' | 'mergePatch' | 'jsonPatch' | 'delete'
+  'get' | 'list' | 'create' | 'apply' | 'mergePatch' | 'jsonPatch' | 'delete' | 'podLog'
 >;
 
 export type QueueName = 'install' | 'upgrade' | 'rollback' | 'template' | 'market';

@@ -85,6 +85,7 @@ const PLURALS: Record<string, string> = {
   StatefulSet: 'statefulsets',
   ReplicaSet: 'replicasets',
   ControllerRevision: 'controllerrevisions',
+  Job: 'jobs',
   Lease: 'leases',
   CustomResourceDefinition: 'customresourcedefinitions',
   Role: 'roles',
@@ -238,6 +239,28 @@ export class KubeClient {
     return this.request<T>('PUT', resourcePath(refOf(obj)) + (subresource ? `/${subresource}` : ''), {
       body: obj,
     });
+  }
+
+  /**
+   * The tail of a pod's log (its first container's), as text; undefined when the pod or its log is not
+   * there (e.g. a node that runs no containers answers with an error).
+   */
+  async podLog(
+    namespace: string,
+    name: string,
+    { tailLines = 20, limitBytes = 2048 }: { tailLines?: number; limitBytes?: number } = {},
+  ): Promise<string | undefined> {
+    const path = `${resourcePath({ apiVersion: 'v1', kind: 'Pod', namespace, name })}/log`;
+    const res = await this.send('GET', path, {
+      query: { tailLines, limitBytes },
+      signal: AbortSignal.timeout(10_000),
+    });
+    const text = await readBody(res);
+    if ((res.statusCode ?? 0) >= 400) {
+      this.onApiError?.(res.statusCode ?? 0, 'GET', path);
+      return undefined;
+    }
+    return text;
   }
 
   /** Deletes; true when it existed. Background propagation unless told otherwise. */

@@ -16,6 +16,7 @@ import {
 import { keyFingerprint } from '../bundle/package-format.js';
 import type { MarketIndex, MarketLocation, MarketSignature } from './format.js';
 import { checkSignature, imageRepository, listedApps } from './format.js';
+import { mapImages } from '../model/images.js';
 
 const GLOB = /[*?]/;
 
@@ -149,10 +150,7 @@ export function marketTemplate(input: {
         ...(input.publisher ? { [ANNOTATION_MARKET_PUBLISHER]: input.publisher } : {}),
       },
     },
-    spec: {
-      ...template.spec,
-      components: template.spec.components.map((c) => ({ ...c, image: where.get(c.image) ?? c.image })),
-    },
+    spec: mapImages(template.spec, (ref) => where.get(ref) ?? ref),
   };
 }
 

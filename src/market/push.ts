@@ -26,6 +26,7 @@ import {
   templateArtifact,
 } from './format.js';
 import type { MarketStore } from './store.js';
+import { specImages } from '../model/images.js';
 
 export interface PushOptions {
   store: MarketStore;
@@ -72,7 +73,7 @@ export const marketTemplateYaml = (template: AppTemplate) =>
 
 export function imageMapOf(template: AppTemplate, pkg: VerifiedPackage): ImageMap {
   const byRef = new Map(pkg.manifest.images.map((i) => [i.ref, i]));
-  return [...new Set(template.spec.components.map((c) => c.image))].map((ref) => {
+  return specImages(template.spec).map((ref) => {
     const image = byRef.get(ref);
     if (!image) throw new BundleError(`${template.metadata.name}: the package carries no image ${ref}`);
     return { ref, repository: image.repository, digest: image.digest };

@@ -38,6 +38,7 @@ import {
   signatureTag,
 } from './format.js';
 import { compareVersions, isVersionTag } from './versions.js';
+import { imageUses } from '../model/images.js';
 
 /** One version as the market holds it. */
 export interface MarketVersion {
@@ -119,10 +120,10 @@ export class MarketStore {
     );
     if (!images.success)
       throw new BundleError(`${where}: the image map is not valid: ${images.error.issues[0]?.message}`);
-    const missing = template.spec.components.filter((c) => !images.data.some((i) => i.ref === c.image));
+    const missing = imageUses(template.spec).filter((u) => !images.data.some((i) => i.ref === u.image));
     if (missing.length)
       throw new BundleError(
-        `${where}: the image map lacks ${missing.map((c) => `${c.name} (${c.image})`).join(', ')}`,
+        `${where}: the image map lacks ${missing.map((u) => `${u.where} (${u.image})`).join(', ')}`,
       );
     return {
       app,

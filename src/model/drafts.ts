@@ -6,6 +6,7 @@ import type {
   UpgradePlan,
 } from '../api/index.js';
 import type { AppRevisionStatus } from '../api/index.js';
+import { hooksToRun, withHooks } from './hooks.js';
 import { comparePlan, planUpgrade } from './plan.js';
 import type { RevisionContent } from './snapshot.js';
 import { inputsDigest, storableParameters } from './snapshot.js';
@@ -57,7 +58,7 @@ export function draftInstall(template: AppTemplateSpec, site: SiteInputs): Revis
     version: template.version,
     content: revisionContent(template, template, site),
     inputsDigest: draftDigest(template.version, site),
-    plan: comparePlan(empty, template),
+    plan: withHooks(comparePlan(empty, template), hooksToRun(template, 'Install')),
   };
 }
 
@@ -95,7 +96,7 @@ export function draftConfigChange(current: RevisionContent, site: SiteInputs): R
       components: current.components,
     }),
     inputsDigest: draftDigest(current.effective.version, site),
-    plan,
+    plan: withHooks(plan, hooksToRun(current.effective, 'ConfigChange')),
   };
 }
 
@@ -164,6 +165,9 @@ export function draftRollback(
       prune: prune ? added.map((c) => c.name) : [],
     }),
     inputsDigest: draftDigest(target.content.effective.version, site),
-    plan: comparePlan(current.effective, effective, { notApplied: [], retained }),
+    plan: withHooks(
+      comparePlan(current.effective, effective, { notApplied: [], retained }),
+      hooksToRun(effective, 'Rollback'),
+    ),
   };
 }

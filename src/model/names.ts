@@ -1,4 +1,5 @@
 /** Names and labels of the objects Ferry renders (DESIGN §4). */
+import { createHash } from 'node:crypto';
 
 export const FIELD_MANAGER = 'ferry-operator';
 export const LABEL_INSTALL = 'ferry.dev/install';
@@ -45,4 +46,23 @@ export function commonLabels(args: {
     ...selectorLabels(args.install, args.component),
     [LABEL_REVISION]: String(args.revision),
   };
+}
+
+/** On a hook's Job and its pods: the hook's name (hook pods carry no component label: no Service selects them). */
+export const LABEL_HOOK = 'ferry.dev/hook';
+export const LABEL_HOOK_INSTALL = 'ferry.dev/hook-of';
+const MAX_JOB_NAME = 63;
+
+/**
+ * A hook's Job name, `<install>-r<revision>-<hook>`: the same for every attempt at one revision, so
+ * creating it twice is refused by the API server and a restarted operator finds it again. When that
+ * is longer than a label value, the install part is shortened and a hash of the full name added
+ * (still deterministic, still ending in the revision and the hook).
+ */
+export function hookJobName(install: string, revision: number, hook: string): string {
+  const suffix = `-r${revision}-${hook}`;
+  const full = `${install}${suffix}`;
+  if (full.length <= MAX_JOB_NAME) return full;
+  const hash = createHash('sha256').update(full).digest('hex').slice(0, 8);
+  return `${install.slice(0, MAX_JOB_NAME - suffix.length - 9)}-${hash}${suffix}`;
 }

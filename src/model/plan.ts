@@ -1,6 +1,7 @@
 import fastJsonPatch from 'fast-json-patch';
 import type { AppTemplateSpec, Component, ComponentChange, JsonPatchOp, UpgradePlan } from '../api/index.js';
 import { canonicalJson } from './canonical.js';
+import { hooksToRun, withHooks } from './hooks.js';
 import { dependencyLevels } from './order.js';
 import type { PreserveOptions } from './preserve.js';
 import { preserve } from './preserve.js';
@@ -25,11 +26,12 @@ export function planUpgrade(
   options: PreserveOptions = {},
 ): PlanResult {
   const preserved = preserve(applied, next, options);
+  const plan = comparePlan(applied, preserved.spec, {
+    notApplied: preserved.notApplied,
+    retained: preserved.retained,
+  });
   return {
-    plan: comparePlan(applied, preserved.spec, {
-      notApplied: preserved.notApplied,
-      retained: preserved.retained,
-    }),
+    plan: withHooks(plan, hooksToRun(preserved.spec, 'Upgrade', options.components)),
     spec: preserved.spec,
     skipped: preserved.skipped,
   };

@@ -1,4 +1,5 @@
 import type { AppTemplateSpec, Component, ExtraContainer, NotApplied } from '../api/index.js';
+import { mergeHooks } from './hooks.js';
 
 export interface PreserveOptions {
   /** Upgrade only these components; the others keep their applied configuration. */
@@ -52,11 +53,19 @@ export function preserve(
   // Parameters the new template dropped stay declared: preserved values may still refer to them.
   for (const p of applied.parameters ?? []) if (!declared.has(p.name)) declared.set(p.name, p);
 
+  const { hooks: _hooks, ...rest } = next;
+  const hooks = mergeHooks(
+    applied,
+    next,
+    only,
+    components.map((c) => c.name),
+  );
   return {
     spec: {
-      ...next,
+      ...rest,
       components,
       ...(declared.size ? { parameters: [...declared.values()] } : {}),
+      ...(hooks ? { hooks } : {}),
     },
     notApplied,
     retained: retained.map((c) => c.name),

@@ -99,7 +99,7 @@ interface ContainerSource {
 }
 
 /** What every container has: image, command, env, config file and volume mounts, resources, security. */
-function container(
+export function container(
   ctx: ComponentContext,
   name: string,
   source: ContainerSource,
@@ -200,7 +200,7 @@ function affinity(a: Affinity, own: { matchLabels: Record<string, string> }): V1
   };
 }
 
-function containerResources(resources: Resources) {
+export function containerResources(resources: Resources) {
   const pick = (list: Resources['requests']) =>
     list ? Object.fromEntries(Object.entries(list).filter(([, v]) => v !== undefined)) : undefined;
   const requests = pick(resources.requests);

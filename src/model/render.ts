@@ -52,6 +52,14 @@ export interface RenderedComponent {
 
 /** Renders every component of the effective spec into its Kubernetes objects. Pure and deterministic. */
 export function render(input: RenderInput): RenderedComponent[] {
+  return input.spec.components.map((component) => ({
+    name: component.name,
+    objects: renderComponent(componentContext(input, component)),
+  }));
+}
+
+/** What rendering one component (or a hook in its environment) needs to know. */
+export function componentContext(input: RenderInput, component: Component): ComponentContext {
   const secretParameters = new Set((input.spec.parameters ?? []).filter((p) => p.secret).map((p) => p.name));
   const ownerReferences: V1OwnerReference[] = [
     {
@@ -63,23 +71,20 @@ export function render(input: RenderInput): RenderedComponent[] {
       blockOwnerDeletion: true,
     },
   ];
-  return input.spec.components.map((component) => {
-    const context: ComponentContext = {
-      input,
-      component,
-      override: input.overrides?.find((o) => o.component === component.name),
-      secretParameters,
-      labels: commonLabels({
-        install: input.install.name,
-        app: input.spec.app,
-        component: component.name,
-        version: input.spec.version,
-        revision: input.revision,
-      }),
-      ownerReferences,
-    };
-    return { name: component.name, objects: renderComponent(context) };
-  });
+  return {
+    input,
+    component,
+    override: input.overrides?.find((o) => o.component === component.name),
+    secretParameters,
+    labels: commonLabels({
+      install: input.install.name,
+      app: input.spec.app,
+      component: component.name,
+      version: input.spec.version,
+      revision: input.revision,
+    }),
+    ownerReferences,
+  };
 }
 
 function renderComponent(ctx: ComponentContext): RenderedObject[] {

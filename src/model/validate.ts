@@ -7,6 +7,7 @@ import { parameterReferences } from './params.js';
 import type { Problem } from './problems.js';
 import { fieldPath } from './problems.js';
 import { componentExtrasProblems, overrideExtrasProblems } from './validate-extras.js';
+import { hookProblems } from './validate-hooks.js';
 
 export type Validated<T> = { ok: true; value: T } | { ok: false; problems: Problem[] };
 
@@ -101,6 +102,7 @@ export function templateSpecProblems(object: string, spec: AppTemplateSpec): Pro
   if (cycle) {
     problems.push({ object, field: 'spec.components', message: `dependency cycle: ${cycle.join(' -> ')}` });
   }
+  problems.push(...hookProblems(object, spec));
   return problems;
 }
 

@@ -61,6 +61,8 @@ export class FakeCluster {
   readonly apis = {
     serves: async (apiVersion: string, kind: string) => this.served.has(`${apiVersion}/${kind}`),
   };
+  /** Pod logs by `<namespace>/<pod>` (a pod without one has no log, as on a KWOK node). */
+  readonly logs = new Map<string, string>();
   /** Makes the next write of this verb and kind fail with this error (once). */
   failNext?: { verb: RecordedWrite['verb']; kind: string; error: Error };
 
@@ -128,6 +130,15 @@ export class FakeCluster {
       }
       this.record('json-patch', ref, subresource, patch);
       return clone(this.store(next, existing)) as T;
+    },
+    podLog: async (namespace: string, name: string, { tailLines = 20 } = {}) => {
+      const text = this.logs.get(`${namespace}/${name}`);
+      return text === undefined
+        ? undefined
+        : text
+            .split('\n')
+            .slice(-tailLines - 1)
+            .join('\n');
     },
     delete: async (ref: ObjectRef) => {
       this.fail('delete', ref.kind);

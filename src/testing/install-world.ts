@@ -97,3 +97,43 @@ export function shopSecret(cluster: FakeCluster): void {
     data: { 'db-password': Buffer.from('s3cret').toString('base64') },
   });
 }
+
+/**
+ * Plays the Job controller and the kubelet for hook Jobs: every Job of the namespace that has not
+ * ended gets a pod that exited with `exitCode` (and `log`, when given) and its Complete or Failed
+ * condition.
+ */
+export function finishJobs(
+  cluster: FakeCluster,
+  namespace: string,
+  {
+    exitCode = 0,
+    log,
+    reason = 'BackoffLimitExceeded',
+  }: { exitCode?: number; log?: string; reason?: string } = {},
+): string[] {
+  const finished: string[] = [];
+  for (const job of cluster.all('Job', namespace)) {
+    const conditions = (job.status as { conditions?: { type: string }[] } | undefined)?.conditions ?? [];
+    if (conditions.some((c) => c.type === 'Complete' || c.type === 'Failed')) continue;
+    const name = job.metadata!.name!;
+    const pod = `${name}-x${finished.length}`;
+    cluster.seed({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: pod, namespace, labels: { 'batch.kubernetes.io/job-name': name } },
+      status: {
+        phase: exitCode === 0 ? 'Succeeded' : 'Failed',
+        containerStatuses: [{ name: 'hook', state: { terminated: { exitCode } } }],
+      },
+    });
+    if (log !== undefined) cluster.logs.set(`${namespace}/${pod}`, log);
+    const condition =
+      exitCode === 0
+        ? { type: 'Complete', status: 'True' }
+        : { type: 'Failed', status: 'True', reason, message: 'Job has reached the specified backoff limit' };
+    cluster.seed({ ...job, status: { conditions: [condition] } });
+    finished.push(name);
+  }
+  return finished;
+}

@@ -24,6 +24,7 @@ import {
   trustedKeys,
   warnUnverified,
 } from './trust.js';
+import { specImages } from '../../model/images.js';
 
 export const importHelp = `Usage: ferry import FILE --registry HOST[:PORT][/PREFIX] [options]
        ferry import OPERATOR-FILE --registry HOST[:PORT][/PREFIX] --chart-out DIR [options]
@@ -147,9 +148,7 @@ export const importCommand = bundleCommand(async (args: string[], output: Output
       ...(result.chart ? { chart: result.chart } : {}),
       images: result.chart
         ? [result.chart.image]
-        : result.rewritten
-            .flatMap((t) => t.spec.components.map((c) => c.image))
-            .filter((v, i, a) => a.indexOf(v) === i),
+        : result.rewritten.flatMap((t) => specImages(t.spec)).filter((v, i, a) => a.indexOf(v) === i),
     };
     if (values.output === 'json') {
       output.out(JSON.stringify(summary, null, 2));

@@ -12,7 +12,7 @@ import {
   workloadName,
 } from '../../model/names.js';
 import { resolveParameterValues } from '../../model/params.js';
-import type { RenderedComponent, RenderedObject } from '../../model/render.js';
+import type { RenderInput, RenderedComponent, RenderedObject } from '../../model/render.js';
 import { render } from '../../model/render.js';
 import { GATEWAY_API_VERSION, INGRESS_API_VERSION } from '../../model/render-access.js';
 import type { RevisionContent } from '../../model/snapshot.js';
@@ -82,13 +82,13 @@ async function readSecretKey(
   return Buffer.from(encoded, 'base64').toString('utf8');
 }
 
-export function renderRevision(
+export function renderInput(
   install: AppInstall,
   revision: number,
   content: RevisionContent,
   parameters: Map<string, string>,
-): Map<string, RenderedComponent> {
-  const components = render({
+): RenderInput {
+  return {
     install: {
       name: install.metadata.name,
       namespace: install.metadata.namespace!,
@@ -98,7 +98,16 @@ export function renderRevision(
     revision,
     parameters,
     overrides: content.overrides as ComponentOverride[],
-  });
+  };
+}
+
+export function renderRevision(
+  install: AppInstall,
+  revision: number,
+  content: RevisionContent,
+  parameters: Map<string, string>,
+): Map<string, RenderedComponent> {
+  const components = render(renderInput(install, revision, content, parameters));
   return new Map(components.map((c) => [c.name, c]));
 }
 

@@ -91,6 +91,20 @@ describe('nextAction', () => {
       'AutoRollback r2 → r1',
     ],
     [
+      'an upgrade failed by its migration hook is rolled back like any failed upgrade',
+      {
+        install: autoRollback,
+        revisions: [
+          installed(),
+          {
+            ...upgraded('Failed', autoRollback),
+            status: { ...upgraded('Failed').status!, reason: 'HookFailed' },
+          },
+        ],
+      },
+      'AutoRollback r2 → r1',
+    ],
+    [
       'a failed upgrade without autoRollback stays failed',
       { revisions: [installed(), upgraded('Failed')], lastAppliedSpecDigest: appliedDigest(install()) },
       'InSync',

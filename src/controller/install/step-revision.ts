@@ -1,6 +1,7 @@
 import type { AppInstall, AppRevision, AppRevisionStatus } from '../../api/index.js';
 import { Reason } from '../../api/index.js';
 import type { RenderedComponent } from '../../model/render.js';
+import { hooksToRun, initialHookProgress } from '../../model/hooks.js';
 import { initialProgress } from '../../model/revisions.js';
 import { rolloutState } from '../../model/rollout.js';
 import type { RolloutState } from '../../model/rollout.js';
@@ -8,7 +9,9 @@ import type { RevisionContent } from '../../model/snapshot.js';
 import type { ControllerContext, Workload } from '../context.js';
 import { StallingError, WaitingError } from '../errors.js';
 import { rfc3339 as iso } from '../../model/time.js';
-import { applyComponent, deleteComponent, renderRevision, resolveParameters } from './apply.js';
+import { applyComponent, deleteComponent, renderInput, renderRevision, resolveParameters } from './apply.js';
+import type { HookRendering } from './step-hooks.js';
+import { hooksAt, runHookPoint } from './step-hooks.js';
 
 export type StepResult =
   | { state: 'progressing'; message: string }
@@ -38,9 +41,27 @@ export async function stepRevision(
   const progress = status.components;
   const levels = Math.max(...progress.map((p) => p.level)) + 1;
 
+  if (!status.hooks) {
+    const hooks = hooksToRun(content.effective, revision.spec.cause, content.components);
+    if (hooks.length) status.hooks = initialHookProgress(install.metadata.name, number, hooks);
+  }
+
+  let parameters: Map<string, string> | undefined;
+  const resolved = async () => (parameters ??= await resolveParameters(ctx, install, content));
   let rendered: Map<string, RenderedComponent> | undefined;
-  const renderOnce = async () =>
-    (rendered ??= renderRevision(install, number, content, await resolveParameters(ctx, install, content)));
+  const renderOnce = async () => (rendered ??= renderRevision(install, number, content, await resolved()));
+  const rendering: HookRendering = {
+    input: async () => renderInput(install, number, content, await resolved()),
+    components: renderOnce,
+  };
+  const hookPoint = async (level: number, phase: 'Pre' | 'Post'): Promise<StepResult | undefined> => {
+    const rows = hooksAt(status.hooks, level, phase);
+    if (!rows.length) return undefined;
+    const result = await runHookPoint(ctx, install, revision, content, rows, rendering);
+    if (result.state === 'done') return undefined;
+    if (result.state === 'failed') return result;
+    return { state: 'progressing', message: `level ${level + 1}/${levels}: ${result.message}` };
+  };
   const applied = new Map<string, Workload>();
   const failureReasons = new Map<string, string>();
   const stateOf = (name: string): RolloutState =>
@@ -48,6 +69,8 @@ export async function stepRevision(
 
   for (let level = 0; level < levels; level++) {
     const rows = progress.filter((p) => p.level === level);
+    const before = await hookPoint(level, 'Pre');
+    if (before) return before;
     for (const row of rows) {
       if (row.state === 'Pending') {
         const rolling = rows.filter((r) => r.state === 'Progressing').length;
@@ -108,6 +131,8 @@ export async function stepRevision(
         message: `level ${level + 1}/${levels}: waiting for ${waiting.join(', ')}`,
       };
     }
+    const after = await hookPoint(level, 'Post');
+    if (after) return after;
   }
   for (const name of content.prune) await deleteComponent(ctx, namespace, install.metadata.name, name);
   return { state: 'succeeded' };

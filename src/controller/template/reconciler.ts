@@ -6,6 +6,7 @@ import { templateSpecProblems } from '../../model/validate.js';
 import type { ControllerContext } from '../context.js';
 import { setCondition } from '../../model/conditions.js';
 import { ConditionType, Reason } from '../../api/index.js';
+import { specImages } from '../../model/images.js';
 
 /** Validates an AppTemplate, records its images and content digest, and wakes the installs of its app. */
 export async function reconcileTemplate(ctx: ControllerContext, key: string): Promise<void> {
@@ -44,7 +45,7 @@ export async function reconcileTemplate(ctx: ControllerContext, key: string): Pr
     ),
     ...(parsed.success
       ? {
-          images: [...new Set(parsed.data.spec.components.map((c) => c.image))],
+          images: specImages(parsed.data.spec),
           contentDigest: `sha256:${sha256Hex(canonicalJson(parsed.data.spec))}`,
         }
       : {}),

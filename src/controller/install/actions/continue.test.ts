@@ -2,6 +2,7 @@ import type { AppRevision } from '../../../api/index.js';
 import { draftInstall, draftUpgrade } from '../../../model/drafts.js';
 import { fakeContext } from '../../../testing/fake-cluster.js';
 import {
+  finishJobs,
   revisionOf,
   rollOut,
   seedShopInstall,
@@ -112,9 +113,10 @@ describe('continueRevision', () => {
       templates: ctx.cache.templatesOf('shop'),
       log: ctx.log,
     };
-    for (let i = 0; i < 4; i++) {
+    for (let i = 0; i < 6; i++) {
       await continueRevision(ctx, work, work.revisions[1]!);
       rollOut(cluster, 'shop');
+      finishJobs(cluster, 'shop');
     }
     expect(work.revisions.map((r) => r.status?.outcome)).toEqual(['Superseded', 'Succeeded']);
     expect(cluster.get<AppRevision>('AppRevision', 'shop', 'shop-r1')!.status!.outcome).toBe('Superseded');
