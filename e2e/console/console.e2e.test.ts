@@ -3,7 +3,7 @@
  * admin uses it: install shop from the Templates page, preview an upgrade, adopt a kept value and
  * approve it, watch it finish live, roll back from the history after previewing what that changes;
  * and a `ferry-viewer` user who sees all of it but whose approve and rollback buttons are disabled —
- * and whom the API server refuses when the button is forced. Screenshots go to docs/images/.
+ * and whom the API server refuses when the button is forced. Screenshots go to a temp dir (docs/images/ with FERRY_E2E_SCREENSHOTS=docs/images).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,7 +33,11 @@ import {
 import { OperatorProcess, createNamespace, kube, readManifests, repoRoot } from '../support/world.js';
 
 const APP = 'shop-console';
-const IMAGES = join(repoRoot, 'docs', 'images');
+// FERRY_E2E_SCREENSHOTS=docs/images refreshes the README's pictures; otherwise they go to a temp dir,
+// so a test run leaves the checkout clean
+const IMAGES = process.env.FERRY_E2E_SCREENSHOTS
+  ? join(repoRoot, process.env.FERRY_E2E_SCREENSHOTS)
+  : mkdtempSync(join(tmpdir(), 'ferry-console-screens-'));
 const ICON = `data:image/svg+xml;base64,${Buffer.from(
   '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 48 48"><rect width="48" height="48" rx="10" fill="#1f7a4d"/><path d="M12 18h24l-3 18H15z" fill="#fff"/><path d="M18 18a6 6 0 0 1 12 0" stroke="#fff" stroke-width="3" fill="none"/></svg>',
 ).toString('base64')}`;
