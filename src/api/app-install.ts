@@ -68,6 +68,18 @@ export const upgradePolicySchema = z
       .max(50)
       .default(4)
       .describe('Components of one dependency level updated at the same time.'),
+    track: z
+      .enum(['patch', 'minor'])
+      .optional()
+      .describe(
+        'Propose upgrades on its own: when an AppTemplate of a newer version in this range appears (patch: same major.minor; minor: same major; pre-releases only with spec.includePrereleases), the operator creates an AppUpgrade named <install>-track-<version> (Manual approval unless autoApprove). One per target version, and only while the install is idle and its last revision succeeded; a tracked AppUpgrade not yet approved is deleted when a higher version in range appears. A setting of the AppInstall: it survives upgrades and rollbacks (a rollback does not re-propose the version it left: that AppUpgrade still exists). Leave it unset for GitOps-managed installs.',
+      ),
+    autoApprove: z
+      .boolean()
+      .default(false)
+      .describe(
+        'With track: create the proposed AppUpgrade approved (Automatic), so it starts at once. A setting of the AppInstall: survives upgrades and rollbacks.',
+      ),
   })
   .describe('How upgrades and rollbacks of this install proceed.');
 

@@ -57,6 +57,8 @@ export const REASONS = {
     'AppMarket: the credentials or CA Secret is missing, not labelled ferry.dev/market-credentials=true, or not of a supported type; retried with backoff.',
   MarketInvalid:
     'AppMarket: the market holds something that is not a valid Ferry market (e.g. its index); retried.',
+  UpgradeProposed:
+    'Event: upgradePolicy.track found a newer version in range and created an AppUpgrade for it (waiting for approval unless autoApprove).',
   TemplatesCreated: 'Event: the sync created AppTemplates for new versions of the market.',
 } as const;
 

@@ -16,6 +16,7 @@ import { nextAction } from './decide.js';
 import { recordQueueOrder } from './queue-order.js';
 import { reconcileRoutes } from './routes.js';
 import { tidyRequests } from './request-history.js';
+import { proposeTrackedUpgrade } from './track.js';
 import { collectGarbage } from './revisions.js';
 import { writeInstallStatus } from './status.js';
 import type { ActionResult, InstallWork } from './work.js';
@@ -66,11 +67,9 @@ export async function reconcileInstall(ctx: ControllerContext, key: string): Pro
   if (failure !== undefined) throw failure;
   if (!activeRevision(work.revisions)) {
     await collectGarbage(ctx, install, work.revisions);
-    await tidyRequests(
-      ctx,
-      install,
-      ctx.cache.requestsFor(install.metadata.namespace!, install.metadata.name),
-    );
+    const requests = ctx.cache.requestsFor(install.metadata.namespace!, install.metadata.name);
+    await tidyRequests(ctx, install, requests);
+    await proposeTrackedUpgrade(ctx, install, work.revisions, requests);
   }
   return result.requeueAfterMs === undefined ? undefined : { requeueAfterMs: result.requeueAfterMs };
 }
