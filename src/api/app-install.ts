@@ -72,13 +72,13 @@ export const upgradePolicySchema = z
       .enum(['patch', 'minor'])
       .optional()
       .describe(
-        'Propose upgrades on its own: when an AppTemplate of a newer version in this range appears (patch: same major.minor; minor: same major; pre-releases only with spec.includePrereleases), the operator creates an AppUpgrade named <install>-track-<version> (Manual approval unless autoApprove). One per target version, and only while the install is idle and its last revision succeeded; a tracked AppUpgrade not yet approved is deleted when a higher version in range appears. A setting of the AppInstall: it survives upgrades and rollbacks (a rollback does not re-propose the version it left: that AppUpgrade still exists). Leave it unset for GitOps-managed installs.',
+        'Propose upgrades on its own: when an AppTemplate of a newer version in this range appears (patch: same major.minor; minor: same major; pre-releases only with spec.includePrereleases), the operator creates an AppUpgrade named <install>-track-<version> (Manual approval unless autoApprove). One per target version, and only while the install is idle and its last revision succeeded; a tracked AppUpgrade not yet approved is deleted when a higher version in range appears. A setting of the AppInstall: it survives upgrades and rollbacks (a rollback does not re-propose the version it left: that AppUpgrade still exists). With GitOps, change spec.version in git instead: on an install that carries an Argo CD or Flux mark, autoApprove is ignored and proposals are previews only.',
       ),
     autoApprove: z
       .boolean()
       .default(false)
       .describe(
-        'With track: create the proposed AppUpgrade approved (Automatic), so it starts at once. A setting of the AppInstall: survives upgrades and rollbacks.',
+        'With track: create the proposed AppUpgrade approved (Automatic), so it starts at once (ignored on GitOps-managed installs). A setting of the AppInstall: survives upgrades and rollbacks.',
       ),
   })
   .describe('How upgrades and rollbacks of this install proceed.');

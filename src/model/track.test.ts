@@ -121,6 +121,16 @@ describe('trackedUpgrade', () => {
     expect(decide({ upgrades: [approved] }).create).toBeUndefined();
   });
 
+  it('ignores autoApprove on an install a GitOps tool manages: a preview, and says why', () => {
+    const managed = install((i) => {
+      i.spec.upgradePolicy.autoApprove = true;
+      i.metadata.labels = { 'kustomize.toolkit.fluxcd.io/name': 'apps' };
+    });
+    const d = decide({ install: managed });
+    expect(d.create?.spec.approval).toBe('Manual');
+    expect(d.autoApproveIgnored).toBe('kustomize.toolkit.fluxcd.io/name');
+  });
+
   it('names are valid object names for any SemVer version', () => {
     expect(trackedUpgradeName('shop', '1.2.0-rc.1')).toBe('shop-track-1.2.0-rc.1');
     expect(trackedUpgradeName('shop', '1.2.0-RC.1')).toMatch(/^shop-track-1\.2\.0-rc\.1-[0-9a-f]{8}$/);

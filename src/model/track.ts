@@ -2,7 +2,7 @@ import semver from 'semver';
 import type { AppInstall, AppRevision, AppUpgrade } from '../api/index.js';
 import { GROUP_VERSION } from '../api/index.js';
 import { sha256Hex } from './canonical.js';
-import { isTerminal } from './requests.js';
+import { gitOpsMark, isTerminal } from './requests.js';
 
 /** On an AppUpgrade the operator proposed: the upgradePolicy.track range it was proposed for. */
 export const LABEL_TRACK = 'ferry.dev/track';
@@ -55,6 +55,8 @@ export interface TrackInput {
 export interface TrackDecision {
   /** The AppUpgrade to create, if any. */
   create?: AppUpgrade;
+  /** Set when autoApprove was ignored: the GitOps mark of the install (its version belongs to git). */
+  autoApproveIgnored?: string;
   /** Tracked AppUpgrades, not approved yet, that a higher version in range supersedes. */
   supersede: string[];
 }
@@ -67,7 +69,8 @@ const waitingForApproval = (u: AppUpgrade) =>
  * upgradePolicy.track: which AppUpgrade to propose now. Nothing while a change runs, after a failed
  * one, or while another request waits (except earlier proposals still waiting for approval, which
  * the new one replaces); never a version that was already proposed (whatever became of that
- * proposal) or that failed. Pure.
+ * proposal) or that failed. An install a GitOps tool manages gets previews only: autoApprove is
+ * ignored there, since the tool would put git's spec.version back. Pure.
  */
 export function trackedUpgrade({
   install,
@@ -89,7 +92,10 @@ export function trackedUpgrade({
   if (!target || failed.has(target)) return none;
   const name = trackedUpgradeName(install.metadata.name, target);
   if (upgrades.some((u) => u.metadata.name === name)) return none;
+  const gitOps = gitOpsMark(install.metadata);
+  const approve = autoApprove && !gitOps;
   return {
+    ...(autoApprove && gitOps ? { autoApproveIgnored: gitOps } : {}),
     create: {
       apiVersion: GROUP_VERSION,
       kind: 'AppUpgrade',
@@ -102,7 +108,7 @@ export function trackedUpgrade({
       spec: {
         install: install.metadata.name,
         toVersion: target,
-        approval: autoApprove ? 'Automatic' : 'Manual',
+        approval: approve ? 'Automatic' : 'Manual',
         approved: false,
         allowDowngrade: false,
         includePrereleases: install.spec.includePrereleases,

@@ -45,6 +45,9 @@ export async function proposeTrackedUpgrade(
     `${install.spec.app} ${toVersion} is available (upgradePolicy.track: ${install.spec.upgradePolicy.track}): ` +
     `created AppUpgrade ${upgrade.metadata.name}` +
     (approval === 'Manual' ? ', waiting for approval' : ', approved by upgradePolicy.autoApprove') +
+    (decision.autoApproveIgnored
+      ? ` (autoApprove ignored: the install is managed by GitOps, ${decision.autoApproveIgnored}; change spec.version in git)`
+      : '') +
     (decision.supersede.length ? `; it replaces ${decision.supersede.join(', ')}` : '');
   await ctx.events.record(install as KubeObject, 'Normal', Reason.UpgradeProposed, message);
 }
