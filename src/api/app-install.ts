@@ -100,6 +100,18 @@ export const appInstallSpecSchema = z
       .describe(
         'Site configuration per component: env, config files, replicas, resources, storage, scheduling, external access, extra containers.',
       ),
+    imagePullSecrets: z
+      .array(
+        z
+          .object({ name: dnsLabel('secret name', 253).describe('A Secret in the install namespace.') })
+          .describe('A pull Secret (kubernetes.io/dockerconfigjson) for the site registry.'),
+      )
+      .max(10)
+      .meta(listMap('name'))
+      .optional()
+      .describe(
+        "Pull Secrets every pod of the install uses (pod spec imagePullSecrets), e.g. the one ferry import --pull-secret created for the site registry. A site decision: it survives upgrades and rollbacks (a rollback keeps the install's current list); changing it is a ConfigChange revision that rolls every component. A Secret that does not exist makes the change wait (ImagePullSecretNotFound).",
+      ),
     upgradePolicy: upgradePolicySchema.prefault({}),
     historyLimit: z
       .int32()

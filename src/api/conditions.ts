@@ -28,6 +28,8 @@ export const REASONS = {
   TemplateNotFound: 'No AppTemplate of spec.app and spec.version exists; import it.',
   TemplateInvalid: 'The AppTemplate exists but did not pass validation (its Valid condition says why).',
   ParameterSecretNotFound: 'A parameter Secret or key is missing; the change waits for it.',
+  ImagePullSecretNotFound:
+    'A Secret named in spec.imagePullSecrets is missing; the change waits for it (pods could not pull without it).',
   InstallNotFound: 'The request names an AppInstall that does not exist or is not installed yet.',
   RevisionNotFound: 'The rollback target revision does not exist or cannot be restored.',
   NoUpgradeAvailable:

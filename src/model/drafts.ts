@@ -24,6 +24,7 @@ export interface RevisionDraft {
 export interface SiteInputs {
   parameters?: ParameterValue[];
   overrides?: ComponentOverride[];
+  imagePullSecrets?: { name: string }[];
 }
 
 export const secretParameterNames = (spec: AppTemplateSpec) =>
@@ -43,11 +44,18 @@ export function revisionContent(
     retained: extra.retained ?? [],
     prune: extra.prune ?? [],
     ...(extra.components ? { components: extra.components } : {}),
+    ...(site.imagePullSecrets?.length ? { imagePullSecrets: site.imagePullSecrets.map((s) => s.name) } : {}),
   };
 }
 
 export const draftDigest = (version: string, site: SiteInputs, components?: readonly string[]) =>
-  inputsDigest({ version, parameters: site.parameters, overrides: site.overrides, components });
+  inputsDigest({
+    version,
+    parameters: site.parameters,
+    overrides: site.overrides,
+    components,
+    imagePullSecrets: site.imagePullSecrets,
+  });
 
 /** The first revision of an install: the template as it is, with the site's parameters and overrides. */
 export function draftInstall(template: AppTemplateSpec, site: SiteInputs): RevisionDraft {

@@ -51,6 +51,20 @@ export async function checkParameterSecrets(ctx: ControllerContext, install: App
   }
 }
 
+/** A change never starts while a pull Secret the install names is missing: its pods could not pull. */
+export async function checkPullSecrets(ctx: ControllerContext, install: AppInstall): Promise<void> {
+  const namespace = install.metadata.namespace!;
+  for (const [i, { name }] of (install.spec.imagePullSecrets ?? []).entries()) {
+    if (!(await ctx.client.get({ apiVersion: 'v1', kind: 'Secret', namespace, name }))) {
+      throw new WaitingError(
+        Reason.ImagePullSecretNotFound,
+        `spec.imagePullSecrets[${i}]: Secret ${namespace}/${name} not found (ferry import --pull-secret ${name} creates it)`,
+        15_000,
+      );
+    }
+  }
+}
+
 async function readSecretKey(
   ctx: ControllerContext,
   namespace: string,
@@ -98,6 +112,7 @@ export function renderRevision(
     revision,
     parameters,
     overrides: content.overrides as ComponentOverride[],
+    imagePullSecrets: content.imagePullSecrets,
   });
   return new Map(components.map((c) => [c.name, c]));
 }
