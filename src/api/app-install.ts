@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { conditionsList, dnsLabel, metadataSchema, semverString, timestamp } from './common.js';
+import { REVISION_CAUSES } from './app-revision.js';
 import { resourcesSchema } from './component-parts.js';
 import { siteConfigFilesSchema, siteEnvSchema, siteOverrideShape } from './site-overrides.js';
 
@@ -149,7 +150,7 @@ export const historyEntrySchema = z
   .object({
     revision: z.int32().describe('Revision number.'),
     version: z.string().describe('Template version.'),
-    cause: z.enum(['Install', 'Upgrade', 'Rollback', 'ConfigChange']).describe('What produced it.'),
+    cause: z.enum(REVISION_CAUSES).describe('What produced it.'),
     outcome: z.enum(['Progressing', 'Succeeded', 'Failed', 'Superseded']).describe('How it ended.'),
     startedAt: timestamp('When it started.'),
     finishedAt: timestamp('When it ended.').optional(),
@@ -200,7 +201,7 @@ export const appInstallStatusSchema = z
     history: z.array(historyEntrySchema).optional().describe('The last revisions, newest first.'),
     operation: z
       .object({
-        kind: z.enum(['Install', 'Upgrade', 'Rollback', 'ConfigChange']).describe('What is in progress.'),
+        kind: z.enum(REVISION_CAUSES).describe('What is in progress.'),
         name: z.string().optional().describe('The AppUpgrade or AppRollback driving it.'),
         revision: z.int32().describe('The AppRevision being applied.'),
       })

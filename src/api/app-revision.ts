@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { dnsLabel, metadataSchema, semverString, timestamp } from './common.js';
 import { componentProgressSchema } from './progress.js';
 
-export const REVISION_CAUSES = ['Install', 'Upgrade', 'Rollback', 'ConfigChange'] as const;
+export const REVISION_CAUSES = ['Install', 'Upgrade', 'Rollback', 'ConfigChange', 'ParameterChange'] as const;
 
 export const snapshotSchema = z
   .object({
@@ -24,7 +24,11 @@ export const appRevisionSpecSchema = z
     revision: z.int32().min(1).describe('Revision number, increasing per install.'),
     app: dnsLabel('app', 63).describe('Application name.'),
     version: semverString('version').describe('Template version applied.'),
-    cause: z.enum(REVISION_CAUSES).describe('Install, Upgrade, Rollback or ConfigChange.'),
+    cause: z
+      .enum(REVISION_CAUSES)
+      .describe(
+        'Install, Upgrade, Rollback, ConfigChange (spec parameters or overrides changed) or ParameterChange (the content of a parameter Secret changed; same spec).',
+      ),
     causeRef: z
       .object({
         kind: z.enum(['AppInstall', 'AppUpgrade', 'AppRollback']).describe('Kind of the object.'),

@@ -14,14 +14,18 @@ export const REASONS = {
   Upgrading: 'A revision that moves to another version is being applied.',
   RollingBack: 'A revision that restores an earlier one is being applied.',
   ApplyingConfigChange: 'A revision with new parameters or overrides (same version) is being applied.',
+  ApplyingParameterChange:
+    'A revision that re-renders the same spec because a parameter Secret it reads changed content is being applied.',
   InstallSucceeded: 'The install revision rolled out completely.',
   UpgradeSucceeded: 'The upgrade revision rolled out completely.',
   RollbackSucceeded: 'The rollback revision rolled out completely.',
   ConfigChangeSucceeded: 'The configuration change rolled out completely.',
+  ParameterChangeSucceeded: 'The components using a changed parameter Secret rolled out completely.',
   InstallFailed: 'The install revision failed; see the message.',
   UpgradeFailed: 'The upgrade revision failed (and may have been rolled back automatically).',
   RollbackFailed: 'The rollback revision failed.',
   ConfigChangeFailed: 'The configuration change failed.',
+  ParameterChangeFailed: 'The parameter Secret change failed to roll out.',
   ProgressDeadlineExceeded: 'A component did not roll out within upgradePolicy.progressDeadlineSeconds.',
   InvalidSpec:
     'The spec cannot be applied (a field names what is wrong), or the API server refused a rendered object.',

@@ -107,6 +107,14 @@ export function draftConfigChange(current: RevisionContent, site: SiteInputs): R
   };
 }
 
+/**
+ * Same spec, but a parameter Secret it reads changed content: the current revision's content again,
+ * so the components that use that Secret are re-rendered and roll (the others render the same).
+ */
+export function draftParameterChange(current: RevisionContent, site: SiteInputs): RevisionDraft {
+  return { ...draftConfigChange(current, site), cause: 'ParameterChange' };
+}
+
 export interface RevisionSummary {
   revision: number;
   outcome?: AppRevisionStatus['outcome'];

@@ -4,6 +4,7 @@ import { KubeApiError } from '../../kube/client.js';
 import {
   LABEL_COMPONENT,
   LABEL_INSTALL,
+  LABEL_PARAMETER_SECRET,
   configMapName,
   externalServiceName,
   headlessServiceName,
@@ -93,6 +94,13 @@ async function readSecretKey(
       15_000,
     );
   }
+  if (secret.metadata?.labels?.[LABEL_PARAMETER_SECRET] !== 'true') {
+    // Marks it for the operator's Secret watch (which selects this label), so a rotation is seen.
+    await ctx.client.mergePatch(
+      { apiVersion: 'v1', kind: 'Secret', namespace, name: ref.name },
+      { metadata: { labels: { [LABEL_PARAMETER_SECRET]: 'true' } } },
+    );
+  }
   return Buffer.from(encoded, 'base64').toString('utf8');
 }
 
@@ -113,6 +121,9 @@ export function renderRevision(
     parameters,
     overrides: content.overrides as ComponentOverride[],
     imagePullSecrets: content.imagePullSecrets,
+    secretSourced: new Set(
+      content.parameters.flatMap((p) => ('valueFrom' in p && p.valueFrom ? [p.name] : [])),
+    ),
   });
   return new Map(components.map((c) => [c.name, c]));
 }

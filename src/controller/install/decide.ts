@@ -5,6 +5,7 @@ import {
   draftConfigChange,
   draftDigest,
   draftInstall,
+  draftParameterChange,
   draftRollback,
   draftUpgrade,
   resolveRollbackTarget,
@@ -34,6 +35,11 @@ export type InstallAction =
   /** Nothing to do. `appliedSpecDigest`: the spec is already what the latest revision applied. */
   | { type: 'InSync'; appliedSpecDigest?: string };
 
+export interface Rotation {
+  revision: number;
+  components: readonly string[];
+}
+
 export type StartSource = { spec: true; specDigest: string } | { spec: false; version: string };
 
 export interface DecideInput {
@@ -48,13 +54,16 @@ export interface DecideInput {
   pending: readonly PendingRequest[];
   lastAppliedSpecDigest: string | undefined;
   contentOf: ContentOf;
+  /** Components of revision `revision` whose parameter Secrets changed content (parameter-secrets.ts). */
+  rotation?: Rotation;
   /** The revision label of a component's workload as the cluster has it; undefined when it is missing. */
   workloadRevision: (component: string) => string | undefined;
 }
 
 /**
  * Decides the next step from what is cached, in priority order: finish what runs, restore after a
- * failure, apply a changed spec, start the oldest request, repair drift. Pure: every input is given.
+ * failure, apply a changed spec, start the oldest request, re-render for rotated parameter Secrets,
+ * repair drift. Pure: every input is given.
  */
 export function nextAction(input: DecideInput): InstallAction {
   const active = activeRevision(input.revisions);
@@ -65,6 +74,8 @@ export function nextAction(input: DecideInput): InstallAction {
   if (fromSpec.type !== 'InSync') return fromSpec;
   const fromRequest = startFromRequest(input);
   if (fromRequest) return fromRequest;
+  const rotated = startFromRotation(input);
+  if (rotated) return rotated;
   const drifted = driftedComponents(input);
   if (drifted) return drifted;
   return fromSpec;
@@ -158,6 +169,27 @@ function startFromRequest(input: DecideInput): InstallAction | undefined {
     return { type: 'Start', draft: plan.draft, causeRef, from: { spec: false, version: plan.draft.version } };
   }
   return undefined;
+}
+
+/** A parameter Secret changed content: re-render the same spec as a ParameterChange revision, once. */
+function startFromRotation({
+  install,
+  revisions,
+  contentOf,
+  rotation,
+}: DecideInput): InstallAction | undefined {
+  const latest = revisions.at(-1);
+  if (!rotation?.components.length || latest?.spec.revision !== rotation.revision) return undefined;
+  if (latest.status?.outcome !== 'Succeeded') return undefined;
+  const spec = install.spec;
+  const draft = draftParameterChange(contentOf(latest), spec);
+  const causeRef = { kind: 'AppInstall' as const, name: install.metadata.name, uid: install.metadata.uid };
+  return {
+    type: 'Start',
+    draft,
+    causeRef,
+    from: { spec: true, specDigest: draftDigest(spec.version, spec) },
+  };
 }
 
 /** Components of the last successful revision whose workload is missing or carries another revision. */

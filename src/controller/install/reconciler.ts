@@ -11,7 +11,8 @@ import { continueRevision } from './actions/continue.js';
 import { correctDrift } from './actions/correct-drift.js';
 import { addFinalizer, finalize } from './actions/finalize.js';
 import { start } from './actions/start.js';
-import type { InstallAction } from './decide.js';
+import type { InstallAction, Rotation } from './decide.js';
+import { rotatedComponents } from './parameter-secrets.js';
 import { nextAction } from './decide.js';
 import { recordQueueOrder } from './queue-order.js';
 import { reconcileRoutes } from './routes.js';
@@ -45,10 +46,11 @@ export async function reconcileInstall(ctx: ControllerContext, key: string): Pro
   let result: ActionResult = {};
   let failure: unknown;
   try {
+    const rotation = await rotatedComponents(ctx, install, work.revisions);
     for (let step = 0; step < MAX_ACTIONS_PER_RECONCILE; step++) {
       const pending = pendingRequests(ctx, work);
       await recordQueueOrder(ctx, pending);
-      result = await act(ctx, work, decide(ctx, work, pending));
+      result = await act(ctx, work, decide(ctx, work, pending, rotation));
       if (!result.again) break;
     }
     if (result.again) result = { requeueAfterMs: 0 };
@@ -102,7 +104,12 @@ const pendingRequests = (ctx: ControllerContext, { install, revisions }: Install
     .requestsFor(install.metadata.namespace!, install.metadata.name)
     .filter(({ request }) => !isTerminal(request) && !producedBy(revisions, request.metadata.uid).length);
 
-function decide(ctx: ControllerContext, work: InstallWork, pending: ReturnType<typeof pendingRequests>) {
+function decide(
+  ctx: ControllerContext,
+  work: InstallWork,
+  pending: ReturnType<typeof pendingRequests>,
+  rotation: Rotation | undefined,
+) {
   const { install } = work;
   return nextAction({
     install,
@@ -112,6 +119,7 @@ function decide(ctx: ControllerContext, work: InstallWork, pending: ReturnType<t
     pending,
     lastAppliedSpecDigest: work.lastAppliedSpecDigest,
     contentOf: ctx.cache.contentOf,
+    rotation,
     workloadRevision: (component) =>
       ctx.cache.workloadOf(install.metadata.namespace!, install.metadata.name, component)?.metadata?.labels?.[
         LABEL_REVISION
