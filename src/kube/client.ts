@@ -207,7 +207,7 @@ export class KubeClient {
         query: { ...selectors, limit: query.limit ?? 500, continue: cont },
         metadataOnly,
       });
-      items.push(...page.items);
+      items.push(...(page.items ?? [])); // an empty PartialObjectMetadataList has items: null
       cont = page.metadata.continue || undefined;
       resourceVersion = page.metadata.resourceVersion;
     } while (cont);
