@@ -266,6 +266,16 @@ describe('nextAction', () => {
       'Start Upgrade 2.0.0 by AppUpgrade',
     ],
     [
+      'an image or env field changed outside Ferry is drift too, named',
+      {
+        revisions: [installed()],
+        lastAppliedSpecDigest: appliedDigest(install()),
+        lostFields: (c) =>
+          c === 'api' ? ['api spec.template.spec.containers[api].image (now set by kubectl-set)'] : [],
+      },
+      'CorrectDrift api',
+    ],
+    [
       'nothing to do',
       { revisions: [installed()], lastAppliedSpecDigest: appliedDigest(install()) },
       'InSync',

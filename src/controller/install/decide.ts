@@ -29,7 +29,7 @@ export type InstallAction =
   /** Create the next revision, from a changed spec or from the oldest pending request that can start. */
   | { type: 'Start'; draft: RevisionDraft; causeRef: CauseRef; from: StartSource }
   /** Idle, but some workloads are missing or changed outside Ferry: re-apply them. */
-  | { type: 'CorrectDrift'; revision: AppRevision; components: string[] }
+  | { type: 'CorrectDrift'; revision: AppRevision; components: string[]; fields: string[] }
   /** The spec cannot be applied as it is; nothing changes until it does. */
   | { type: 'Stall'; reason: string; message: string }
   /** Nothing to do. `appliedSpecDigest`: the spec is already what the latest revision applied. */
@@ -58,6 +58,8 @@ export interface DecideInput {
   rotation?: Rotation;
   /** The revision label of a component's workload as the cluster has it; undefined when it is missing. */
   workloadRevision: (component: string) => string | undefined;
+  /** Image and env fields of a component's workload that Ferry applied and no longer owns (model/field-drift.ts). */
+  lostFields?: (component: string, revision: AppRevision) => string[];
 }
 
 /**
@@ -192,16 +194,26 @@ function startFromRotation({
   };
 }
 
-/** Components of the last successful revision whose workload is missing or carries another revision. */
+/**
+ * Components of the last successful revision whose workload is missing, carries another revision, or
+ * has image or env fields changed outside Ferry.
+ */
 function driftedComponents({
   revisions,
   contentOf,
   workloadRevision,
+  lostFields = () => [],
 }: DecideInput): InstallAction | undefined {
   const latest = revisions.at(-1);
   if (!latest || latest.status?.outcome !== 'Succeeded') return undefined;
+  const fields: string[] = [];
   const components = contentOf(latest)
     .effective.components.map((c) => c.name)
-    .filter((name) => workloadRevision(name) !== String(latest.spec.revision));
-  return components.length ? { type: 'CorrectDrift', revision: latest, components } : undefined;
+    .filter((name) => {
+      if (workloadRevision(name) !== String(latest.spec.revision)) return true;
+      const lost = lostFields(name, latest);
+      fields.push(...lost);
+      return lost.length > 0;
+    });
+  return components.length ? { type: 'CorrectDrift', revision: latest, components, fields } : undefined;
 }

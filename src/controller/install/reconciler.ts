@@ -12,6 +12,7 @@ import { correctDrift } from './actions/correct-drift.js';
 import { addFinalizer, finalize } from './actions/finalize.js';
 import { start } from './actions/start.js';
 import type { InstallAction, Rotation } from './decide.js';
+import { lostFieldsOf } from './field-drift.js';
 import { rotatedComponents } from './parameter-secrets.js';
 import { nextAction } from './decide.js';
 import { recordQueueOrder } from './queue-order.js';
@@ -120,6 +121,7 @@ function decide(
     lastAppliedSpecDigest: work.lastAppliedSpecDigest,
     contentOf: ctx.cache.contentOf,
     rotation,
+    lostFields: (component, revision) => lostFieldsOf(ctx, install, component, revision),
     workloadRevision: (component) =>
       ctx.cache.workloadOf(install.metadata.namespace!, install.metadata.name, component)?.metadata?.labels?.[
         LABEL_REVISION
@@ -137,7 +139,7 @@ async function act(ctx: ControllerContext, work: InstallWork, action: InstallAct
     case 'Start':
       return start(ctx, work, action.draft, action.causeRef, action.from);
     case 'CorrectDrift':
-      return correctDrift(ctx, work, action.revision, action.components);
+      return correctDrift(ctx, work, action.revision, action.components, action.fields);
     case 'Stall':
       work.problem = { reason: action.reason, message: action.message };
       return {};
