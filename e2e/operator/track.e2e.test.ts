@@ -75,9 +75,9 @@ describe('upgradePolicy.track', () => {
 
   it('proposes a patch release as a Manual AppUpgrade, with an Event; the install stays', async () => {
     await publish('1.0.1');
-    expect(await proposals([`shop-track-1.0.1`])).toEqual([
-      'shop-track-1.0.1 1.0.1 Manual WaitingForApproval',
-    ]);
+    await proposals([`shop-track-1.0.1`]);
+    await waitPhase(client, 'AppUpgrade', ns, 'shop-track-1.0.1', 'WaitingForApproval');
+    expect(await upgrades()).toEqual(['shop-track-1.0.1 1.0.1 Manual WaitingForApproval']);
     const events = await client.list<Obj>({ apiVersion: 'v1', kind: 'Event', namespace: ns });
     expect(events.items.filter((e) => e.reason === 'UpgradeProposed').map((e) => e.message)).toEqual([
       `${APP} 1.0.1 is available (upgradePolicy.track: patch): created AppUpgrade shop-track-1.0.1, waiting for approval`,
