@@ -24,6 +24,7 @@ import {
 } from '../../src/tools/render-deploy.js';
 import type { Obj } from '../support/shop.js';
 import {
+  asVersion,
   createShopSecret,
   getInstall,
   revisions,
@@ -513,7 +514,7 @@ describe('Helm chart charts/ferry', () => {
           timeoutMs: 20_000,
         }).catch(() => undefined);
       }
-      for (const version of ['1.0.0', '2.0.0'])
+      for (const version of ['1.0.0', '1.0.1', '2.0.0'])
         await admin.delete(ferryRef('AppTemplate', undefined, `${APP}.${version}`));
       if (operator) expect(await operator.stop()).toBe(0);
       if (kubeconfigDir) rmSync(kubeconfigDir, { recursive: true, force: true });
@@ -611,6 +612,65 @@ describe('Helm chart charts/ferry', () => {
       );
       await waitFor('PVCs deleted (volumeDeletionPolicy: Delete)', async () =>
         (await claims()).every((c) => c.metadata?.deletionTimestamp),
+      );
+    });
+
+    it('rolls the components that use a rotated parameter Secret, and proposes a tracked upgrade', async () => {
+      await userApply(admin, asVersion(shopTemplate('1.0.0', APP), '1.0.1'));
+      const install = shopInstall(ns, APP, '1.0.0', { upgradePolicy: { track: 'patch' } });
+      install.metadata!.name = 'rot';
+      await userApply(admin, install);
+      await waitReady(admin, ns, 1, 90_000, 'rot');
+      // upgradePolicy.track: the AppUpgrade is created with the ServiceAccount's create on appupgrades
+      const proposed = await waitFor('tracked AppUpgrade', () =>
+        admin.get<Obj>(ferryRef('AppUpgrade', ns, 'rot-track-1.0.1')),
+      );
+      expect(proposed.spec).toMatchObject({ install: 'rot', toVersion: '1.0.1', approval: 'Manual' });
+
+      const secretRef = { apiVersion: 'v1', kind: 'Secret', namespace: ns, name: 'shop-secrets' };
+      expect((await admin.get(secretRef))!.metadata!.labels).toMatchObject({
+        'ferry.dev/parameter-secret': 'true',
+      });
+      const checksums = async () => {
+        const out: Record<string, string> = {};
+        for (const [kind, c] of [
+          ['StatefulSet', 'db'],
+          ['Deployment', 'api'],
+          ['Deployment', 'web'],
+        ] as const) {
+          const w = await admin.get<Obj>({ apiVersion: 'apps/v1', kind, namespace: ns, name: `rot-${c}` });
+          out[c] = w!.spec.template.metadata.annotations['ferry.dev/config-checksum'];
+        }
+        return out;
+      };
+      const before = await checksums();
+      await admin.mergePatch(secretRef, {
+        data: { 'db-password': Buffer.from('rotated-pw').toString('base64') },
+      });
+      const rotated = await waitReady(admin, ns, 2, 90_000, 'rot');
+      expect(rotated.status.history[0]).toMatchObject({
+        revision: 2,
+        cause: 'ParameterChange',
+        outcome: 'Succeeded',
+      });
+      const after = await checksums();
+      expect([after.db !== before.db, after.api !== before.api, after.web === before.web]).toEqual([
+        true,
+        true,
+        true,
+      ]);
+      const rendered = await admin.get<Obj & { data: Record<string, string> }>({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        namespace: ns,
+        name: 'rot-api-secret',
+      });
+      expect(Buffer.from(rendered!.data['env.DB_PASSWORD']!, 'base64').toString()).toBe('rotated-pw');
+
+      await admin.delete(ferryRef('AppInstall', ns, 'rot'));
+      await waitFor(
+        'AppInstall rot finalized',
+        async () => !(await admin.get(ferryRef('AppInstall', ns, 'rot'))),
       );
     });
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { conditionsList, dnsLabel, metadataSchema, semverString, timestamp } from './common.js';
+import { REVISION_CAUSES } from './app-revision.js';
 import { resourcesSchema } from './component-parts.js';
 import { siteConfigFilesSchema, siteEnvSchema, siteOverrideShape } from './site-overrides.js';
 
@@ -68,6 +69,18 @@ export const upgradePolicySchema = z
       .max(50)
       .default(4)
       .describe('Components of one dependency level updated at the same time.'),
+    track: z
+      .enum(['patch', 'minor'])
+      .optional()
+      .describe(
+        'Propose upgrades on its own: when an AppTemplate of a newer version in this range appears (patch: same major.minor; minor: same major; pre-releases only with spec.includePrereleases), the operator creates an AppUpgrade named <install>-track-<version> (Manual approval unless autoApprove). One per target version, and only while the install is idle and its last revision succeeded; a tracked AppUpgrade not yet approved is deleted when a higher version in range appears. A setting of the AppInstall: it survives upgrades and rollbacks (a rollback does not re-propose the version it left: that AppUpgrade still exists). With GitOps, change spec.version in git instead: on an install that carries an Argo CD or Flux mark, autoApprove is ignored and proposals are previews only.',
+      ),
+    autoApprove: z
+      .boolean()
+      .default(false)
+      .describe(
+        'With track: create the proposed AppUpgrade approved (Automatic), so it starts at once (ignored on GitOps-managed installs). A setting of the AppInstall: survives upgrades and rollbacks.',
+      ),
   })
   .describe('How upgrades and rollbacks of this install proceed.');
 
@@ -87,6 +100,18 @@ export const appInstallSpecSchema = z
       .optional()
       .describe(
         'Site configuration per component: env, config files, replicas, resources, storage, scheduling, external access, extra containers.',
+      ),
+    imagePullSecrets: z
+      .array(
+        z
+          .object({ name: dnsLabel('secret name', 253).describe('A Secret in the install namespace.') })
+          .describe('A pull Secret (kubernetes.io/dockerconfigjson) for the site registry.'),
+      )
+      .max(10)
+      .meta(listMap('name'))
+      .optional()
+      .describe(
+        "Pull Secrets every pod of the install uses (pod spec imagePullSecrets), e.g. the one ferry import --pull-secret created for the site registry. A site decision: it survives upgrades and rollbacks (a rollback keeps the install's current list); changing it is a ConfigChange revision that rolls every component. A Secret that does not exist makes the change wait (ImagePullSecretNotFound).",
       ),
     upgradePolicy: upgradePolicySchema.prefault({}),
     historyLimit: z
@@ -125,7 +150,7 @@ export const historyEntrySchema = z
   .object({
     revision: z.int32().describe('Revision number.'),
     version: z.string().describe('Template version.'),
-    cause: z.enum(['Install', 'Upgrade', 'Rollback', 'ConfigChange']).describe('What produced it.'),
+    cause: z.enum(REVISION_CAUSES).describe('What produced it.'),
     outcome: z.enum(['Progressing', 'Succeeded', 'Failed', 'Superseded']).describe('How it ended.'),
     startedAt: timestamp('When it started.'),
     finishedAt: timestamp('When it ended.').optional(),
@@ -176,7 +201,7 @@ export const appInstallStatusSchema = z
     history: z.array(historyEntrySchema).optional().describe('The last revisions, newest first.'),
     operation: z
       .object({
-        kind: z.enum(['Install', 'Upgrade', 'Rollback', 'ConfigChange']).describe('What is in progress.'),
+        kind: z.enum(REVISION_CAUSES).describe('What is in progress.'),
         name: z.string().optional().describe('The AppUpgrade or AppRollback driving it.'),
         revision: z.int32().describe('The AppRevision being applied.'),
       })

@@ -3,7 +3,7 @@ import { dnsLabel, metadataSchema, semverString, timestamp } from './common.js';
 import { hookProgressSchema } from './hooks.js';
 import { componentProgressSchema } from './progress.js';
 
-export const REVISION_CAUSES = ['Install', 'Upgrade', 'Rollback', 'ConfigChange'] as const;
+export const REVISION_CAUSES = ['Install', 'Upgrade', 'Rollback', 'ConfigChange', 'ParameterChange'] as const;
 
 export const snapshotSchema = z
   .object({
@@ -25,7 +25,11 @@ export const appRevisionSpecSchema = z
     revision: z.int32().min(1).describe('Revision number, increasing per install.'),
     app: dnsLabel('app', 63).describe('Application name.'),
     version: semverString('version').describe('Template version applied.'),
-    cause: z.enum(REVISION_CAUSES).describe('Install, Upgrade, Rollback or ConfigChange.'),
+    cause: z
+      .enum(REVISION_CAUSES)
+      .describe(
+        'Install, Upgrade, Rollback, ConfigChange (spec parameters or overrides changed) or ParameterChange (the content of a parameter Secret changed; same spec).',
+      ),
     causeRef: z
       .object({
         kind: z.enum(['AppInstall', 'AppUpgrade', 'AppRollback']).describe('Kind of the object.'),

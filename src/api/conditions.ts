@@ -14,14 +14,18 @@ export const REASONS = {
   Upgrading: 'A revision that moves to another version is being applied.',
   RollingBack: 'A revision that restores an earlier one is being applied.',
   ApplyingConfigChange: 'A revision with new parameters or overrides (same version) is being applied.',
+  ApplyingParameterChange:
+    'A revision that re-renders the same spec because a parameter Secret it reads changed content is being applied.',
   InstallSucceeded: 'The install revision rolled out completely.',
   UpgradeSucceeded: 'The upgrade revision rolled out completely.',
   RollbackSucceeded: 'The rollback revision rolled out completely.',
   ConfigChangeSucceeded: 'The configuration change rolled out completely.',
+  ParameterChangeSucceeded: 'The components using a changed parameter Secret rolled out completely.',
   InstallFailed: 'The install revision failed; see the message.',
   UpgradeFailed: 'The upgrade revision failed (and may have been rolled back automatically).',
   RollbackFailed: 'The rollback revision failed.',
   ConfigChangeFailed: 'The configuration change failed.',
+  ParameterChangeFailed: 'The parameter Secret change failed to roll out.',
   ProgressDeadlineExceeded: 'A component did not roll out within upgradePolicy.progressDeadlineSeconds.',
   HookFailed:
     "A hook Job of the revision failed (a pod exited non-zero more often than its backoffLimit allows, or its Job was deleted before it ended); the revision's status.hooks has its exit code and log tail. The change fails; autoRollback applies.",
@@ -32,6 +36,8 @@ export const REASONS = {
   TemplateNotFound: 'No AppTemplate of spec.app and spec.version exists; import it.',
   TemplateInvalid: 'The AppTemplate exists but did not pass validation (its Valid condition says why).',
   ParameterSecretNotFound: 'A parameter Secret or key is missing; the change waits for it.',
+  ImagePullSecretNotFound:
+    'A Secret named in spec.imagePullSecrets is missing; the change waits for it (pods could not pull without it).',
   InstallNotFound: 'The request names an AppInstall that does not exist or is not installed yet.',
   RevisionNotFound: 'The rollback target revision does not exist or cannot be restored.',
   NoUpgradeAvailable:
@@ -61,6 +67,8 @@ export const REASONS = {
     'AppMarket: the credentials or CA Secret is missing, not labelled ferry.dev/market-credentials=true, or not of a supported type; retried with backoff.',
   MarketInvalid:
     'AppMarket: the market holds something that is not a valid Ferry market (e.g. its index); retried.',
+  UpgradeProposed:
+    'Event: upgradePolicy.track found a newer version in range and created an AppUpgrade for it (waiting for approval unless autoApprove).',
   TemplatesCreated: 'Event: the sync created AppTemplates for new versions of the market.',
 } as const;
 

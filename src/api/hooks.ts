@@ -26,7 +26,7 @@ export const hookSchema = z
       .meta({ 'x-kubernetes-list-type': 'set' })
       .default([...DEFAULT_HOOK_CAUSES])
       .describe(
-        'Which changes run the hook (default Install and Upgrade): Install (the first revision), Upgrade (a move to this version), Rollback (a rollback that restores a revision of this version, automatic ones included), ConfigChange (new parameters or overrides, same version). A partial upgrade runs only the hooks of the components it upgrades.',
+        'Which changes run the hook (default Install and Upgrade): Install (the first revision), Upgrade (a move to this version), Rollback (a rollback that restores a revision of this version, automatic ones included), ConfigChange (new parameters or overrides, same version; also a rotated parameter Secret, whose revision has cause ParameterChange). A partial upgrade runs only the hooks of the components it upgrades.',
       ),
     image: z
       .string()

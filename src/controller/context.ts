@@ -25,6 +25,8 @@ export interface Informers {
   markets: ObjectCache<KubeObject>;
   deployments: ObjectCache<Workload>;
   statefulsets: ObjectCache<Workload>;
+  /** Parameter Secrets (labelled ferry.dev/parameter-secret), metadata only: name and resourceVersion. */
+  secrets: ObjectCache<KubeObject>;
 }
 
 /** The API calls the controllers make (the whole client in the operator, a recording one in tests). */
@@ -56,6 +58,12 @@ export interface ControllerContext {
   namespace: string;
   /** When each AppMarket is next due to be synced (in memory; rebuilt from status on restart). */
   marketSchedule: MarketSchedule;
+  /**
+   * Per install uid, the parameter Secrets' resourceVersions (and revision) last found to render what
+   * runs: until one changes, no reconcile reads a Secret to look for a rotation. In memory: after a
+   * restart every install is checked once.
+   */
+  parameterSecretsChecked: Map<string, string>;
 }
 
 export const FINALIZER = 'ferry.dev/cleanup';

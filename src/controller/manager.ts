@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import type http from 'node:http';
 import type { KubeClient, KubeObject, ObjectRef } from '../kube/client.js';
 import { ferryRef } from '../kube/client.js';
-import { LABEL_INSTALL } from '../model/names.js';
+import { LABEL_INSTALL, LABEL_PARAMETER_SECRET } from '../model/names.js';
 import { ControllerCache, Expectations } from './cache.js';
 import type { ControllerContext, QueueName, Workload } from './context.js';
 import { reconcileInstall } from './install/reconciler.js';
@@ -43,7 +43,7 @@ export class Manager {
     [
       K in 'templates' | 'installs' | 'revisions' | 'upgrades' | 'rollbacks' | 'markets'
     ]: Informer<KubeObject>;
-  } & { deployments: Informer<Workload>; statefulsets: Informer<Workload> };
+  } & { deployments: Informer<Workload>; statefulsets: Informer<Workload>; secrets: Informer<KubeObject> };
   private readonly queues: Record<QueueName, WorkQueue>;
   private readonly ctx: ControllerContext;
   private server?: http.Server;
@@ -77,6 +77,19 @@ export class Manager {
       markets: informer(ferryRef('AppMarket')),
       deployments: informer<Workload>({ apiVersion: 'apps/v1', kind: 'Deployment' }, LABEL_INSTALL),
       statefulsets: informer<Workload>({ apiVersion: 'apps/v1', kind: 'StatefulSet' }, LABEL_INSTALL),
+      // Only the Secrets an install's parameters name (the operator labels them), metadata only,
+      // and of that only what tells a change: the operator never holds Secret data in its cache.
+      secrets: new Informer<KubeObject>(
+        client,
+        { apiVersion: 'v1', kind: 'Secret' },
+        {
+          resyncMs: options.resyncMs,
+          onError,
+          labelSelector: LABEL_PARAMETER_SECRET,
+          metadataOnly: true,
+          transform: secretVersion,
+        },
+      ),
     };
     this.queues = {
       install: new WorkQueue(),
@@ -102,6 +115,7 @@ export class Manager {
       enqueue: (queue, key) => this.queues[queue].add(key),
       namespace: options.namespace,
       marketSchedule: new MarketSchedule(),
+      parameterSecretsChecked: new Map(),
     };
     this.wireEvents();
   }
@@ -249,6 +263,11 @@ export class Manager {
       if (causeRef?.kind === 'AppRollback')
         this.queues.rollback.add(`${revision.metadata!.namespace}/${causeRef.name}`);
     });
+    i.secrets.on((_event, secret) => {
+      const ns = secret.metadata?.namespace;
+      for (const install of i.installs.list((o) => o.metadata?.namespace === ns))
+        if (namesSecret(install, secret.metadata!.name!)) this.queues.install.add(objectKey(install));
+    });
     for (const informer of [i.deployments, i.statefulsets]) {
       informer.on((_event, workload) => {
         const install = workload.metadata?.labels?.[LABEL_INSTALL];
@@ -257,3 +276,20 @@ export class Manager {
     }
   }
 }
+
+/** What the Secret cache keeps of a Secret: no annotations (kubectl's last-applied copy holds its data). */
+const secretVersion = (s: KubeObject): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'Secret',
+  metadata: {
+    name: s.metadata?.name,
+    namespace: s.metadata?.namespace,
+    uid: s.metadata?.uid,
+    resourceVersion: s.metadata?.resourceVersion,
+  },
+});
+
+const namesSecret = (install: KubeObject, secret: string) =>
+  (
+    install as { spec?: { parameters?: { valueFrom?: { secretKeyRef?: { name?: string } } }[] } }
+  ).spec?.parameters?.some((p) => p.valueFrom?.secretKeyRef?.name === secret) ?? false;

@@ -133,7 +133,12 @@ interface RequestOptions {
   body?: unknown;
   contentType?: string;
   signal?: AbortSignal;
+  /** Metadata only (PartialObjectMetadata): the server never sends the objects' other fields. */
+  metadataOnly?: boolean;
 }
+
+const METADATA_ONLY = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1';
+const METADATA_ONLY_WATCH = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1';
 
 /**
  * A thin client over the Kubernetes REST API. @kubernetes/client-node's KubeConfig supplies
@@ -192,16 +197,18 @@ export class KubeClient {
 
   async list<T extends KubeObject>(
     ref: ObjectRef,
-    query: { labelSelector?: string; fieldSelector?: string; limit?: number } = {},
+    query: { labelSelector?: string; fieldSelector?: string; limit?: number; metadataOnly?: boolean } = {},
   ): Promise<KubeList<T>> {
+    const { metadataOnly, ...selectors } = query;
     const items: T[] = [];
     let cont: string | undefined;
     let resourceVersion: string;
     do {
       const page = await this.request<KubeList<T>>('GET', resourcePath(ref), {
-        query: { ...query, limit: query.limit ?? 500, continue: cont },
+        query: { ...selectors, limit: query.limit ?? 500, continue: cont },
+        metadataOnly,
       });
-      items.push(...page.items);
+      items.push(...(page.items ?? [])); // an empty PartialObjectMetadataList has items: null
       cont = page.metadata.continue || undefined;
       resourceVersion = page.metadata.resourceVersion;
     } while (cont);
@@ -284,7 +291,12 @@ export class KubeClient {
     ref: ObjectRef,
     resourceVersion: string,
     onEvent: (event: WatchEvent<T>) => void,
-    options: { labelSelector?: string; signal?: AbortSignal; timeoutSeconds?: number } = {},
+    options: {
+      labelSelector?: string;
+      signal?: AbortSignal;
+      timeoutSeconds?: number;
+      metadataOnly?: boolean;
+    } = {},
   ): Promise<void> {
     // One object is watched through its collection with a field selector; the path form is not a watch.
     const path = resourcePath({ ...ref, name: undefined });
@@ -298,6 +310,7 @@ export class KubeClient {
         timeoutSeconds: options.timeoutSeconds ?? 300,
       },
       signal: options.signal,
+      metadataOnly: options.metadataOnly,
     });
     if ((res.statusCode ?? 0) >= 400) {
       this.onApiError?.(res.statusCode ?? 0, 'WATCH', path);
@@ -342,7 +355,11 @@ export class KubeClient {
       method,
       agent: this.agent,
       headers: {
-        Accept: 'application/json',
+        Accept: options.metadataOnly
+          ? options.query?.watch
+            ? METADATA_ONLY_WATCH
+            : METADATA_ONLY
+          : 'application/json',
         'User-Agent': this.userAgent,
         ...(body !== undefined
           ? {

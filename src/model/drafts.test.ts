@@ -123,3 +123,29 @@ describe('draftRollback', () => {
     expect(draft.plan.components.find((c) => c.name === 'reports')!.change).toBe('Removed');
   });
 });
+
+describe('spec.imagePullSecrets', () => {
+  const withPull = { ...shopInstall().spec, imagePullSecrets: [{ name: 'site-registry' }] };
+  it('is recorded with every kind of change and counts in the inputs digest only when set', () => {
+    const plain = draftInstall(shopTemplate('1.0.0').spec, shopInstall().spec);
+    expect(plain.content.imagePullSecrets).toBeUndefined();
+    expect(
+      draftInstall(shopTemplate('1.0.0').spec, { ...shopInstall().spec, imagePullSecrets: [] }).inputsDigest,
+    ).toBe(plain.inputsDigest);
+    const pulled = draftInstall(shopTemplate('1.0.0').spec, withPull);
+    expect(pulled.content.imagePullSecrets).toEqual(['site-registry']);
+    expect(pulled.inputsDigest).not.toBe(plain.inputsDigest);
+    expect(
+      draftUpgrade(plain.content, shopTemplate('2.0.0').spec, withPull).content.imagePullSecrets,
+    ).toEqual(['site-registry']);
+    expect(draftConfigChange(plain.content, withPull).content.imagePullSecrets).toEqual(['site-registry']);
+  });
+
+  it("survives a rollback: the install's current list is kept, not the restored revision's", () => {
+    const r1 = draftInstall(shopTemplate('1.0.0').spec, shopInstall().spec).content;
+    const r2 = draftUpgrade(r1, shopTemplate('2.0.0').spec, withPull).content;
+    expect(draftRollback(r2, { revision: 1, content: r1 }, withPull, false).content.imagePullSecrets).toEqual(
+      ['site-registry'],
+    );
+  });
+});

@@ -25,6 +25,7 @@ export interface RevisionDraft {
 export interface SiteInputs {
   parameters?: ParameterValue[];
   overrides?: ComponentOverride[];
+  imagePullSecrets?: { name: string }[];
 }
 
 export const secretParameterNames = (spec: AppTemplateSpec) =>
@@ -44,11 +45,18 @@ export function revisionContent(
     retained: extra.retained ?? [],
     prune: extra.prune ?? [],
     ...(extra.components ? { components: extra.components } : {}),
+    ...(site.imagePullSecrets?.length ? { imagePullSecrets: site.imagePullSecrets.map((s) => s.name) } : {}),
   };
 }
 
 export const draftDigest = (version: string, site: SiteInputs, components?: readonly string[]) =>
-  inputsDigest({ version, parameters: site.parameters, overrides: site.overrides, components });
+  inputsDigest({
+    version,
+    parameters: site.parameters,
+    overrides: site.overrides,
+    components,
+    imagePullSecrets: site.imagePullSecrets,
+  });
 
 /** The first revision of an install: the template as it is, with the site's parameters and overrides. */
 export function draftInstall(template: AppTemplateSpec, site: SiteInputs): RevisionDraft {
@@ -98,6 +106,14 @@ export function draftConfigChange(current: RevisionContent, site: SiteInputs): R
     inputsDigest: draftDigest(current.effective.version, site),
     plan: withHooks(plan, hooksToRun(current.effective, 'ConfigChange')),
   };
+}
+
+/**
+ * Same spec, but a parameter Secret it reads changed content: the current revision's content again,
+ * so the components that use that Secret are re-rendered and roll (the others render the same).
+ */
+export function draftParameterChange(current: RevisionContent, site: SiteInputs): RevisionDraft {
+  return { ...draftConfigChange(current, site), cause: 'ParameterChange' };
 }
 
 export interface RevisionSummary {

@@ -23,13 +23,15 @@ export function hooksToRun(
   components?: readonly string[],
 ): ScheduledHook[] {
   if (!spec.hooks?.length) return [];
+  // a rotated parameter Secret is a configuration change from a hook's point of view
+  const hookCause = cause === 'ParameterChange' ? 'ConfigChange' : cause;
   const levelOf = new Map(
     dependencyLevels(spec.components).flatMap((names, level) => names.map((n) => [n, level] as const)),
   );
   const only = cause === 'Upgrade' && components ? new Set(components) : undefined;
   const point = (h: ScheduledHook) => h.level * 2 + (h.phase === 'Post' ? 1 : 0);
   return spec.hooks
-    .filter((h) => (h.causes ?? DEFAULT_HOOK_CAUSES).includes(cause))
+    .filter((h) => (h.causes ?? DEFAULT_HOOK_CAUSES).includes(hookCause))
     .filter((h) => levelOf.has(h.component) && (!only || only.has(h.component)))
     .map((h) => ({ ...h, level: levelOf.get(h.component)! }))
     .sort((a, b) => point(a) - point(b));

@@ -27,18 +27,21 @@ const PROGRESS_REASON = {
   Upgrade: Reason.Upgrading,
   Rollback: Reason.RollingBack,
   ConfigChange: Reason.ApplyingConfigChange,
+  ParameterChange: Reason.ApplyingParameterChange,
 } as const;
 const SUCCESS_REASON = {
   Install: Reason.InstallSucceeded,
   Upgrade: Reason.UpgradeSucceeded,
   Rollback: Reason.RollbackSucceeded,
   ConfigChange: Reason.ConfigChangeSucceeded,
+  ParameterChange: Reason.ParameterChangeSucceeded,
 } as const;
 const FAILURE_REASON = {
   Install: Reason.InstallFailed,
   Upgrade: Reason.UpgradeFailed,
   Rollback: Reason.RollbackFailed,
   ConfigChange: Reason.ConfigChangeFailed,
+  ParameterChange: Reason.ParameterChangeFailed,
 } as const;
 
 const HISTORY_ENTRIES = 10;

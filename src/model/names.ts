@@ -7,6 +7,13 @@ export const LABEL_COMPONENT = 'ferry.dev/component';
 export const LABEL_REVISION = 'ferry.dev/revision';
 export const ANNOTATION_CONFIG_CHECKSUM = 'ferry.dev/config-checksum';
 export const ANNOTATION_VOLUME = 'ferry.dev/volume';
+/** On a Secret an install's parameter reads: added by the operator so that it can watch just those. */
+export const LABEL_PARAMETER_SECRET = 'ferry.dev/parameter-secret';
+/**
+ * On a workload (not its pods): digest of the values of the Secret-sourced parameters the component
+ * uses, salted with the install's uid. A changed digest is how a rotated parameter Secret is noticed.
+ */
+export const ANNOTATION_PARAMETERS_CHECKSUM = 'ferry.dev/parameter-secrets-checksum';
 
 /** Longest `<install>-<component>`: a StatefulSet's pods add `-<ordinal>` and a revision hash label. */
 export const MAX_WORKLOAD_NAME = 52;

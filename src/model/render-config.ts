@@ -2,7 +2,8 @@ import type { ConfigFile, EnvVar } from '../api/index.js';
 import type { ComponentContext } from './render-context.js';
 import { usesSecret } from './render-context.js';
 import { serviceName, upperSnake } from './names.js';
-import { substituteParameters } from './params.js';
+import { canonicalJson, sha256Hex } from './canonical.js';
+import { parameterReferences, substituteParameters } from './params.js';
 
 /**
  * One container's env and config files as the template and the site give them. The main container's
@@ -97,4 +98,23 @@ export function environment(ctx: ComponentContext, config: ContainerConfig): Ren
     value: substituteParameters(text, ctx.input.parameters),
     secret: usesSecret(ctx, text),
   }));
+}
+
+/**
+ * Digest of the values of the Secret-sourced parameters the component's env and config files refer
+ * to (template or site text), salted with the install's uid; undefined when it uses none.
+ */
+export function parameterSecretsChecksum(ctx: ComponentContext, configs: readonly ContainerConfig[]) {
+  const sourced = ctx.input.secretSourced;
+  if (!sourced?.size) return undefined;
+  const texts = configs.flatMap((c) => [
+    ...c.env.map((e) => e.value),
+    ...c.siteEnv.map((e) => e.value),
+    ...c.configFiles.map((f) => f.content),
+    ...c.siteFiles.map((f) => f.content),
+  ]);
+  const used = [...new Set(texts.flatMap(parameterReferences))].filter((n) => sourced.has(n)).sort();
+  if (!used.length) return undefined;
+  const values = Object.fromEntries(used.map((n) => [n, ctx.input.parameters.get(n) ?? null]));
+  return sha256Hex(canonicalJson({ install: ctx.input.install.uid, values }));
 }

@@ -16,6 +16,10 @@ export interface RenderInput {
   /** Resolved parameter values, defaults included. */
   parameters: ReadonlyMap<string, string>;
   overrides?: readonly ComponentOverride[];
+  /** Names of the parameters whose value was read from a Secret (valueFrom.secretKeyRef). */
+  secretSourced?: ReadonlySet<string>;
+  /** Pull Secrets of every pod (the install's spec.imagePullSecrets as the revision recorded them). */
+  imagePullSecrets?: readonly string[];
 }
 
 export interface ComponentContext {

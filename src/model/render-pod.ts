@@ -80,6 +80,9 @@ export function podTemplate(
       enableServiceLinks: false,
       securityContext: podSecurityContext(component.securityContext),
       ...scheduling(ctx),
+      ...(ctx.input.imagePullSecrets?.length
+        ? { imagePullSecrets: ctx.input.imagePullSecrets.map((name) => ({ name })) }
+        : {}),
       ...(initContainers.length ? { initContainers } : {}),
       containers: [main],
       ...(volumes.length ? { volumes } : {}),

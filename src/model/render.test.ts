@@ -157,6 +157,26 @@ describe('graceful shutdown', () => {
   const podOf = (objects: RenderedObject[], name: string) =>
     (find(objects, 'Deployment', name) as V1Deployment).spec!.template.spec!;
 
+  it("gives every pod the install's pull Secrets, and none when it has none", () => {
+    const template = shopTemplate('1.0.0');
+    const base = {
+      install: { name: 'shop', namespace: 'shop', uid: UID },
+      spec: template.spec,
+      revision: 1,
+      parameters: resolveParameterValues(template.spec.parameters ?? [], new Map([['DB_PASSWORD', 'x']])),
+    };
+    const workloads = (objects: RenderedObject[]) =>
+      objects.filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet') as (
+        V1Deployment | V1StatefulSet
+      )[];
+    const pulled = allObjects(render({ ...base, imagePullSecrets: ['site-registry', 'mirror'] }));
+    expect(workloads(pulled).map((w) => w.spec!.template.spec!.imagePullSecrets)).toEqual(
+      workloads(pulled).map(() => [{ name: 'site-registry' }, { name: 'mirror' }]),
+    );
+    const plain = allObjects(render(base));
+    expect(workloads(plain).every((w) => w.spec!.template.spec!.imagePullSecrets === undefined)).toBe(true);
+  });
+
   it('keeps a stopping pod serving for the shutdown delay, counted into its grace period', () => {
     const template = shopTemplate('1.0.0');
     template.spec.components.find((c) => c.name === 'api')!.shutdownDelaySeconds = 40;

@@ -13,6 +13,7 @@ import type { Component } from '../api/index.js';
 import { GROUP_VERSION } from '../api/index.js';
 import { canonicalJson, sha256Hex } from './canonical.js';
 import {
+  ANNOTATION_PARAMETERS_CHECKSUM,
   ANNOTATION_VOLUME,
   commonLabels,
   configMapName,
@@ -25,7 +26,7 @@ import {
 } from './names.js';
 import type { HttpRoute } from './render-access.js';
 import { externalService, routes } from './render-access.js';
-import { configFiles, containerConfigs, environment } from './render-config.js';
+import { configFiles, containerConfigs, environment, parameterSecretsChecksum } from './render-config.js';
 import type { ComponentContext, RenderInput } from './render-context.js';
 import { metadata } from './render-context.js';
 import { podTemplate } from './render-pod.js';
@@ -106,7 +107,10 @@ function renderComponent(ctx: ComponentContext): RenderedObject[] {
   if (external) objects.push(external);
   objects.push(...routes(ctx));
   const checksum = sha256Hex(canonicalJson({ configData, secretData }));
-  objects.push(workload(ctx, podTemplate(ctx, files, envVars, checksum)));
+  const applied = workload(ctx, podTemplate(ctx, files, envVars, checksum));
+  const secrets = parameterSecretsChecksum(ctx, configs);
+  if (secrets) applied.metadata!.annotations = { [ANNOTATION_PARAMETERS_CHECKSUM]: secrets };
+  objects.push(applied);
   return objects;
 }
 

@@ -135,6 +135,15 @@ interface PrunableRequest {
   status?: { phase?: string };
 }
 
+/** The label or annotation by which a GitOps tool marks an object it manages (it reverts changes made by others). */
+export function gitOpsMark(metadata: {
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}): string | undefined {
+  if (metadata.annotations?.['argocd.argoproj.io/tracking-id']) return 'argocd.argoproj.io/tracking-id';
+  return MANAGED_LABELS.find((l) => metadata.labels?.[l] !== undefined);
+}
+
 /** Whether a request may be deleted once it ended: not kept on purpose, not managed by a re-creating tool. */
 export function prunable(request: PrunableRequest): boolean {
   const labels = request.metadata.labels ?? {};

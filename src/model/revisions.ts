@@ -39,6 +39,7 @@ export function describeRevision(revision: AppRevision): string {
     Upgrade: `upgrading to ${revision.spec.version}`,
     Rollback: `rolling back to revision ${revision.spec.restoredRevision} (${revision.spec.version})`,
     ConfigChange: `applying a configuration change`,
+    ParameterChange: `re-rendering for changed parameter Secrets`,
   }[revision.spec.cause];
   return `revision ${revision.spec.revision}, ${what}${by}`;
 }

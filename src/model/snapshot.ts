@@ -17,6 +17,8 @@ export interface RevisionContent {
   prune: string[];
   /** Set for a partial upgrade: only these components took the new template. */
   components?: string[];
+  /** The install's spec.imagePullSecrets (names) when the revision was made; absent when none. */
+  imagePullSecrets?: string[];
 }
 
 export type StoredParameter = ParameterValue | { name: string; redacted: true };
@@ -66,6 +68,7 @@ export function inputsDigest(inputs: {
   parameters?: readonly ParameterValue[];
   overrides?: readonly ComponentOverride[];
   components?: readonly string[];
+  imagePullSecrets?: readonly { name: string }[];
 }): string {
   return sha256Hex(
     canonicalJson({
@@ -73,6 +76,10 @@ export function inputsDigest(inputs: {
       parameters: [...(inputs.parameters ?? [])].sort((a, b) => a.name.localeCompare(b.name)),
       overrides: [...(inputs.overrides ?? [])].sort((a, b) => a.component.localeCompare(b.component)),
       components: inputs.components ? [...inputs.components].sort() : undefined,
+      // Absent when empty, so installs without pull secrets keep the digest they had.
+      imagePullSecrets: inputs.imagePullSecrets?.length
+        ? inputs.imagePullSecrets.map((s) => s.name).sort()
+        : undefined,
     }),
   );
 }

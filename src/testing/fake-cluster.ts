@@ -209,6 +209,7 @@ export class FakeCluster {
       markets: view('AppMarket'),
       deployments: view<Workload>('Deployment'),
       statefulsets: view<Workload>('StatefulSet'),
+      secrets: view('Secret'),
     };
   }
 
@@ -314,6 +315,7 @@ export function fakeContext(cluster = new FakeCluster(), start = new Date('2026-
     enqueue: (queue, key) => enqueued.push({ queue, key }),
     namespace: 'ferry-system',
     marketSchedule: new MarketSchedule(),
+    parameterSecretsChecked: new Map(),
   };
   const advance = (ms: number) => (clock.now = new Date(clock.now.getTime() + ms));
   return { ctx, cluster, logs, enqueued, advance };

@@ -109,7 +109,8 @@ describe('deploy/', () => {
       for (const field of ['apiGroups', 'resources', 'verbs']) expect(rule[field]).not.toContain('*');
     }
     const secretVerbs = rules.filter((r) => r.resources!.includes('secrets')).flatMap((r) => r.verbs!);
-    expect(secretVerbs.sort()).toEqual(['create', 'delete', 'get', 'patch']);
+    // list/watch only for the metadata-only informer of labelled parameter Secrets (Secret rotation).
+    expect(secretVerbs.sort()).toEqual(['create', 'delete', 'get', 'list', 'patch', 'watch']);
     expect(find('ClusterRole', 'ferry-viewer')).toBeDefined();
     expect(find('ClusterRole', 'ferry-installer')).toBeDefined();
     expect(find('ClusterRole', 'ferry-publisher')).toBeDefined();

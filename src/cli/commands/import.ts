@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as yaml from 'js-yaml';
 import { importPackage } from '../../bundle/import.js';
+import { ensurePullSecret } from '../../bundle/pull-secret.js';
+import { resolveCredentials } from '../../bundle/registry-auth.js';
 import { formatBytes } from '../../bundle/progress.js';
 import { parseRegistryTarget } from '../../bundle/reference.js';
 import type { Output } from '../output.js';
@@ -59,6 +61,12 @@ Options:
                          neither, no AppTemplate is created)
   --templates-out DIR    also write the rewritten templates there
   --chart-out DIR        operator packages: write the chart and values-offline.yaml there
+  --pull-secret NAME     also create (or update) the pull Secret NAME (kubernetes.io/dockerconfigjson)
+                         for the site registry, from the credentials this import used (never
+                         printed), in every --pull-secret-namespace; name it in the AppInstall's
+                         spec.imagePullSecrets. An identical Secret is left alone.
+  --pull-secret-namespace NS   where to create it (repeat for several namespaces; required with
+                         --pull-secret)
   --dry-run              verify and report what would be pushed and created; change nothing
   --allow-unused-images  import images no template uses (refused by default)
   -o text|json           summary format (default text)
@@ -81,6 +89,8 @@ export const importCommand = bundleCommand(async (args: string[], output: Output
       'templates-out': { type: 'string' },
       'chart-out': { type: 'string' },
       'dry-run': { type: 'boolean' },
+      'pull-secret': { type: 'string' },
+      'pull-secret-namespace': { type: 'string', multiple: true },
       output: { type: 'string', short: 'o', default: 'text' },
       quiet: { type: 'boolean' },
       ...registryOptions,
@@ -89,7 +99,7 @@ export const importCommand = bundleCommand(async (args: string[], output: Output
   if (positionals.length !== 1) throw new UsageError('name exactly one package FILE');
   if (values.market) {
     if (values.registry) throw new UsageError('--registry and --market: a market names its own registry');
-    for (const flag of ['templates-out', 'chart-out', 'dry-run'] as const)
+    for (const flag of ['templates-out', 'chart-out', 'dry-run', 'pull-secret'] as const)
       if (values[flag]) throw new UsageError(`--${flag} does not go with --market`);
     return importIntoMarket(positionals[0]!, values, output);
   }
@@ -98,9 +108,11 @@ export const importCommand = bundleCommand(async (args: string[], output: Output
   if (!values.registry) throw new UsageError('--registry HOST[:PORT][/PREFIX] is required');
   if (values.output !== 'text' && values.output !== 'json') throw new UsageError('-o must be text or json');
   const target = parseRegistryTarget(values.registry);
+  const pullSecret = pullSecretRequest(values, target.registry);
   const trust = trustedKeys(values.key);
   const expansion = maxExpansion(values['max-expansion']);
   const kube = await optionalKube(values.kubeconfig);
+  if (pullSecret && !kube) throw new UsageError('--pull-secret needs a cluster: --kubeconfig or KUBECONFIG');
   const { clientFor, closeAll } = registryClients(values);
   try {
     const result = await importPackage({
@@ -121,6 +133,17 @@ export const importCommand = bundleCommand(async (args: string[], output: Output
       progress: progressFor(values.quiet),
       chartOut: values['chart-out'],
     });
+    const pullSecrets = [];
+    for (const namespace of pullSecret?.namespaces ?? []) {
+      const action = await ensurePullSecret(kube!, {
+        namespace,
+        name: pullSecret!.name,
+        registry: target.registry,
+        credentials: pullSecret!.credentials,
+        dryRun: values['dry-run'],
+      });
+      pullSecrets.push({ namespace, name: pullSecret!.name, action });
+    }
     if (values['templates-out']) {
       mkdirSync(values['templates-out'], { recursive: true });
       for (const t of result.rewritten) {
@@ -145,6 +168,7 @@ export const importCommand = bundleCommand(async (args: string[], output: Output
       blobsPresent: result.blobsPresent,
       manifestsPushed: result.manifestsPushed,
       templates: result.templates,
+      ...(pullSecrets.length ? { pullSecrets } : {}),
       ...(result.chart ? { chart: result.chart } : {}),
       images: result.chart
         ? [result.chart.image]
@@ -165,6 +189,8 @@ export const importCommand = bundleCommand(async (args: string[], output: Output
         `mounted ${result.blobsMounted}, already present ${result.blobsPresent}; manifests pushed ${result.manifestsPushed}`,
     );
     for (const t of result.templates) output.out(`AppTemplate ${t.name}: ${t.action}`);
+    for (const s of pullSecrets)
+      output.out(`pull Secret ${s.namespace}/${s.name} for ${target.registry}: ${s.action}`);
     if (result.chart) {
       const c = result.chart;
       output.out(`operator image at the site: ${c.image}`);
@@ -183,3 +209,34 @@ export const importCommand = bundleCommand(async (args: string[], output: Output
     kube?.close();
   }
 });
+
+/** --pull-secret: its name, namespaces and the credentials the import uses for the site registry. */
+function pullSecretRequest(
+  values: {
+    'pull-secret'?: string;
+    'pull-secret-namespace'?: string[];
+    username?: string;
+    password?: string;
+  },
+  registry: string,
+) {
+  const name = values['pull-secret'];
+  const namespaces = values['pull-secret-namespace'] ?? [];
+  if (!name) {
+    if (namespaces.length) throw new UsageError('--pull-secret-namespace goes with --pull-secret NAME');
+    return undefined;
+  }
+  if (!namespaces.length)
+    throw new UsageError('--pull-secret needs --pull-secret-namespace NS (repeat it for several namespaces)');
+  const dns = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+  if (!dns.test(name)) throw new UsageError(`--pull-secret: "${name}" is not a valid Secret name`);
+  for (const ns of namespaces)
+    if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(ns))
+      throw new UsageError(`--pull-secret-namespace: "${ns}" is not a valid namespace name`);
+  const credentials = resolveCredentials(registry, { username: values.username, password: values.password });
+  if (!credentials)
+    throw new UsageError(
+      `--pull-secret: no credentials for ${registry} (--username/--password, FERRY_REGISTRY_USERNAME/FERRY_REGISTRY_PASSWORD or docker's config.json); a registry without auth needs no pull Secret`,
+    );
+  return { name, namespaces: [...new Set(namespaces)], credentials };
+}

@@ -4,6 +4,7 @@ import { KubeApiError } from '../../kube/client.js';
 import {
   LABEL_COMPONENT,
   LABEL_INSTALL,
+  LABEL_PARAMETER_SECRET,
   configMapName,
   externalServiceName,
   headlessServiceName,
@@ -51,6 +52,20 @@ export async function checkParameterSecrets(ctx: ControllerContext, install: App
   }
 }
 
+/** A change never starts while a pull Secret the install names is missing: its pods could not pull. */
+export async function checkPullSecrets(ctx: ControllerContext, install: AppInstall): Promise<void> {
+  const namespace = install.metadata.namespace!;
+  for (const [i, { name }] of (install.spec.imagePullSecrets ?? []).entries()) {
+    if (!(await ctx.client.get({ apiVersion: 'v1', kind: 'Secret', namespace, name }))) {
+      throw new WaitingError(
+        Reason.ImagePullSecretNotFound,
+        `spec.imagePullSecrets[${i}]: Secret ${namespace}/${name} not found (ferry import --pull-secret ${name} creates it)`,
+        15_000,
+      );
+    }
+  }
+}
+
 async function readSecretKey(
   ctx: ControllerContext,
   namespace: string,
@@ -79,6 +94,13 @@ async function readSecretKey(
       15_000,
     );
   }
+  if (secret.metadata?.labels?.[LABEL_PARAMETER_SECRET] !== 'true') {
+    // Marks it for the operator's Secret watch (which selects this label), so a rotation is seen.
+    await ctx.client.mergePatch(
+      { apiVersion: 'v1', kind: 'Secret', namespace, name: ref.name },
+      { metadata: { labels: { [LABEL_PARAMETER_SECRET]: 'true' } } },
+    );
+  }
   return Buffer.from(encoded, 'base64').toString('utf8');
 }
 
@@ -98,6 +120,10 @@ export function renderInput(
     revision,
     parameters,
     overrides: content.overrides as ComponentOverride[],
+    imagePullSecrets: content.imagePullSecrets,
+    secretSourced: new Set(
+      content.parameters.flatMap((p) => ('valueFrom' in p && p.valueFrom ? [p.name] : [])),
+    ),
   };
 }
 

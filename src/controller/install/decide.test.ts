@@ -249,6 +249,47 @@ describe('nextAction', () => {
       'InSync',
     ],
     [
+      'a rotated parameter Secret re-renders the same spec, ahead of drift',
+      {
+        revisions: [installed()],
+        lastAppliedSpecDigest: appliedDigest(install()),
+        rotation: { revision: 1, components: ['db', 'api'] },
+        workloadRevision: allAt(undefined),
+      },
+      'Start ParameterChange 1.0.0 by AppInstall',
+    ],
+    [
+      'a rotation found for an earlier revision starts nothing',
+      {
+        revisions: [installed(), upgraded('Succeeded')],
+        lastAppliedSpecDigest: appliedDigest(install((i) => (i.spec.version = '2.0.0'))),
+        install: install((i) => (i.spec.version = '2.0.0')),
+        rotation: { revision: 1, components: ['db'] },
+        workloadRevision: allAt(2),
+      },
+      'InSync',
+    ],
+    [
+      'a rotation waits for a pending request',
+      {
+        revisions: [installed()],
+        lastAppliedSpecDigest: appliedDigest(install()),
+        rotation: { revision: 1, components: ['db'] },
+        pending: [upgradeRequest()],
+      },
+      'Start Upgrade 2.0.0 by AppUpgrade',
+    ],
+    [
+      'an image or env field changed outside Ferry is drift too, named',
+      {
+        revisions: [installed()],
+        lastAppliedSpecDigest: appliedDigest(install()),
+        lostFields: (c) =>
+          c === 'api' ? ['api spec.template.spec.containers[api].image (now set by kubectl-set)'] : [],
+      },
+      'CorrectDrift api',
+    ],
+    [
       'nothing to do',
       { revisions: [installed()], lastAppliedSpecDigest: appliedDigest(install()) },
       'InSync',

@@ -5,6 +5,7 @@ import {
   draftConfigChange,
   draftDigest,
   draftInstall,
+  draftParameterChange,
   draftRollback,
   draftUpgrade,
   resolveRollbackTarget,
@@ -28,11 +29,16 @@ export type InstallAction =
   /** Create the next revision, from a changed spec or from the oldest pending request that can start. */
   | { type: 'Start'; draft: RevisionDraft; causeRef: CauseRef; from: StartSource }
   /** Idle, but some workloads are missing or changed outside Ferry: re-apply them. */
-  | { type: 'CorrectDrift'; revision: AppRevision; components: string[] }
+  | { type: 'CorrectDrift'; revision: AppRevision; components: string[]; fields: string[] }
   /** The spec cannot be applied as it is; nothing changes until it does. */
   | { type: 'Stall'; reason: string; message: string }
   /** Nothing to do. `appliedSpecDigest`: the spec is already what the latest revision applied. */
   | { type: 'InSync'; appliedSpecDigest?: string };
+
+export interface Rotation {
+  revision: number;
+  components: readonly string[];
+}
 
 export type StartSource = { spec: true; specDigest: string } | { spec: false; version: string };
 
@@ -48,13 +54,18 @@ export interface DecideInput {
   pending: readonly PendingRequest[];
   lastAppliedSpecDigest: string | undefined;
   contentOf: ContentOf;
+  /** Components of revision `revision` whose parameter Secrets changed content (parameter-secrets.ts). */
+  rotation?: Rotation;
   /** The revision label of a component's workload as the cluster has it; undefined when it is missing. */
   workloadRevision: (component: string) => string | undefined;
+  /** Image and env fields of a component's workload that Ferry applied and no longer owns (model/field-drift.ts). */
+  lostFields?: (component: string, revision: AppRevision) => string[];
 }
 
 /**
  * Decides the next step from what is cached, in priority order: finish what runs, restore after a
- * failure, apply a changed spec, start the oldest request, repair drift. Pure: every input is given.
+ * failure, apply a changed spec, start the oldest request, re-render for rotated parameter Secrets,
+ * repair drift. Pure: every input is given.
  */
 export function nextAction(input: DecideInput): InstallAction {
   const active = activeRevision(input.revisions);
@@ -65,6 +76,8 @@ export function nextAction(input: DecideInput): InstallAction {
   if (fromSpec.type !== 'InSync') return fromSpec;
   const fromRequest = startFromRequest(input);
   if (fromRequest) return fromRequest;
+  const rotated = startFromRotation(input);
+  if (rotated) return rotated;
   const drifted = driftedComponents(input);
   if (drifted) return drifted;
   return fromSpec;
@@ -160,16 +173,47 @@ function startFromRequest(input: DecideInput): InstallAction | undefined {
   return undefined;
 }
 
-/** Components of the last successful revision whose workload is missing or carries another revision. */
+/** A parameter Secret changed content: re-render the same spec as a ParameterChange revision, once. */
+function startFromRotation({
+  install,
+  revisions,
+  contentOf,
+  rotation,
+}: DecideInput): InstallAction | undefined {
+  const latest = revisions.at(-1);
+  if (!rotation?.components.length || latest?.spec.revision !== rotation.revision) return undefined;
+  if (latest.status?.outcome !== 'Succeeded') return undefined;
+  const spec = install.spec;
+  const draft = draftParameterChange(contentOf(latest), spec);
+  const causeRef = { kind: 'AppInstall' as const, name: install.metadata.name, uid: install.metadata.uid };
+  return {
+    type: 'Start',
+    draft,
+    causeRef,
+    from: { spec: true, specDigest: draftDigest(spec.version, spec) },
+  };
+}
+
+/**
+ * Components of the last successful revision whose workload is missing, carries another revision, or
+ * has image or env fields changed outside Ferry.
+ */
 function driftedComponents({
   revisions,
   contentOf,
   workloadRevision,
+  lostFields = () => [],
 }: DecideInput): InstallAction | undefined {
   const latest = revisions.at(-1);
   if (!latest || latest.status?.outcome !== 'Succeeded') return undefined;
+  const fields: string[] = [];
   const components = contentOf(latest)
     .effective.components.map((c) => c.name)
-    .filter((name) => workloadRevision(name) !== String(latest.spec.revision));
-  return components.length ? { type: 'CorrectDrift', revision: latest, components } : undefined;
+    .filter((name) => {
+      if (workloadRevision(name) !== String(latest.spec.revision)) return true;
+      const lost = lostFields(name, latest);
+      fields.push(...lost);
+      return lost.length > 0;
+    });
+  return components.length ? { type: 'CorrectDrift', revision: latest, components, fields } : undefined;
 }

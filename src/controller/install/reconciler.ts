@@ -11,11 +11,14 @@ import { continueRevision } from './actions/continue.js';
 import { correctDrift } from './actions/correct-drift.js';
 import { addFinalizer, finalize } from './actions/finalize.js';
 import { start } from './actions/start.js';
-import type { InstallAction } from './decide.js';
+import type { InstallAction, Rotation } from './decide.js';
+import { lostFieldsOf } from './field-drift.js';
+import { rotatedComponents } from './parameter-secrets.js';
 import { nextAction } from './decide.js';
 import { recordQueueOrder } from './queue-order.js';
 import { reconcileRoutes } from './routes.js';
 import { tidyRequests } from './request-history.js';
+import { proposeTrackedUpgrade } from './track.js';
 import { collectGarbage } from './revisions.js';
 import { writeInstallStatus } from './status.js';
 import type { ActionResult, InstallWork } from './work.js';
@@ -44,10 +47,11 @@ export async function reconcileInstall(ctx: ControllerContext, key: string): Pro
   let result: ActionResult = {};
   let failure: unknown;
   try {
+    const rotation = await rotatedComponents(ctx, install, work.revisions);
     for (let step = 0; step < MAX_ACTIONS_PER_RECONCILE; step++) {
       const pending = pendingRequests(ctx, work);
       await recordQueueOrder(ctx, pending);
-      result = await act(ctx, work, decide(ctx, work, pending));
+      result = await act(ctx, work, decide(ctx, work, pending, rotation));
       if (!result.again) break;
     }
     if (result.again) result = { requeueAfterMs: 0 };
@@ -66,11 +70,9 @@ export async function reconcileInstall(ctx: ControllerContext, key: string): Pro
   if (failure !== undefined) throw failure;
   if (!activeRevision(work.revisions)) {
     await collectGarbage(ctx, install, work.revisions);
-    await tidyRequests(
-      ctx,
-      install,
-      ctx.cache.requestsFor(install.metadata.namespace!, install.metadata.name),
-    );
+    const requests = ctx.cache.requestsFor(install.metadata.namespace!, install.metadata.name);
+    await tidyRequests(ctx, install, requests);
+    await proposeTrackedUpgrade(ctx, install, work.revisions, requests);
   }
   return result.requeueAfterMs === undefined ? undefined : { requeueAfterMs: result.requeueAfterMs };
 }
@@ -103,7 +105,12 @@ const pendingRequests = (ctx: ControllerContext, { install, revisions }: Install
     .requestsFor(install.metadata.namespace!, install.metadata.name)
     .filter(({ request }) => !isTerminal(request) && !producedBy(revisions, request.metadata.uid).length);
 
-function decide(ctx: ControllerContext, work: InstallWork, pending: ReturnType<typeof pendingRequests>) {
+function decide(
+  ctx: ControllerContext,
+  work: InstallWork,
+  pending: ReturnType<typeof pendingRequests>,
+  rotation: Rotation | undefined,
+) {
   const { install } = work;
   return nextAction({
     install,
@@ -113,6 +120,8 @@ function decide(ctx: ControllerContext, work: InstallWork, pending: ReturnType<t
     pending,
     lastAppliedSpecDigest: work.lastAppliedSpecDigest,
     contentOf: ctx.cache.contentOf,
+    rotation,
+    lostFields: (component, revision) => lostFieldsOf(ctx, install, component, revision),
     workloadRevision: (component) =>
       ctx.cache.workloadOf(install.metadata.namespace!, install.metadata.name, component)?.metadata?.labels?.[
         LABEL_REVISION
@@ -130,7 +139,7 @@ async function act(ctx: ControllerContext, work: InstallWork, action: InstallAct
     case 'Start':
       return start(ctx, work, action.draft, action.causeRef, action.from);
     case 'CorrectDrift':
-      return correctDrift(ctx, work, action.revision, action.components);
+      return correctDrift(ctx, work, action.revision, action.components, action.fields);
     case 'Stall':
       work.problem = { reason: action.reason, message: action.message };
       return {};

@@ -38,8 +38,14 @@ export async function beginRevision(
 }
 
 const startReason = (cause: string) =>
-  ({ Install: Reason.Installing, Upgrade: Reason.Upgrading, Rollback: Reason.RollingBack })[cause] ??
-  Reason.ApplyingConfigChange;
+  (
+    ({
+      Install: Reason.Installing,
+      Upgrade: Reason.Upgrading,
+      Rollback: Reason.RollingBack,
+      ParameterChange: Reason.ApplyingParameterChange,
+    }) as Record<string, string>
+  )[cause] ?? Reason.ApplyingConfigChange;
 
 /**
  * Creates the next AppRevision for a draft. Idempotent: if that number exists with the same inputs

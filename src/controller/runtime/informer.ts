@@ -6,6 +6,10 @@ export type InformerHandler<T> = (event: InformerEvent, object: T) => void;
 
 export interface InformerOptions<T extends KubeObject = KubeObject> {
   labelSelector?: string;
+  /** Cache only metadata (PartialObjectMetadata): for Secrets, whose data the operator must not hold. */
+  metadataOnly?: boolean;
+  /** Applied to every object before it is cached (e.g. to keep only some fields). */
+  transform?: (object: T) => T;
   /** Period of the full resync that re-delivers every cached object; jittered by +0–20%. */
   resyncMs?: number;
   onError?: (error: unknown) => void;
@@ -92,6 +96,7 @@ export class Informer<T extends KubeObject> {
         await this.client.watch<T>(this.ref, this.resourceVersion, (e) => this.apply(e.type, e.object), {
           labelSelector: this.options.labelSelector,
           signal: this.abort.signal,
+          metadataOnly: this.options.metadataOnly,
         });
         failures = 0;
       } catch (error) {
@@ -111,10 +116,14 @@ export class Informer<T extends KubeObject> {
 
   private async relist(): Promise<void> {
     this.stats.lists++;
-    const list = await this.client.list<T>(this.ref, { labelSelector: this.options.labelSelector });
+    const list = await this.client.list<T>(this.ref, {
+      labelSelector: this.options.labelSelector,
+      metadataOnly: this.options.metadataOnly,
+    });
     const seen = new Set<string>();
     const items = this.options.listOrder ? [...list.items].sort(this.options.listOrder) : list.items;
-    for (const item of items) {
+    for (const listed of items) {
+      const item = this.options.transform ? this.options.transform(listed) : listed;
       item.apiVersion ??= this.ref.apiVersion;
       item.kind ??= this.ref.kind;
       const key = objectKey(item);
@@ -137,9 +146,10 @@ export class Informer<T extends KubeObject> {
     }
   }
 
-  private apply(type: string, object: T): void {
-    if (object.metadata?.resourceVersion) this.resourceVersion = object.metadata.resourceVersion;
+  private apply(type: string, received: T): void {
+    if (received.metadata?.resourceVersion) this.resourceVersion = received.metadata.resourceVersion;
     if (type === 'BOOKMARK') return;
+    const object = this.options.transform ? this.options.transform(received) : received;
     const key = objectKey(object);
     if (type === 'DELETED') {
       this.cache.delete(key);

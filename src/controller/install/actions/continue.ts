@@ -15,6 +15,7 @@ const FAILURE_REASON = {
   Upgrade: Reason.UpgradeFailed,
   Rollback: Reason.RollbackFailed,
   ConfigChange: Reason.ConfigChangeFailed,
+  ParameterChange: Reason.ParameterChangeFailed,
 } as const;
 
 /**

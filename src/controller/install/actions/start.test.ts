@@ -39,7 +39,11 @@ describe('start', () => {
     );
 
     expect(result).toEqual({ again: true });
-    expect(cluster.writeLines()).toEqual(['create AppRevision/shop-r1']);
+    // The parameter Secret gets the label the operator's Secret watch selects (once).
+    expect(cluster.writeLines()).toEqual(['merge-patch Secret/shop-secrets', 'create AppRevision/shop-r1']);
+    expect(cluster.get('Secret', 'shop', 'shop-secrets')!.metadata!.labels).toEqual({
+      'ferry.dev/parameter-secret': 'true',
+    });
     const created = ctx.cache.revisionsOf('shop', 'shop', install.metadata.uid);
     expect(created.map((r) => [r.spec.revision, r.spec.cause, r.status])).toEqual([
       [1, 'Install', undefined],
@@ -115,7 +119,11 @@ describe('start', () => {
     );
 
     expect(r1.metadata?.name).toBe('shop-r1');
-    expect(cluster.writeLines()).toEqual(['create AppRevision/shop-r2', 'json-patch AppInstall/shop']);
+    expect(cluster.writeLines()).toEqual([
+      'merge-patch Secret/shop-secrets',
+      'create AppRevision/shop-r2',
+      'json-patch AppInstall/shop',
+    ]);
     expect(cluster.get<AppInstall>('AppInstall', 'shop', 'shop')!.spec.version).toBe('2.0.0');
     expect(work.lastAppliedSpecDigest).toBe(draftDigest('2.0.0', install.spec));
     // decisions later in this reconcile see the version moved, not the cached one

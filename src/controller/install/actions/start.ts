@@ -4,7 +4,7 @@ import { KubeApiError, ferryRef } from '../../../kube/client.js';
 import type { RevisionDraft } from '../../../model/drafts.js';
 import { draftDigest } from '../../../model/drafts.js';
 import type { ControllerContext } from '../../context.js';
-import { checkParameterSecrets } from '../apply.js';
+import { checkParameterSecrets, checkPullSecrets } from '../apply.js';
 import type { CauseRef, StartSource } from '../decide.js';
 import { beginRevision } from '../revisions.js';
 import type { ActionResult, InstallWork } from '../work.js';
@@ -22,6 +22,7 @@ export async function start(
   from: StartSource,
 ): Promise<ActionResult> {
   await checkParameterSecrets(ctx, work.install);
+  await checkPullSecrets(ctx, work.install);
   await beginRevision(ctx, work, draft, causeRef);
   if (from.spec) work.lastAppliedSpecDigest = from.specDigest;
   else if (!(await setSpecVersion(ctx, work, from.version))) return { requeueAfterMs: 0 };
