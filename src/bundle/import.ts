@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { join } from 'node:path';
 import type { AppTemplate } from '../api/index.js';
 import { LABEL_ORIGIN, appTemplateSpecSchema } from '../api/index.js';
-import { ferryRef } from '../kube/client.js';
+import { ferryRef } from '../kube/ref.js';
 import type { KubeClient } from '../kube/client.js';
 import { canonicalJson } from '../model/canonical.js';
 import { BundleError } from './errors.js';
