@@ -97,6 +97,12 @@ export async function openPackageStream(
   return { stream: out, compression, fileBytes };
 }
 
+/** How a package file is stored: its compression (told by its first bytes) and size. */
+export async function packageFile(file: string): Promise<{ compression: Compression; fileBytes: number }> {
+  const fileBytes = await regularFileSize(file);
+  return { compression: await sniff(file), fileBytes };
+}
+
 /** The size of FILE, refusing what is not a regular file with one line. */
 export async function regularFileSize(file: string): Promise<number> {
   const info = await stat(file).catch((error: unknown) => {
