@@ -238,10 +238,14 @@ export async function hashBlobs(scan: PackageScan, digests: string[], progress: 
  * A blob of a plain tar package as a stream that fails unless its bytes match the digest (a
  * fresh read each call: a failed upload can start over).
  */
-export function blobReader(scan: Pick<PackageScan, 'file' | 'locations'>, digest: string): Readable {
+export function blobReader(
+  scan: Pick<PackageScan, 'file' | 'locations'>,
+  digest: string,
+  onBytes?: (n: number) => void,
+): Readable {
   const { offset, size } = scan.locations!.get(digest)!;
   const name = `${BLOB_PREFIX}${digest.slice('sha256:'.length)}`;
-  const verifier = new DigestVerifier(digest, size, name);
+  const verifier = new DigestVerifier(digest, size, name, onBytes);
   if (!size) {
     verifier.end();
     return verifier;
