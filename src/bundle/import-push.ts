@@ -3,7 +3,7 @@ import type { ImportResult } from './import.js';
 import { siteRepository } from './import.js';
 import { mapLimited } from './limiter.js';
 import type { PackageImage, VerifiedPackage } from './package-reader.js';
-import { blobReader, forEachBlob } from './package-scan.js';
+import { blobWriter, forEachBlob } from './package-scan.js';
 import type { Progress } from './progress.js';
 import { parseReference } from './reference.js';
 import type { RegistryClient } from './registry-client.js';
@@ -103,7 +103,7 @@ async function pushStaged(
       registry
         .stageBlob(plan.missing[0]!, plan.digest, plan.size, () => {
           if (stop) throw stopped;
-          return blobReader(pkg, plan.digest, (n) => progress.advance(n));
+          return blobWriter(pkg, plan.digest, (n) => progress.advance(n));
         })
         .catch((error: unknown) => {
           stop = true;

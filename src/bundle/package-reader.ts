@@ -29,7 +29,7 @@ import { parseReference } from './reference.js';
 import type { BlobLocation, PackageScan } from './package-scan.js';
 import { hashBlobs, scanPackage } from './package-scan.js';
 
-export { blobReader, forEachBlob, parseBundleManifest } from './package-scan.js';
+export { blobWriter, forEachBlob, parseBundleManifest } from './package-scan.js';
 
 export type SignatureState = 'unsigned' | 'verified' | 'signed-not-checked';
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { Readable, pipeline } from 'node:stream';
+import type { Readable } from 'node:stream';
+import { Readable as ReadableStream, pipeline } from 'node:stream';
 import type { BundleManifest } from '../api/index.js';
 import { BUNDLE_FORMAT_VERSION, bundleManifestSchema } from '../api/index.js';
 import { openPackageStream, packageFile } from './compression.js';
@@ -21,6 +21,7 @@ import {
 import type { Progress } from './progress.js';
 import type { TarEntry } from './tar-reader.js';
 import { readTar } from './tar-reader.js';
+import type { BodyWriter } from './registry-transport.js';
 
 /** OCI manifests are at most 4 MiB (distribution's limit); JSON blobs up to that are kept. */
 const MANIFEST_CANDIDATE_LIMIT = 4 * 1024 * 1024;
@@ -209,54 +210,86 @@ export async function scanPackage(
 }
 
 /**
- * Hashes blobs of a plain tar package in place (two at a time: one is read while the other is
- * hashed), failing on the first whose bytes do not match its name. They leave `scan.unhashed`.
+ * Hashes blobs of a plain tar package in place, failing on the first whose bytes do not match
+ * its name; they leave `scan.unhashed`. Two blobs at a time, each read into two buffers of its
+ * own, reused (the next read runs while the last one is hashed): memory stays at 4 MiB, and
+ * no garbage builds up for the collector.
  */
 export async function hashBlobs(scan: PackageScan, digests: string[], progress: Progress): Promise<void> {
-  await mapLimited(digests, 2, async (digest) => {
-    const { offset, size } = scan.locations!.get(digest)!;
-    const hash = createHash('sha256');
-    if (size) {
-      const stream = createReadStream(scan.file, {
-        start: offset,
-        end: offset + size - 1,
-        highWaterMark: HASH_READ,
-      });
-      for await (const chunk of stream) {
-        hash.update(chunk as Buffer);
-        progress.advance((chunk as Buffer).length);
+  if (!digests.length) return;
+  const handle = await open(scan.file, 'r');
+  try {
+    await mapLimited(digests, 2, async (digest) => {
+      const { offset, size } = scan.locations!.get(digest)!;
+      const hash = createHash('sha256');
+      const buffers = [Buffer.allocUnsafe(HASH_READ), Buffer.allocUnsafe(HASH_READ)];
+      const readAt = (position: number, buffer: Buffer) =>
+        handle.read(buffer, 0, Math.min(HASH_READ, offset + size - position), position);
+      let position = offset;
+      let pending = size ? readAt(position, buffers[0]!) : undefined;
+      for (let i = 0; pending; i++) {
+        const { bytesRead } = await pending;
+        if (!bytesRead)
+          throw new BundleError('the package file got shorter while it was read', { entry: scan.file });
+        position += bytesRead;
+        pending = position < offset + size ? readAt(position, buffers[(i + 1) % 2]!) : undefined;
+        hash.update(buffers[i % 2]!.subarray(0, bytesRead));
+        progress.advance(bytesRead);
       }
-    }
-    const actual = hash.digest('hex');
-    const name = `${BLOB_PREFIX}${digest.slice('sha256:'.length)}`;
-    if (`sha256:${actual}` !== digest) throw mismatch(name, actual);
-    scan.unhashed.delete(digest);
-  });
+      const actual = hash.digest('hex');
+      const name = `${BLOB_PREFIX}${digest.slice('sha256:'.length)}`;
+      if (`sha256:${actual}` !== digest) throw mismatch(name, actual);
+      scan.unhashed.delete(digest);
+    });
+  } finally {
+    await handle.close();
+  }
 }
 
 /**
- * A blob of a plain tar package as a stream that fails unless its bytes match the digest (a
- * fresh read each call: a failed upload can start over).
+ * The writer of a blob of a plain tar package into a request body: reads it from its place in
+ * the file into two buffers of its own, reused (the next read runs while the last chunk is
+ * written; a buffer is refilled only once its write was flushed), hashing as it goes, and fails
+ * (before the body ends) unless the bytes match the digest.
  */
-export function blobReader(
+export function blobWriter(
   scan: Pick<PackageScan, 'file' | 'locations'>,
   digest: string,
   onBytes?: (n: number) => void,
-): Readable {
+): BodyWriter {
   const { offset, size } = scan.locations!.get(digest)!;
   const name = `${BLOB_PREFIX}${digest.slice('sha256:'.length)}`;
-  const verifier = new DigestVerifier(digest, size, name, onBytes);
-  if (!size) {
-    verifier.end();
-    return verifier;
-  }
-  const source = createReadStream(scan.file, {
-    start: offset,
-    end: offset + size - 1,
-    highWaterMark: HASH_READ,
-  });
-  pipeline(source, verifier, () => {});
-  return verifier;
+  return async (request) => {
+    const handle = await open(scan.file, 'r');
+    try {
+      const hash = createHash('sha256');
+      const buffers = [Buffer.allocUnsafe(HASH_READ), Buffer.allocUnsafe(HASH_READ)];
+      const write = (chunk: Buffer) =>
+        new Promise<void>((resolve, reject) =>
+          request.write(chunk, (error) => (error ? reject(error) : resolve())),
+        );
+      let flushed: Promise<void> = Promise.resolve();
+      for (let done = 0, i = 0; done < size; i++) {
+        const buffer = buffers[i % 2]!;
+        const { bytesRead } = await handle.read(buffer, 0, Math.min(HASH_READ, size - done), offset + done);
+        if (!bytesRead)
+          throw new BundleError('the package file got shorter during the import', { entry: name });
+        done += bytesRead;
+        const chunk = buffer.subarray(0, bytesRead);
+        hash.update(chunk);
+        if (done === size) {
+          const actual = `sha256:${hash.digest('hex')}`;
+          if (actual !== digest) throw mismatch(name, actual.slice('sha256:'.length));
+        }
+        await flushed;
+        flushed = write(chunk);
+        onBytes?.(bytesRead);
+      }
+      await flushed;
+    } finally {
+      await handle.close();
+    }
+  };
 }
 
 /**
@@ -284,7 +317,7 @@ export async function forEachBlob(
         { entry: entry.name },
       );
     const verifier = new DigestVerifier(digest, size, entry.name);
-    pipeline(Readable.from(entry.body, { objectMode: false }), verifier, () => {});
+    pipeline(ReadableStream.from(entry.body, { objectMode: false }), verifier, () => {});
     await onBlob(digest, entry.size, verifier);
     return --left === 0 ? 'stop' : undefined;
   });

@@ -10,6 +10,7 @@ import { registryEndpoint } from './reference.js';
 import type { Credentials } from './registry-auth.js';
 import type { StagedBlob } from './registry-upload.js';
 import { BlobUploader } from './registry-upload.js';
+import type { BodyWriter } from './registry-transport.js';
 import { RegistryTransport, backoffDelay, drain, isTransient, readText } from './registry-transport.js';
 
 export { isTransient } from './registry-transport.js';
@@ -280,8 +281,8 @@ export class RegistryClient {
    * BlobUploader.stage): nothing holds the blob until `commit()`. Holds a concurrency slot while
    * the bytes move.
    */
-  stageBlob(repository: string, digest: string, size: number, open: () => Readable): Promise<StagedBlob> {
-    return this.limiter.run(() => this.uploader.stage(repository, digest, size, open));
+  stageBlob(repository: string, digest: string, size: number, body: () => BodyWriter): Promise<StagedBlob> {
+    return this.limiter.run(() => this.uploader.stage(repository, digest, size, body));
   }
 
   /** Cross-repository mount: true when the registry linked the blob without moving bytes. */

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { sleep } from '../util/sleep.js';
 import { BundleError, RegistryError } from './errors.js';
-import type { RegistryTransport } from './registry-transport.js';
+import type { BodyWriter, RegistryTransport } from './registry-transport.js';
 import { backoffDelay, drain, readText } from './registry-transport.js';
 
 /** A blob whose bytes are at the registry in an upload not yet committed. */
@@ -124,31 +124,29 @@ export class BlobUploader {
   /**
    * Streams a blob into a new upload of `repository` (POST, then one PATCH of all its bytes) and
    * leaves it uncommitted: no repository holds the blob until `commit` (PUT ?digest=), and
-   * `cancel` drops it. `open` gives the bytes (not flowing until piped), failing the stream unless they match the digest;
-   * after a connection failure the upload starts over with a fresh stream. A stream that failed
-   * with a BundleError (the bytes do not match) is not retried: that error is thrown.
+   * `cancel` drops it. `body` makes the writer of the bytes, which fails unless they match the digest; after a
+   * connection failure the upload starts over with a fresh writer. A writer that failed with a
+   * BundleError (the bytes do not match) is not retried: that error is thrown.
    */
-  async stage(repository: string, digest: string, size: number, open: () => Readable): Promise<StagedBlob> {
+  async stage(repository: string, digest: string, size: number, body: () => BodyWriter): Promise<StagedBlob> {
     const scopes = [`repository:${repository}:pull,push`];
     for (let attempt = 0; ; attempt++) {
-      // opened first: an `open` that throws leaves nothing at the registry
-      const body = open();
+      // made first: a `body` that throws leaves nothing at the registry
+      const writer = body();
       let sourceError: unknown;
-      body.on('error', (error) => (sourceError ??= error));
-      let location: string;
-      try {
-        location = await this.start(repository);
-      } catch (error) {
-        body.destroy();
-        throw error;
-      }
+      const watched: BodyWriter = (request) =>
+        writer(request).catch((error: unknown) => {
+          sourceError ??= error;
+          throw error;
+        });
+      const location = await this.start(repository);
       let failure: unknown;
       try {
         const res = await this.transport.request('PATCH', this.transport.resolve(location), {
           scopes,
           retry: false,
           headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': size },
-          body,
+          body: watched,
         });
         const text = await readText(res);
         if (sourceError) throw sourceError;
@@ -167,12 +165,10 @@ export class BlobUploader {
           failure instanceof BundleError ||
           (failure instanceof RegistryError && (failure.status ?? 500) < 500)
         ) {
-          body.destroy();
           await this.cancel(location, scopes);
           throw failure;
         }
       }
-      body.destroy();
       await this.cancel(location, scopes);
       if (attempt >= this.transport.retries) throw failure;
       await sleep(backoffDelay(this.transport.backoffMs, attempt));

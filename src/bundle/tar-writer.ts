@@ -122,7 +122,7 @@ class PositionalSink extends Writable {
     this.put(chunk).then(() => callback(), callback);
   }
   override _writev(chunks: { chunk: Buffer }[], callback: (error?: Error | null) => void) {
-    this.put(Buffer.concat(chunks.map((c) => c.chunk))).then(() => callback(), callback);
+    this.putAll(chunks.map((c) => c.chunk)).then(() => callback(), callback);
   }
   private async put(data: Buffer): Promise<void> {
     let done = 0;
@@ -131,6 +131,21 @@ class PositionalSink extends Writable {
       done += bytesWritten;
     }
     this.position += data.length;
+  }
+  /** One writev of what queued (no copy into one buffer); the rest one by one after a short write. */
+  private async putAll(buffers: Buffer[]): Promise<void> {
+    const total = buffers.reduce((n, b) => n + b.length, 0);
+    let { bytesWritten } = await this.handle.writev(buffers, this.position);
+    this.position += bytesWritten;
+    if (bytesWritten === total) return;
+    for (const buffer of buffers) {
+      if (bytesWritten >= buffer.length) {
+        bytesWritten -= buffer.length;
+        continue;
+      }
+      await this.put(buffer.subarray(bytesWritten));
+      bytesWritten = 0;
+    }
   }
 }
 
