@@ -269,17 +269,24 @@ export function blobWriter(
           request.write(chunk, (error) => (error ? reject(error) : resolve())),
         );
       let flushed: Promise<void> = Promise.resolve();
+      // the write in flight when this fails settles with the request torn down: not an error of its own
+      const abandon = (error: unknown): never => {
+        flushed.catch(() => {});
+        throw error;
+      };
       for (let done = 0, i = 0; done < size; i++) {
         const buffer = buffers[i % 2]!;
-        const { bytesRead } = await handle.read(buffer, 0, Math.min(HASH_READ, size - done), offset + done);
+        const { bytesRead } = await handle
+          .read(buffer, 0, Math.min(HASH_READ, size - done), offset + done)
+          .catch(abandon);
         if (!bytesRead)
-          throw new BundleError('the package file got shorter during the import', { entry: name });
+          abandon(new BundleError('the package file got shorter during the import', { entry: name }));
         done += bytesRead;
         const chunk = buffer.subarray(0, bytesRead);
         hash.update(chunk);
         if (done === size) {
           const actual = `sha256:${hash.digest('hex')}`;
-          if (actual !== digest) throw mismatch(name, actual.slice('sha256:'.length));
+          if (actual !== digest) abandon(mismatch(name, actual.slice('sha256:'.length)));
         }
         await flushed;
         flushed = write(chunk);
