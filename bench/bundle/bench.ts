@@ -2,241 +2,206 @@
  * Offline package benchmark (not a test): `npm run bench:bundle`.
  *
  * Two real registries (docker-registry) on loopback. Images of random layers (FERRY_BENCH_GB, default
- * 2 GiB, and a quarter of it for the memory comparison) are pushed to the source registry; then:
- *   ferry export + ferry import (each a child process: wall time, peak RSS),
- *   skopeo copy of the same images between the same registries,
- *   a raw byte-copy floor (cp of the blob files of the measured images only),
- *   a differential 2.0.0 package vs the bytes of its new blobs.
- * Prints a markdown table; FERRY_BENCH_RESULTS=path also writes it there.
+ * 2 GiB, and a quarter of it for the memory comparison) are pushed to the source registry; then, side
+ * by side in each of FERRY_BENCH_REPEAT rounds (default 3; medians reported), each a child process
+ * timed for wall time, CPU and peak RSS:
+ *   ferry export, ferry verify, `sha256sum -c` of the same blobs, ferry import into a fresh site
+ *   registry, a re-import of the same package, skopeo copy of the same images between the same
+ *   registries, and a raw byte-copy floor (cp of the blob files of the measured images);
+ * then a differential 2.0.0 package vs the bytes of its new blobs. FERRY_BENCH_PROFILE=DIR adds one
+ * untimed round under `--cpu-prof` and prints each step's top functions by self time.
+ * Prints markdown tables; FERRY_BENCH_RESULTS=path also writes them there.
  */
 import { execFileSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import {
-  createReadStream,
-  createWriteStream,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
-import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as yaml from 'js-yaml';
-import { sha256Digest } from '../../src/bundle/digest.js';
-import { MediaType } from '../../src/bundle/media-types.js';
 import { formatBytes } from '../../src/bundle/progress.js';
 import { RegistryClient } from '../../src/bundle/registry-client.js';
 import type { LocalRegistry } from '../../src/testing/bundle/registry.js';
 import { startRegistry } from '../../src/testing/bundle/registry.js';
+import type { Timed } from './harness.js';
+import {
+  GiB,
+  MiB,
+  cliEntry,
+  median,
+  pushImage,
+  randomLayerFile,
+  templateFile,
+  timed,
+  topFunctions,
+} from './harness.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const GiB = 1024 ** 3;
-const MiB = 1024 ** 2;
 const totalGiB = Number(process.env.FERRY_BENCH_GB ?? 2);
+const rounds = Number(process.env.FERRY_BENCH_REPEAT ?? 3);
+const profileDir = process.env.FERRY_BENCH_PROFILE;
 const LAYER = 128 * MiB;
-
-interface Timed {
-  seconds: number;
-  rssMiB: number;
-}
-
-/** Runs a command under /usr/bin/time: wall seconds and peak RSS. */
-function timed(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Timed {
-  const out = join(work, `time-${Date.now()}`);
-  execFileSync('/usr/bin/time', ['-f', '%e %M', '-o', out, command, ...args], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env,
-  });
-  const [seconds, kb] = readFileSync(out, 'utf8').trim().split(/\s+/).slice(-2).map(Number);
-  return { seconds: seconds!, rssMiB: kb! / 1024 };
-}
-
-/** The built CLI when the build works (no TypeScript transform at start-up), else the sources. */
-function cliEntry(): string[] {
-  // a private build: the shared dist/ may be rebuilt by someone else meanwhile
-  const outDir = join(root, 'node_modules/.cache/ferry-bench-dist');
-  rmSync(outDir, { recursive: true, force: true });
-  try {
-    execFileSync(join(root, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.build.json', '--outDir', outDir], {
-      cwd: root,
-      stdio: 'ignore',
-    });
-  } catch {
-    // type errors elsewhere in the tree still emit JavaScript; use it if it is there
-  }
-  if (existsSync(join(outDir, 'cli/main.js'))) return [join(outDir, 'cli/main.js')];
-  console.error('[bench] build failed: running the TypeScript sources (slower start-up)');
-  return [
-    '--no-warnings',
-    '--experimental-transform-types',
-    '--import',
-    join(root, 'e2e/bundle/ts-loader.mjs'),
-    join(root, 'src/cli/main.ts'),
-  ];
-}
-let entry: string[] = [];
-const ferryArgs = (...args: string[]) => [...entry, ...args];
-const node = join(root, 'scripts/node');
-const ferry = (...args: string[]) => timed(node, ferryArgs(...args, '--quiet'));
-
-/** Writes a layer of random bytes to a file and returns its descriptor (memory stays at one 8 MiB chunk). */
-async function randomLayerFile(size: number): Promise<{ file: string; digest: string; size: number }> {
-  const file = join(work, `layer-${randomBytes(6).toString('hex')}`);
-  const out = createWriteStream(file);
-  const hash = createHash('sha256');
-  for (let left = size; left > 0;) {
-    const chunk = randomBytes(Math.min(left, 8 * MiB));
-    hash.update(chunk);
-    if (!out.write(chunk)) await once(out, 'drain');
-    left -= chunk.length;
-  }
-  out.end();
-  await once(out, 'finish');
-  return { file, digest: `sha256:${hash.digest('hex')}`, size };
-}
-
-async function pushImage(
-  client: RegistryClient,
-  repository: string,
-  tag: string,
-  layers: { file: string; digest: string; size: number }[],
-): Promise<void> {
-  // layers without a file are in the registry already
-  for (const l of layers.filter((x) => x.file))
-    await client.pushBlob(repository, l.digest, l.size, createReadStream(l.file, { highWaterMark: MiB }));
-  const config = Buffer.from(
-    JSON.stringify({
-      architecture: 'amd64',
-      os: 'linux',
-      rootfs: { type: 'layers', diff_ids: layers.map((l) => l.digest) },
-    }),
-  );
-  await client.pushBlob(repository, sha256Digest(config), config.length, config);
-  const manifest = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: MediaType.ociManifest,
-      config: { mediaType: MediaType.ociConfig, digest: sha256Digest(config), size: config.length },
-      layers: layers.map((l) => ({ mediaType: MediaType.ociLayer, digest: l.digest, size: l.size })),
-    }),
-  );
-  await client.putManifest(repository, tag, {
-    digest: sha256Digest(manifest),
-    mediaType: MediaType.ociManifest,
-    bytes: manifest,
-  });
-}
-
-function templateFile(app: string, version: string, refs: string[]): string {
-  const file = join(work, `${app}-${version}.yaml`);
-  writeFileSync(
-    file,
-    yaml.dump({
-      apiVersion: 'ferry.dev/v1alpha1',
-      kind: 'AppTemplate',
-      metadata: { name: `${app}.${version}` },
-      spec: { app, version, components: refs.map((image, i) => ({ name: `c${i}`, image })) },
-    }),
-  );
-  return file;
-}
-
 const work = mkdtempSync(join(tmpdir(), 'ferry-bench-'));
-let source: LocalRegistry | undefined;
-let site: LocalRegistry | undefined;
+const node = join(root, 'scripts/node');
+let entry: string[] = [];
+const ferry = (nodeFlags: string[], ...args: string[]) =>
+  timed(work, node, [...nodeFlags, ...entry, ...args, ...(args[0] === 'verify' ? [] : ['--quiet'])]);
+const registries: LocalRegistry[] = [];
+const registry = () => {
+  const r = startRegistry();
+  registries.push(r);
+  return r;
+};
+const stopRegistry = (r: LocalRegistry) => {
+  r.stop();
+  registries.splice(registries.indexOf(r), 1);
+};
 
-async function main(): Promise<void> {
-  entry = cliEntry();
-  source = startRegistry();
-  site = startRegistry();
-  const client = new RegistryClient(source.address, { plainHttp: true });
-  const rows: string[][] = [];
-  const results: Record<
-    string,
-    { bytes: number; exportT: Timed; importT: Timed; pkg: number; refs: string[] }
-  > = {};
+interface App {
+  bytes: number;
+  refs: string[];
+  template: string;
+  /** The blob files (configs and layers) of its images in the source registry. */
+  blobFiles: { file: string; hex: string }[];
+}
 
-  for (const [app, gib] of [
-    ['small', totalGiB / 4],
-    ['large', totalGiB],
-  ] as const) {
-    const layerCount = Math.max(1, Math.round((gib * GiB) / LAYER));
-    const perImage = 4;
-    const refs: string[] = [];
-    let bytes = 0;
-    console.error(`[bench] ${app}: generating ${layerCount} layers of ${formatBytes(LAYER)}`);
-    for (let i = 0; i * perImage < layerCount; i++) {
-      const layers = [];
-      for (let j = 0; j < perImage && i * perImage + j < layerCount; j++)
-        layers.push(await randomLayerFile(LAYER));
-      await pushImage(client, `bench/${app}${i}`, '1.0.0', layers);
-      for (const l of layers) rmSync(l.file);
-      bytes += layers.reduce((n, l) => n + l.size, 0);
-      refs.push(`${source.address}/bench/${app}${i}:1.0.0`);
-    }
-    const template = templateFile(app, '1.0.0', refs);
-    const pkg = join(work, `${app}.tar`);
-    console.error(`[bench] ${app}: ferry export`);
-    const exportT = ferry('export', `${app}@1.0.0`, '-f', template, '-o', pkg, '--plain-http');
-    console.error(`[bench] ${app}: ferry import`);
-    const importT = ferry('import', pkg, '--registry', `${site.address}/ferry`, '--plain-http');
-    results[app] = { bytes, exportT, importT, pkg: statSync(pkg).size, refs };
-    if (app === 'small') rmSync(pkg);
+async function makeApp(client: RegistryClient, source: LocalRegistry, app: string, gib: number) {
+  const layerCount = Math.max(1, Math.round((gib * GiB) / LAYER));
+  const perImage = 4;
+  const refs: string[] = [];
+  let bytes = 0;
+  console.error(`[bench] ${app}: generating ${layerCount} layers of ${formatBytes(LAYER)}`);
+  for (let i = 0; i * perImage < layerCount; i++) {
+    const layers = [];
+    for (let j = 0; j < perImage && i * perImage + j < layerCount; j++)
+      layers.push(await randomLayerFile(work, LAYER));
+    await pushImage(client, `bench/${app}${i}`, '1.0.0', layers);
+    for (const l of layers) rmSync(l.file);
+    bytes += layers.reduce((n, l) => n + l.size, 0);
+    refs.push(`${source.address}/bench/${app}${i}:1.0.0`);
   }
-
-  const large = results.large!;
-  console.error('[bench] skopeo copy');
-  let skopeoSeconds = 0;
-  let skopeoRss = 0;
-  for (const ref of large.refs) {
-    const path = ref.slice(source.address.length + 1);
-    const t = timed('skopeo', [
-      'copy',
-      '--quiet',
-      '--preserve-digests',
-      '--src-tls-verify=false',
-      '--dest-tls-verify=false',
-      `docker://${ref}`,
-      `docker://${site.address}/skopeo/${path}`,
-    ]);
-    skopeoSeconds += t.seconds;
-    skopeoRss = Math.max(skopeoRss, t.rssMiB);
-  }
-  console.error('[bench] raw copy floor');
-  // only the blob files of the measured (large) images: the source registry holds the small app too
   const blobs = join(source.dir, 'data/docker/registry/v2/blobs');
-  const floorFiles: string[] = [];
-  for (const ref of large.refs) {
+  const blobFiles: App['blobFiles'] = [];
+  for (const ref of refs) {
     const repository = ref.slice(source.address.length + 1).replace(/:1\.0\.0$/, '');
     const manifest = JSON.parse((await client.getManifest(repository, '1.0.0')).bytes.toString()) as {
       config: { digest: string };
       layers: { digest: string }[];
     };
-    for (const d of [manifest.config, ...manifest.layers].map((x) => x.digest.slice('sha256:'.length)))
-      floorFiles.push(join(blobs, 'sha256', d.slice(0, 2), d, 'data'));
+    for (const hex of [manifest.config, ...manifest.layers].map((x) => x.digest.slice('sha256:'.length)))
+      blobFiles.push({ file: join(blobs, 'sha256', hex.slice(0, 2), hex, 'data'), hex });
   }
-  const floorBytes = floorFiles.reduce((n, f) => n + statSync(f).size, 0);
-  const floorDir = join(work, 'floor');
-  mkdirSync(floorDir);
-  const floor = timed('cp', ['--parents', ...floorFiles, floorDir]);
-  rmSync(floorDir, { recursive: true, force: true });
+  return { bytes, refs, template: templateFile(work, app, '1.0.0', refs), blobFiles } satisfies App;
+}
 
-  console.error('[bench] re-import (nothing to move)');
-  const reimport = ferry(
-    'import',
-    join(work, 'large.tar'),
-    '--registry',
-    `${site.address}/ferry`,
-    '--plain-http',
-  );
+type Step = 'export' | 'verify' | 'sha256sum' | 'import' | 'reimport' | 'skopeo' | 'floor';
+
+/** One round: every step once, side by side, into a fresh site registry. */
+function round(source: LocalRegistry, app: App, pkg: string, sums: string, nodeFlags: (s: Step) => string[]) {
+  const site = registry();
+  const t: Partial<Record<Step, Timed>> = {};
+  const pushed: number[] = [];
+  try {
+    rmSync(pkg, { force: true });
+    console.error('[bench]   ferry export');
+    t.export = ferry(
+      nodeFlags('export'),
+      'export',
+      'large@1.0.0',
+      '-f',
+      app.template,
+      '-o',
+      pkg,
+      '--plain-http',
+    );
+    console.error('[bench]   ferry verify');
+    t.verify = ferry(nodeFlags('verify'), 'verify', pkg);
+    console.error('[bench]   sha256sum -c');
+    t.sha256sum = timed(work, 'sha256sum', ['-c', '--quiet', sums]);
+    const importTo = (flags: string[]) =>
+      ferry(flags, 'import', pkg, '--registry', `${site.address}/ferry`, '--plain-http', '-o', 'json');
+    console.error('[bench]   ferry import');
+    t.import = importTo(nodeFlags('import'));
+    console.error('[bench]   ferry re-import');
+    t.reimport = importTo(nodeFlags('reimport'));
+    for (const r of [t.import, t.reimport])
+      pushed.push((JSON.parse(r.stdout) as { bytesPushed: number }).bytesPushed);
+    // a profile round measures ferry only
+    if (nodeFlags('skopeo').length) return { t: t as Record<Step, Timed>, pushed };
+    console.error('[bench]   skopeo copy');
+    const skopeo = app.refs.map((ref) =>
+      timed(work, 'skopeo', [
+        'copy',
+        '--quiet',
+        '--preserve-digests',
+        '--src-tls-verify=false',
+        '--dest-tls-verify=false',
+        `docker://${ref}`,
+        `docker://${site.address}/skopeo/${ref.slice(source.address.length + 1)}`,
+      ]),
+    );
+    t.skopeo = {
+      seconds: skopeo.reduce((n, s) => n + s.seconds, 0),
+      cpu: skopeo.reduce((n, s) => n + s.cpu, 0),
+      rssMiB: Math.max(...skopeo.map((s) => s.rssMiB)),
+      stdout: '',
+    };
+    console.error('[bench]   raw copy floor');
+    const floorDir = join(work, 'floor');
+    mkdirSync(floorDir);
+    t.floor = timed(work, 'cp', ['--parents', ...app.blobFiles.map((b) => b.file), floorDir]);
+    rmSync(floorDir, { recursive: true, force: true });
+  } finally {
+    stopRegistry(site);
+  }
+  return { t: t as Record<Step, Timed>, pushed };
+}
+
+async function main(): Promise<void> {
+  entry = cliEntry(root);
+  const source = registry();
+  const client = new RegistryClient(source.address, { plainHttp: true });
+  const small = await makeApp(client, source, 'small', totalGiB / 4);
+  const large = await makeApp(client, source, 'large', totalGiB);
+  const pkg = join(work, 'large.tar');
+  const sums = join(work, 'blobs.sha256');
+  writeFileSync(sums, large.blobFiles.map((b) => `${b.hex}  ${b.file}\n`).join(''));
+  const blobBytes = large.blobFiles.reduce((n, b) => n + statSync(b.file).size, 0);
+
+  const results: ReturnType<typeof round>[] = [];
+  for (let i = 0; i < rounds; i++) {
+    console.error(`[bench] round ${i + 1} of ${rounds} (${formatBytes(large.bytes)})`);
+    results.push(round(source, large, pkg, sums, () => []));
+  }
+
+  console.error('[bench] memory: the small app (export, verify, import)');
+  const smallPkg = join(work, 'small.tar');
+  const smallSite = registry();
+  const smallT = {
+    export: ferry([], 'export', 'small@1.0.0', '-f', small.template, '-o', smallPkg, '--plain-http'),
+    verify: ferry([], 'verify', smallPkg),
+    import: ferry([], 'import', smallPkg, '--registry', `${smallSite.address}/ferry`, '--plain-http'),
+  };
+  stopRegistry(smallSite);
+  rmSync(smallPkg);
+
+  const profiles: string[] = [];
+  if (profileDir) {
+    console.error(`[bench] profile round (--cpu-prof into ${profileDir})`);
+    rmSync(profileDir, { recursive: true, force: true });
+    round(source, large, pkg, sums, (s) => ['--cpu-prof', '--cpu-prof-dir', join(profileDir, s)]);
+    for (const step of ['export', 'verify', 'import', 'reimport']) {
+      const dir = join(profileDir, step);
+      const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'))!;
+      profiles.push(
+        '',
+        `| ferry ${step}: top functions by self time | where | self |`,
+        '| --- | --- | --- |',
+        ...topFunctions(join(dir, file)),
+      );
+    }
+  }
 
   console.error('[bench] differential 2.0.0');
-  const newLayer = await randomLayerFile(64 * MiB);
+  const newLayer = await randomLayerFile(work, 64 * MiB);
   const first = `bench/large0`;
   const base = (await client.getManifest(first, '1.0.0')).bytes;
   const baseLayers = (JSON.parse(base.toString()) as { layers: { digest: string; size: number }[] }).layers;
@@ -245,97 +210,70 @@ async function main(): Promise<void> {
     newLayer,
   ]);
   const v2refs = [`${source.address}/${first}:2.0.0`, ...large.refs.slice(1)];
-  const t1 = templateFile('large', '1.0.0', large.refs);
-  const t2 = templateFile('large', '2.0.0', v2refs);
+  const t1 = templateFile(work, 'large', '1.0.0', large.refs);
+  const t2 = templateFile(work, 'large', '2.0.0', v2refs);
   const diffPkg = join(work, 'large-2.0.0.tar');
-  execFileSync(
-    node,
-    ferryArgs(
-      'export',
-      'large@2.0.0',
-      '-f',
-      t1,
-      '-f',
-      t2,
-      '--since',
-      '1.0.0',
-      '-o',
-      diffPkg,
-      '--plain-http',
-      '--quiet',
-    ),
-  );
+  ferry([], 'export', 'large@2.0.0', '-f', t1, '-f', t2, '--since', '1.0.0', '-o', diffPkg, '--plain-http');
   const diffSize = statSync(diffPkg).size;
-  const newBytes = newLayer.size; // + a new config and manifest, a few hundred bytes
+  const fullSize = statSync(pkg).size;
   client.close();
 
+  const med = (step: Step, f: (t: Timed) => number = (t) => t.seconds) =>
+    median(results.map((r) => f(r.t[step])));
+  const ratio = (f: (t: Record<Step, Timed>) => number) => median(results.map((r) => f(r.t)));
   const mbps = (bytes: number, s: number) => `${(bytes / MiB / s).toFixed(0)} MiB/s`;
-  const ferryTotal = large.exportT.seconds + large.importT.seconds;
-  rows.push(
-    [
-      'ferry export (registry → package file)',
-      formatBytes(large.bytes),
-      `${large.exportT.seconds.toFixed(1)} s`,
-      mbps(large.bytes, large.exportT.seconds),
-      `${large.exportT.rssMiB.toFixed(0)} MiB`,
-    ],
-    [
-      'ferry import (verify pass + push pass)',
-      formatBytes(large.bytes),
-      `${large.importT.seconds.toFixed(1)} s`,
-      mbps(large.bytes, large.importT.seconds),
-      `${large.importT.rssMiB.toFixed(0)} MiB`,
-    ],
-    [
-      'ferry export + import',
-      formatBytes(large.bytes),
-      `${ferryTotal.toFixed(1)} s`,
-      mbps(large.bytes, ferryTotal),
-      '-',
-    ],
-    [
-      'skopeo copy (registry → registry, direct)',
-      formatBytes(large.bytes),
-      `${skopeoSeconds.toFixed(1)} s`,
-      mbps(large.bytes, skopeoSeconds),
-      `${skopeoRss.toFixed(0)} MiB`,
-    ],
-    [
-      "raw floor: cp of the measured images' blob files",
-      formatBytes(floorBytes),
-      `${floor.seconds.toFixed(1)} s`,
-      mbps(floorBytes, floor.seconds),
-      `${floor.rssMiB.toFixed(0)} MiB`,
-    ],
-    [
-      'ferry re-import of the same package',
-      formatBytes(large.bytes),
-      `${reimport.seconds.toFixed(1)} s`,
-      mbps(large.bytes, reimport.seconds),
-      `${reimport.rssMiB.toFixed(0)} MiB`,
-    ],
-  );
-  const small = results.small!;
+  const row = (label: string, step: Step, bytes: number) =>
+    `| ${label} | ${formatBytes(bytes)} | ${med(step).toFixed(2)} s | ${mbps(bytes, med(step))} | ${med(step, (t) => t.cpu).toFixed(1)} s | ${med(step, (t) => t.rssMiB).toFixed(0)} MiB |`;
+  // throughput ratios: same bytes, so the inverse ratio of the times
+  const vsSkopeo = (s: Step) => ratio((t) => t.skopeo.seconds / t[s].seconds);
+  const vsFloor = (s: Step) => ratio((t) => (t.floor.seconds / t[s].seconds) * (large.bytes / blobBytes));
+  const transferVerdict = (s: Step) => {
+    const needed = Math.min(
+      1.2 * ratio((t) => 1 / t.skopeo.seconds),
+      0.8 * ratio((t) => blobBytes / large.bytes / t.floor.seconds),
+    );
+    return ratio((t) => 1 / t[s].seconds) >= needed ? 'met' : 'NOT met';
+  };
+  const reimportShare = ratio((t) => t.reimport.seconds / t.import.seconds);
+  const verifyVsSum = ratio((t) => t.sha256sum.seconds / t.verify.seconds);
+  const pushedAgain = Math.max(...results.map((r) => r.pushed[1]!));
+  const rssValues = [
+    ...results.flatMap((r) => [r.t.export, r.t.verify, r.t.import, r.t.reimport]),
+    ...Object.values(smallT),
+  ].map((t) => t.rssMiB);
+  const peak = Math.max(...rssValues);
   const table = [
-    `Machine: ${execFileSync('nproc', { encoding: 'utf8' }).trim()} cores; registries: docker-registry (distribution) on loopback, filesystem storage; package: plain tar.`,
+    `Machine: ${execFileSync('nproc', { encoding: 'utf8' }).trim()} cores, load average ${execFileSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).split(' ').slice(0, 3).join(' ')} at the end; registries: docker-registry (distribution) on loopback, filesystem storage; package: plain tar; ${rounds} round(s), medians.`,
     '',
-    '| step | bytes | time | throughput | peak RSS |',
-    '| --- | --- | --- | --- | --- |',
-    ...rows.map((r) => `| ${r.join(' | ')} |`),
+    '| step | bytes | time | throughput | CPU (user+sys) | peak RSS |',
+    '| --- | --- | --- | --- | --- | --- |',
+    row('ferry export (registry → package file)', 'export', large.bytes),
+    row('ferry import (into a fresh site registry)', 'import', large.bytes),
+    row('ferry re-import of the same package', 'reimport', large.bytes),
+    row('ferry verify', 'verify', large.bytes),
+    row('sha256sum -c of the same blob files', 'sha256sum', blobBytes),
+    row('skopeo copy (registry → registry, direct)', 'skopeo', large.bytes),
+    row("raw floor: cp of the measured images' blob files", 'floor', blobBytes),
     '',
-    `Ratios: ferry export+import / skopeo copy = ${(ferryTotal / skopeoSeconds).toFixed(2)}; ferry export / raw copy = ${(large.exportT.seconds / floor.seconds).toFixed(2)}; ferry import / raw copy = ${(large.importT.seconds / floor.seconds).toFixed(2)}.`,
-    '(ferry moves the bytes twice on purpose — into a file that crosses the air gap, then out of it — and reads the file twice on import: one full verification pass before anything is pushed.)',
-    '',
-    '| memory: layers | export peak RSS | import peak RSS |',
+    '| target (medians of the per-round ratios) | measured | verdict |',
     '| --- | --- | --- |',
-    `| ${formatBytes(small.bytes)} | ${small.exportT.rssMiB.toFixed(0)} MiB | ${small.importT.rssMiB.toFixed(0)} MiB |`,
-    `| ${formatBytes(large.bytes)} | ${large.exportT.rssMiB.toFixed(0)} MiB | ${large.importT.rssMiB.toFixed(0)} MiB |`,
+    `| export ≥ 1.2× skopeo's throughput, or ≥ 0.8× the floor's where that is lower | ${vsSkopeo('export').toFixed(2)}× skopeo, ${vsFloor('export').toFixed(2)}× floor | ${transferVerdict('export')} |`,
+    `| import ≥ 1.2× skopeo's throughput, or ≥ 0.8× the floor's where that is lower | ${vsSkopeo('import').toFixed(2)}× skopeo, ${vsFloor('import').toFixed(2)}× floor | ${transferVerdict('import')} |`,
+    `| re-import ≤ 2 % of the first import's time, 0 blob bytes sent | ${(100 * reimportShare).toFixed(1)} %, ${pushedAgain} bytes | ${reimportShare <= 0.02 && pushedAgain === 0 ? 'met' : 'NOT met'} |`,
+    `| verify ≥ 0.8× sha256sum -c's throughput | ${verifyVsSum.toFixed(2)}× | ${verifyVsSum >= 0.8 ? 'met' : 'NOT met'} |`,
+    `| peak RSS ≤ 128 MiB (every ferry step, both sizes) | ${peak.toFixed(0)} MiB | ${peak <= 128 ? 'met' : 'NOT met'} |`,
+    '',
+    '| memory: layers | export peak RSS | verify peak RSS | import peak RSS |',
+    '| --- | --- | --- | --- |',
+    `| ${formatBytes(small.bytes)} | ${smallT.export.rssMiB.toFixed(0)} MiB | ${smallT.verify.rssMiB.toFixed(0)} MiB | ${smallT.import.rssMiB.toFixed(0)} MiB |`,
+    `| ${formatBytes(large.bytes)} | ${med('export', (t) => t.rssMiB).toFixed(0)} MiB | ${med('verify', (t) => t.rssMiB).toFixed(0)} MiB | ${med('import', (t) => t.rssMiB).toFixed(0)} MiB |`,
     '',
     '| differential 2.0.0 (one new 64 MiB layer) | bytes |',
     '| --- | --- |',
-    `| new blob bytes | ${formatBytes(newBytes)} (${newBytes}) |`,
+    `| new blob bytes | ${formatBytes(newLayer.size)} (${newLayer.size}) |`,
     `| differential package file | ${formatBytes(diffSize)} (${diffSize}) |`,
-    `| full 1.0.0 package file | ${formatBytes(large.pkg)} |`,
+    `| full 1.0.0 package file | ${formatBytes(fullSize)} |`,
+    ...profiles,
   ].join('\n');
   console.log(table);
   if (process.env.FERRY_BENCH_RESULTS) writeFileSync(process.env.FERRY_BENCH_RESULTS, `${table}\n`);
@@ -344,7 +282,6 @@ async function main(): Promise<void> {
 try {
   await main();
 } finally {
-  source?.stop();
-  site?.stop();
+  for (const r of [...registries]) r.stop();
   rmSync(work, { recursive: true, force: true });
 }

@@ -67,7 +67,8 @@ export interface PackageStream {
 /**
  * The decompressed bytes of a package file, whatever its compression (told by its magic bytes;
  * gzip members and zstd frames, skippable ones included, are read one after another). FILE must be
- * a regular file: a package is read twice on import, which a pipe cannot do.
+ * a regular file: import reads a plain tar by position and a compressed one twice, which a pipe
+ * cannot do.
  */
 export async function openPackageStream(
   file: string,
@@ -97,6 +98,12 @@ export async function openPackageStream(
   return { stream: out, compression, fileBytes };
 }
 
+/** How a package file is stored: its compression (told by its first bytes) and size. */
+export async function packageFile(file: string): Promise<{ compression: Compression; fileBytes: number }> {
+  const fileBytes = await regularFileSize(file);
+  return { compression: await sniff(file), fileBytes };
+}
+
 /** The size of FILE, refusing what is not a regular file with one line. */
 export async function regularFileSize(file: string): Promise<number> {
   const info = await stat(file).catch((error: unknown) => {
@@ -105,7 +112,7 @@ export async function regularFileSize(file: string): Promise<number> {
   if (info.isDirectory()) throw new BundleError(`${file} is a directory, not a package file`);
   if (!info.isFile())
     throw new BundleError(
-      `${file} is not a regular file (a pipe or device?): a package is read twice, so save it to a file first`,
+      `${file} is not a regular file (a pipe or device?): a package is read by position or twice, so save it to a file first`,
     );
   return info.size;
 }

@@ -46,6 +46,8 @@ export class DigestVerifier extends Transform {
     readonly expected: string | undefined,
     readonly expectedSize: number | undefined,
     readonly what: string,
+    /** Told the size of every chunk as it passes (progress). */
+    private readonly onBytes?: (n: number) => void,
   ) {
     super();
   }
@@ -53,6 +55,7 @@ export class DigestVerifier extends Transform {
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.hash.update(chunk);
     this.bytes += chunk.length;
+    this.onBytes?.(chunk.length);
     if (this.expectedSize !== undefined && this.bytes > this.expectedSize) {
       callback(new BundleError(`more than the expected ${this.expectedSize} bytes`, { entry: this.what }));
       return;

@@ -28,8 +28,11 @@ import type { Progress } from './progress.js';
 import { silentProgress } from './progress.js';
 import { parseReference } from './reference.js';
 import type { RegistryClient } from './registry-client.js';
-import { TarWriter } from './tar-writer.js';
 import { specImages } from '../model/images.js';
+import { TarFileWriter, TarWriter } from './tar-writer.js';
+
+/** Blobs fetched at once into a plain tar (each from its own connection, written in its place). */
+const EXPORT_CONCURRENCY = 3;
 
 /** What a differential package leaves out: blobs the site has from the base versions. */
 export interface BaseContent {
@@ -178,9 +181,12 @@ export async function exportPackage(options: ExportOptions): Promise<ExportResul
   };
 
   await writeOutputFile(options.output, async (handle) => {
-    const { stream, done } = createPackageWriter(handle, compressionForName(options.output));
+    const compression = compressionForName(options.output);
     const mtime = Math.floor(new Date(manifest.createdAt).getTime() / 1000);
-    const tar = new TarWriter(stream, mtime);
+    // a plain tar is written by position, several blobs at once; a compressed one as a stream
+    const plain = compression === 'none' ? new TarFileWriter(handle, mtime) : undefined;
+    const writer = plain ? undefined : createPackageWriter(handle, compression);
+    const tar = plain ?? new TarWriter(writer!.stream, mtime);
     try {
       await tar.addBuffer(MANIFEST_ENTRY, `${JSON.stringify(manifest, null, 2)}\n`);
       for (const template of templates) {
@@ -213,40 +219,41 @@ export async function exportPackage(options: ExportOptions): Promise<ExportResul
       }
 
       progress.phase('export', carriedBytes);
-      // one blob ahead is already requested while the current one streams into the tar
-      const queue = [...carried.values()].filter(({ descriptor }) => !written.has(descriptor.digest));
-      const fetch = (i: number) => {
-        const item = queue[i];
-        if (!item) return undefined;
-        const request = item.image.source;
-        return (operator?.source ?? options.clientFor(request.registry)).getBlob(
-          request.repository,
-          item.descriptor.digest,
-          item.descriptor.size,
-        );
-      };
-      let next = fetch(0);
-      next?.catch(() => {});
-      for (let i = 0; i < queue.length; i++) {
-        const body = await next!;
-        next = fetch(i + 1);
-        next?.catch(() => {});
-        const { descriptor } = queue[i]!;
-        await tar.addStream(`${IMAGES_DIR}/${blobPath(descriptor.digest)}`, descriptor.size, body, (n) =>
-          progress.advance(n),
-        );
-        progress.event('blob', { digest: descriptor.digest, size: descriptor.size, action: 'exported' });
-      }
+      const blobs = [...carried.values()]
+        .filter(({ descriptor }) => !written.has(descriptor.digest))
+        .map(({ descriptor, image }) => ({
+          name: `${IMAGES_DIR}/${blobPath(descriptor.digest)}`,
+          size: descriptor.size,
+          digest: descriptor.digest,
+          open: async () => {
+            const body = await (operator?.source ?? options.clientFor(image.source.registry)).getBlob(
+              image.source.repository,
+              descriptor.digest,
+              descriptor.size,
+            );
+            body.once('end', () =>
+              progress.event('blob', {
+                digest: descriptor.digest,
+                size: descriptor.size,
+                action: 'exported',
+              }),
+            );
+            return body;
+          },
+        }));
+      const advance = (n: number) => progress.advance(n);
+      if (plain) await plain.addBlobs(blobs, EXPORT_CONCURRENCY, advance);
+      else await (tar as TarWriter).addBlobs(blobs, advance);
       progress.end();
 
       const sums = Buffer.from(formatSums(tar.files));
       await tar.addBuffer(SUMS_ENTRY, sums);
       if (options.signKey) await tar.addBuffer(SIGNATURE_ENTRY, signSums(sums, options.signKey));
       await tar.finish();
-      await done;
+      await writer?.done;
     } catch (error) {
-      stream.destroy();
-      await done.catch(() => {});
+      writer?.stream.destroy();
+      await writer?.done.catch(() => {});
       throw error;
     }
   });

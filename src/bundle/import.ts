@@ -2,15 +2,17 @@ import type { KeyObject } from 'node:crypto';
 import { join } from 'node:path';
 import type { AppTemplate } from '../api/index.js';
 import { LABEL_ORIGIN, appTemplateSpecSchema } from '../api/index.js';
-import { ferryRef } from '../kube/client.js';
+import { ferryRef } from '../kube/ref.js';
 import type { KubeClient } from '../kube/client.js';
 import { canonicalJson } from '../model/canonical.js';
 import { BundleError } from './errors.js';
 import { mapLimited } from './limiter.js';
 import type { ChartWrite } from './operator-chart.js';
 import { OFFLINE_VALUES, offlineValues, planChartOutput, writeChartOutput } from './operator-chart.js';
-import type { PackageImage, VerifiedPackage } from './package-reader.js';
-import { forEachBlob, verifyPackage } from './package-reader.js';
+import type { VerifiedPackage } from './package-reader.js';
+import type { BlobPlan } from './import-push.js';
+import { RefusedBeforeCommit, pushAll } from './import-push.js';
+import { readPackage } from './package-reader.js';
 import type { Progress } from './progress.js';
 import { silentProgress } from './progress.js';
 import { isRepositoryName, parseReference } from './reference.js';
@@ -136,26 +138,22 @@ export function rewriteTemplate(
 const sameSpec = (a: unknown, b: unknown) =>
   canonicalJson(appTemplateSpecSchema.parse(a)) === canonicalJson(appTemplateSpecSchema.parse(b));
 
-interface BlobPlan {
-  digest: string;
-  size: number;
-  carried: boolean;
-  /** Site repositories that need the blob and lack it. */
-  missing: string[];
-  /** A site repository that has it (to mount from). */
-  source?: string;
-}
-
 /**
- * Imports a package into the site registry and cluster. Nothing is changed until the whole package
- * verified (pass one); then blobs the registry lacks are pushed (HEAD first), manifests after the
- * blobs they name, and the AppTemplates last — so an interrupted import leaves no template that
- * points at a missing image, and running it again finishes the work.
+ * Imports a package into the site registry and cluster. Nothing is written until the package
+ * verified: its structure, SHA256SUMS, signature, templates and image graph — and every blob
+ * whose bytes the import uses. A compressed package is read whole first (pass one), then the
+ * blobs the registry lacks are pushed (pass two). A plain tar is read by position: the blobs the
+ * registry lacks stream from their place in the file into uploads that stay uncommitted until
+ * all of them matched their digests (one read, no second pass); blobs the site holds already
+ * under their digest are not read at all (a re-import reads only the metadata). Then the commits
+ * (PUT ?digest=), mounts, manifests after the blobs they name, and the AppTemplates last — so an
+ * interrupted import leaves no template that points at a missing image, and running it again
+ * finishes the work.
  */
 export async function importPackage(options: ImportOptions): Promise<ImportResult> {
   const progress = options.progress ?? silentProgress;
   const { registry } = options;
-  const pkg = await verifyPackage(options.file, {
+  const pkg = await readPackage(options.file, {
     publicKeys: options.publicKeys,
     progress,
     maxExpansion: options.maxExpansion,
@@ -240,6 +238,8 @@ export async function importPackage(options: ImportOptions): Promise<ImportResul
   try {
     await pushAll(pkg, plans, registry, prefix, progress, result, options.maxExpansion);
   } catch (error) {
+    // a blob that did not match its digest: refused, with every upload dropped
+    if (error instanceof RefusedBeforeCommit) throw error.reason;
     throw new BundleError(
       `the import stopped after pushing ${result.blobsPushed} of ${result.blobsToPush} blob(s), mounting ${result.blobsMounted} and pushing ${result.manifestsPushed} manifest(s) to ${registry.registry}/${prefix}: ${(error as Error).message}. ` +
         "No AppTemplate was created. Run the same import again to finish it (what is at the site already is skipped); blobs no manifest names are removed by the registry's garbage collection.",
@@ -263,59 +263,6 @@ export async function importPackage(options: ImportOptions): Promise<ImportResul
     }
   }
   return result;
-}
-
-/** Blobs (bytes once, mounted elsewhere), then manifests and tags; counts go into `result`. */
-async function pushAll(
-  pkg: VerifiedPackage,
-  plans: BlobPlan[],
-  registry: RegistryClient,
-  prefix: string,
-  progress: Progress,
-  result: ImportResult,
-  maxExpansion: number | undefined,
-): Promise<void> {
-  // blobs: bytes once, to the first repository that lacks them; the others mount
-  const toPush = new Map(
-    plans.filter((p) => p.carried && p.missing.length && !p.source).map((p) => [p.digest, p]),
-  );
-  progress.phase(
-    'push',
-    [...toPush.values()].reduce((n, p) => n + p.size, 0),
-  );
-  const wanted = new Map([...toPush.values()].map((p) => [p.digest, p.size]));
-  await forEachBlob(
-    pkg,
-    wanted,
-    async (digest, size, body) => {
-      const plan = toPush.get(digest)!;
-      const target = plan.missing.shift()!;
-      const pushed = await registry.pushBlob(target, digest, size, body, {
-        skipHead: true,
-        onBytes: (n) => progress.advance(n),
-      });
-      result.blobsPushed++;
-      result.bytesPushed += pushed.bytes;
-      plan.source = target;
-      progress.event('blob', { digest, size, repository: target, action: 'pushed', bytes: pushed.bytes });
-    },
-    { maxExpansion },
-  );
-  progress.end();
-  for (const plan of plans) {
-    for (const repository of plan.missing) {
-      if (!(await registry.mountBlob(repository, plan.digest, plan.source!))) {
-        throw new BundleError(
-          `${registry.registry} did not mount ${plan.digest} from ${plan.source} into ${repository}`,
-        );
-      }
-      result.blobsMounted++;
-      progress.event('blob', { digest: plan.digest, repository, action: 'mounted', from: plan.source });
-    }
-  }
-
-  for (const image of pkg.images)
-    result.manifestsPushed += await pushManifests(image, registry, prefix, progress);
 }
 
 async function createTemplate(kube: KubeClient, template: AppTemplate): Promise<void> {
@@ -376,26 +323,4 @@ async function planBlobs(
     }
     return plan;
   });
-}
-
-async function pushManifests(
-  image: PackageImage,
-  registry: RegistryClient,
-  prefix: string,
-  progress: Progress,
-): Promise<number> {
-  const repository = siteRepository(prefix, image.repository);
-  let pushed = 0;
-  for (const manifest of image.manifests) {
-    if ((await registry.headManifest(repository, manifest.digest)) === manifest.digest) continue;
-    await registry.putManifest(repository, manifest.digest, manifest);
-    pushed++;
-    progress.event('manifest', { repository, digest: manifest.digest, action: 'pushed' });
-  }
-  const tag = parseReference(image.ref).tag;
-  if (tag && (await registry.headManifest(repository, tag)) !== image.root.digest) {
-    await registry.putManifest(repository, tag, image.root);
-    progress.event('tag', { repository, tag, digest: image.root.digest });
-  }
-  return pushed;
 }

@@ -1,34 +1,23 @@
-import { createHash } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { Readable, pipeline } from 'node:stream';
 import * as yaml from 'js-yaml';
 import type { AppTemplate, BundleManifest } from '../api/index.js';
-import { BUNDLE_FORMAT_VERSION, ROOT_MEDIA_TYPES, bundleManifestSchema, templateName } from '../api/index.js';
+import { ROOT_MEDIA_TYPES, templateName } from '../api/index.js';
 import { formatProblem } from '../model/problems.js';
 import { validateTemplate } from '../model/validate.js';
-import { openPackageStream } from './compression.js';
-import { DigestVerifier, sha256Hex } from './digest.js';
 import { BundleError } from './errors.js';
 import type { Descriptor, ImageIndex, ManifestBlob } from './media-types.js';
 import { parseManifest } from './media-types.js';
 import { checkLayoutMarker, parseIndex } from './oci-layout.js';
-import { PackageBudget } from './package-budget.js';
 import type { Chart } from './operator-chart.js';
 import { chartMetadata } from './operator-chart.js';
 import {
-  BLOB_PREFIX,
   CHART_DIR,
-  CHART_MAX_FILES,
-  CHART_MAX_TOTAL,
   INDEX_ENTRY,
   LAYOUT_ENTRY,
   MANIFEST_ENTRY,
-  MAX_ENTRIES,
   SIGNATURE_ENTRY,
   SUMS_ENTRY,
-  entryRole,
   keyFingerprint,
-  maxEntrySize,
   parseSignatureFile,
   parseSums,
   signingKey,
@@ -37,8 +26,11 @@ import {
 import type { Progress } from './progress.js';
 import { silentProgress } from './progress.js';
 import { parseReference } from './reference.js';
-import { readTar } from './tar-reader.js';
 import { imageUses } from '../model/images.js';
+import type { BlobLocation, PackageScan } from './package-scan.js';
+import { hashBlobs, scanPackage } from './package-scan.js';
+
+export { blobWriter, forEachBlob, parseBundleManifest } from './package-scan.js';
 
 export type SignatureState = 'unsigned' | 'verified' | 'signed-not-checked';
 
@@ -68,6 +60,10 @@ export interface VerifiedPackage {
   signedBy?: string;
   entries: number;
   bytes: number;
+  /** Plain tar packages: where each blob is in the file (for blobReader). */
+  locations?: Map<string, BlobLocation>;
+  /** Blobs not hashed yet (readPackage of a plain tar): used only through blobReader. */
+  unhashed: Set<string>;
 }
 
 export interface VerifyOptions {
@@ -80,132 +76,47 @@ export interface VerifyOptions {
   allowUnusedImages?: boolean;
 }
 
-/** OCI manifests are at most 4 MiB (distribution's limit); JSON blobs up to that are kept. */
-const MANIFEST_CANDIDATE_LIMIT = 4 * 1024 * 1024;
-const RETAINED_BUDGET = 64 * 1024 * 1024;
 /** Most YAML/JSON nodes a template may expand to (aliases count each time they are used). */
 const TEMPLATE_MAX_NODES = 200_000;
 /** A media type as a Content-Type header may carry it (RFC 6838 names, no parameters). */
 const MEDIA_TYPE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/;
 
-/** Parses ferry-bundle.json, refusing format versions this build does not read. */
-export function parseBundleManifest(bytes: Buffer): BundleManifest {
-  let json: unknown;
-  try {
-    json = JSON.parse(bytes.toString('utf8'));
-  } catch (error) {
-    throw new BundleError('not valid JSON', { cause: error, entry: MANIFEST_ENTRY });
-  }
-  const raw = json as { kind?: unknown; formatVersion?: unknown };
-  if (raw?.kind !== 'FerryBundle')
-    throw new BundleError(`kind is ${JSON.stringify(raw?.kind)}, expected "FerryBundle"`, {
-      entry: MANIFEST_ENTRY,
-    });
-  if (raw.formatVersion !== BUNDLE_FORMAT_VERSION) {
-    throw new BundleError(
-      `unknown formatVersion ${JSON.stringify(raw.formatVersion)}: this ferry reads version ${BUNDLE_FORMAT_VERSION}; use the ferry release that made the package`,
-      { entry: MANIFEST_ENTRY },
-    );
-  }
-  const parsed = bundleManifestSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new BundleError(`${issue.path.join('.') || '(root)'}: ${issue.message}`, { entry: MANIFEST_ENTRY });
-  }
-  return parsed.data;
-}
-
-async function collect(body: AsyncIterable<Buffer>): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of body) chunks.push(chunk);
-  return Buffer.concat(chunks);
-}
-
-/** The entries of a package, each checked against `budget` before its body is read. */
-async function entries(file: string, budget: PackageBudget) {
-  const { stream } = await openPackageStream(file, (stored) => budget.guard(stored));
-  return readTar(stream, {
-    maxEntrySize,
-    maxEntries: MAX_ENTRIES,
-    accept: (name, type, size) => budget.accept(name, type, size),
-  });
-}
-
 /**
- * Pass one of an import (and all of `ferry verify`): reads the whole package as a stream and checks
- * every entry name, every blob against its digest, every file against SHA256SUMS (and the
- * signature when a key is given), the manifest, the templates and the image graph. Holds only
- * metadata in memory. Throws a BundleError naming the first entry at fault.
+ * Pass one of an import of a compressed package (and all of `ferry verify`): reads the whole
+ * package and checks every entry name, every blob against its digest, every file against
+ * SHA256SUMS (and the signature when a key is given), the manifest, the templates and the image
+ * graph. Holds only metadata in memory. Throws a BundleError naming the first entry at fault.
  */
 export async function verifyPackage(file: string, options: VerifyOptions = {}): Promise<VerifiedPackage> {
   const progress = options.progress ?? silentProgress;
-  const budget = new PackageBudget(options.maxExpansion);
-  let manifest: BundleManifest | undefined;
-  const hashes = new Map<string, string>();
-  const metadata = new Map<string, Buffer>();
-  const candidates = new Map<string, Buffer>();
-  const blobs = new Map<string, number>();
-  let retained = 0;
-  let chartBytes = 0;
-  let chartFiles = 0;
-  let count = 0;
-  let bytes = 0;
-
   progress.phase('verify', 0);
-  for await (const entry of await entries(file, budget)) {
-    count++;
-    const role = entryRole(entry.name);
-    if (role === 'blob') {
-      const expected = entry.name.slice(BLOB_PREFIX.length);
-      const hash = createHash('sha256');
-      const keep = entry.size <= MANIFEST_CANDIDATE_LIMIT && retained + entry.size <= RETAINED_BUDGET;
-      const chunks: Buffer[] = [];
-      let first = true;
-      let looksLikeJson = false;
-      for await (const chunk of entry.body) {
-        if (first) looksLikeJson = chunk[0] === 0x7b;
-        first = false;
-        hash.update(chunk);
-        if (keep && looksLikeJson) chunks.push(chunk);
-        bytes += chunk.length;
-        progress.advance(chunk.length);
-      }
-      const actual = hash.digest('hex');
-      if (actual !== expected) {
-        throw new BundleError(
-          `digest mismatch: content is sha256:${actual}; the package is corrupt or was tampered with`,
-          {
-            entry: entry.name,
-          },
-        );
-      }
-      hashes.set(entry.name, actual);
-      blobs.set(`sha256:${actual}`, entry.size);
-      if (chunks.length) {
-        candidates.set(`sha256:${actual}`, Buffer.concat(chunks));
-        retained += entry.size;
-      }
-    } else {
-      if (role === 'chart') {
-        chartBytes += entry.size;
-        if (++chartFiles > CHART_MAX_FILES || chartBytes > CHART_MAX_TOTAL)
-          throw new BundleError(
-            `the chart holds more than ${CHART_MAX_FILES} files or ${CHART_MAX_TOTAL} bytes: refused`,
-            { entry: entry.name },
-          );
-      }
-      const data = await collect(entry.body);
-      bytes += data.length;
-      metadata.set(entry.name, data);
-      if (role !== 'sums' && role !== 'signature') hashes.set(entry.name, sha256Hex(data));
-      if (role === 'manifest') {
-        manifest = parseBundleManifest(data);
-        budget.manifestRead(manifest);
-      }
-    }
-  }
+  const scan = await scanPackage(file, { maxExpansion: options.maxExpansion, progress, deferBlobs: true });
+  // a plain tar's large blobs were skipped by the scan: hashed now, by position
+  await hashBlobs(scan, [...scan.unhashed], progress);
   progress.end();
+  return checkPackage(scan, options);
+}
 
+/**
+ * What an import of a plain tar package reads before it plans: every check of verifyPackage but
+ * the hashing of blobs larger than a manifest can be, which are left in `unhashed` with their
+ * locations. Nothing the import writes comes from an unhashed blob: it pushes only through
+ * blobReader (which fails unless the bytes match the digest), and a blob the site already holds
+ * under its digest needs no bytes from the package. For a compressed package (which cannot be
+ * read by position) this is verifyPackage.
+ */
+export async function readPackage(file: string, options: VerifyOptions = {}): Promise<VerifiedPackage> {
+  const progress = options.progress ?? silentProgress;
+  progress.phase('verify', 0);
+  const scan = await scanPackage(file, { maxExpansion: options.maxExpansion, progress, deferBlobs: true });
+  if (!scan.locations) await hashBlobs(scan, [...scan.unhashed], progress);
+  progress.end();
+  return checkPackage(scan, options);
+}
+
+/** Everything past the reading: SHA256SUMS, signature, templates or chart, layout and images. */
+function checkPackage(scan: PackageScan, options: VerifyOptions): VerifiedPackage {
+  const { file, manifest, hashes, metadata, candidates, blobs } = scan;
   for (const required of [MANIFEST_ENTRY, SUMS_ENTRY, LAYOUT_ENTRY, INDEX_ENTRY]) {
     if (!metadata.has(required)) throw new BundleError('missing from the package', { entry: required });
   }
@@ -249,7 +160,20 @@ export async function verifyPackage(file: string, options: VerifyOptions = {}): 
         { entry: MANIFEST_ENTRY },
       );
   }
-  return { file, manifest, templates, chart, images, blobs, signature, signedBy, entries: count, bytes };
+  return {
+    file,
+    manifest,
+    templates,
+    chart,
+    images,
+    blobs,
+    signature,
+    signedBy,
+    entries: scan.entries,
+    bytes: scan.bytes,
+    locations: scan.locations,
+    unhashed: scan.unhashed,
+  };
 }
 
 /**
@@ -541,39 +465,4 @@ function walkImages(
     } else addImage(root);
     return { ref: image.ref, repository: image.repository, root, manifests, blobs: [...found.values()] };
   });
-}
-
-/**
- * Pass two of an import: streams the package again and hands each wanted blob to `onBlob` as a
- * stream that fails unless its bytes still match the digest.
- */
-export async function forEachBlob(
-  pkg: Pick<VerifiedPackage, 'file' | 'manifest'>,
-  wanted: Map<string, number>,
-  onBlob: (digest: string, size: number, body: Readable) => Promise<void>,
-  options: { maxExpansion?: number } = {},
-): Promise<void> {
-  let left = wanted.size;
-  if (!left) return;
-  const budget = new PackageBudget(options.maxExpansion);
-  budget.manifestRead(pkg.manifest);
-  for await (const entry of await entries(pkg.file, budget)) {
-    if (entryRole(entry.name) !== 'blob') continue;
-    const digest = `sha256:${entry.name.slice(BLOB_PREFIX.length)}`;
-    const size = wanted.get(digest);
-    if (size === undefined) continue;
-    if (entry.size !== size)
-      throw new BundleError(
-        `is ${entry.size} bytes now, ${size} when it was verified: was the package changed during the import?`,
-        { entry: entry.name },
-      );
-    const verifier = new DigestVerifier(digest, size, entry.name);
-    pipeline(Readable.from(entry.body, { objectMode: false }), verifier, () => {});
-    await onBlob(digest, entry.size, verifier);
-    if (--left === 0) return;
-  }
-  if (left)
-    throw new BundleError(
-      `${left} blob(s) verified earlier are gone from the package: was it changed during the import?`,
-    );
 }

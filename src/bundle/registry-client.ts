@@ -8,7 +8,9 @@ import type { ManifestBlob } from './media-types.js';
 import { MANIFEST_ACCEPT } from './media-types.js';
 import { registryEndpoint } from './reference.js';
 import type { Credentials } from './registry-auth.js';
+import type { StagedBlob } from './registry-upload.js';
 import { BlobUploader } from './registry-upload.js';
+import type { BodyWriter } from './registry-transport.js';
 import { RegistryTransport, backoffDelay, drain, isTransient, readText } from './registry-transport.js';
 
 export { isTransient } from './registry-transport.js';
@@ -272,6 +274,15 @@ export class RegistryClient {
       }
       return this.uploader.upload(repository, digest, size, source, options);
     });
+  }
+
+  /**
+   * Streams a blob's bytes into an upload of `repository` without committing it (see
+   * BlobUploader.stage): nothing holds the blob until `commit()`. Holds a concurrency slot while
+   * the bytes move.
+   */
+  stageBlob(repository: string, digest: string, size: number, body: () => BodyWriter): Promise<StagedBlob> {
+    return this.limiter.run(() => this.uploader.stage(repository, digest, size, body));
   }
 
   /** Cross-repository mount: true when the registry linked the blob without moving bytes. */

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import type { Writable } from 'node:stream';
 import { Readable, pipeline } from 'node:stream';
 import { rootCertificates } from 'node:tls';
 import { sleep } from '../util/sleep.js';
@@ -9,7 +10,12 @@ import type { Credentials } from './registry-auth.js';
 import { RegistryAuth } from './registry-auth.js';
 import { explainRefusal } from './registry-refusal.js';
 
-export type Body = Buffer | Readable | undefined;
+/**
+ * A request body: bytes, a stream, or a writer that writes the body into the request (awaiting
+ * each write's flush, so it can reuse its buffers) and settles when it is all written.
+ */
+export type BodyWriter = (request: Writable) => Promise<void>;
+export type Body = Buffer | Readable | BodyWriter | undefined;
 
 export interface RequestOptions {
   headers?: Record<string, string | number>;
@@ -210,7 +216,7 @@ export class RegistryTransport {
 
   async request(method: string, pathOrUrl: string, options: RequestOptions): Promise<http.IncomingMessage> {
     let url = requestUrl(this.base, pathOrUrl, this.registry);
-    const streamBody = options.body instanceof Readable;
+    const streamBody = options.body instanceof Readable || typeof options.body === 'function';
     const replayable = options.retry !== false && !streamBody;
     let reauthenticated = false;
     for (let attempt = 0; ; attempt++) {
@@ -273,7 +279,12 @@ export class RegistryTransport {
         req.destroy(Object.assign(new Error('request timed out'), { code: 'ETIMEDOUT' })),
       );
       req.on('error', reject);
-      if (body instanceof Readable) {
+      if (typeof body === 'function') {
+        body(req).then(
+          () => req.end(),
+          (error: Error) => req.destroy(error),
+        );
+      } else if (body instanceof Readable) {
         pipeline(body, req, (error) => {
           if (error) reject(error);
         });

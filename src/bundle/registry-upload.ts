@@ -1,8 +1,16 @@
 import type { Readable } from 'node:stream';
 import { sleep } from '../util/sleep.js';
-import { RegistryError } from './errors.js';
-import type { RegistryTransport } from './registry-transport.js';
+import { BundleError, RegistryError } from './errors.js';
+import type { BodyWriter, RegistryTransport } from './registry-transport.js';
 import { backoffDelay, drain, readText } from './registry-transport.js';
+
+/** A blob whose bytes are at the registry in an upload not yet committed. */
+export interface StagedBlob {
+  /** PUT ?digest=: the registry checks the digest and the repository holds the blob. */
+  commit(): Promise<void>;
+  /** Drops the upload (best effort). */
+  cancel(): Promise<void>;
+}
 
 /** Pulls fixed-size chunks out of a stream; the last one may be shorter. */
 export async function* chunksOf(source: AsyncIterable<Buffer>, size: number): AsyncGenerator<Buffer> {
@@ -111,6 +119,60 @@ export class BlobUploader {
       return false;
     }
     throw this.transport.failure(`mount ${digest} from ${from} into ${repository}`, res, text);
+  }
+
+  /**
+   * Streams a blob into a new upload of `repository` (POST, then one PATCH of all its bytes) and
+   * leaves it uncommitted: no repository holds the blob until `commit` (PUT ?digest=), and
+   * `cancel` drops it. `body` makes the writer of the bytes, which fails unless they match the digest; after a
+   * connection failure the upload starts over with a fresh writer. A writer that failed with a
+   * BundleError (the bytes do not match) is not retried: that error is thrown.
+   */
+  async stage(repository: string, digest: string, size: number, body: () => BodyWriter): Promise<StagedBlob> {
+    const scopes = [`repository:${repository}:pull,push`];
+    for (let attempt = 0; ; attempt++) {
+      // made first: a `body` that throws leaves nothing at the registry
+      const writer = body();
+      let sourceError: unknown;
+      const watched: BodyWriter = (request) =>
+        writer(request).catch((error: unknown) => {
+          sourceError ??= error;
+          throw error;
+        });
+      const location = await this.start(repository);
+      let failure: unknown;
+      try {
+        const res = await this.transport.request('PATCH', this.transport.resolve(location), {
+          scopes,
+          retry: false,
+          headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': size },
+          body: watched,
+        });
+        const text = await readText(res);
+        if (sourceError) throw sourceError;
+        if (res.statusCode === 202) {
+          const next = String(res.headers.location ?? location);
+          return {
+            commit: () => this.finish(repository, next, digest, Buffer.alloc(0)),
+            cancel: () => this.cancel(next, scopes),
+          };
+        }
+        failure = this.transport.failure(`PATCH upload of ${repository}`, res, text);
+        if ((res.statusCode ?? 0) < 500 && res.statusCode !== 429) throw failure;
+      } catch (error) {
+        failure = sourceError ?? error;
+        if (
+          failure instanceof BundleError ||
+          (failure instanceof RegistryError && (failure.status ?? 500) < 500)
+        ) {
+          await this.cancel(location, scopes);
+          throw failure;
+        }
+      }
+      await this.cancel(location, scopes);
+      if (attempt >= this.transport.retries) throw failure;
+      await sleep(backoffDelay(this.transport.backoffMs, attempt));
+    }
   }
 
   private cancel(location: string, scopes: string[]): Promise<void> {

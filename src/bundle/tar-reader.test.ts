@@ -1,7 +1,12 @@
-import { PassThrough } from 'node:stream';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { DigestVerifier, sha256Digest, sha256Hex } from './digest.js';
 import { BundleError } from './errors.js';
 import { readTar, safeEntryName } from './tar-reader.js';
-import { TarWriter } from './tar-writer.js';
+import { TarFileWriter, TarWriter } from './tar-writer.js';
 import { rawTar } from '../testing/bundle/hostile-tar.js';
 
 async function names(tar: Buffer, chunk = 700): Promise<{ name: string; data: string }[]> {
@@ -49,6 +54,57 @@ describe('tar reader and writer', () => {
     const seen: string[] = [];
     for await (const entry of readTar([tar])) seen.push(entry.name);
     expect(seen).toEqual(['skip', 'next']);
+  });
+
+  it('writes the same bytes by position (blobs fetched at once) as a stream, and reads a file by position', async () => {
+    const blobs = ['a'.repeat(700), 'b'.repeat(1024), 'c'].map((text, i) => {
+      const data = Buffer.from(text);
+      return { name: `blob${i}`, size: data.length, digest: sha256Digest(data), data };
+    });
+    const asStream = await written(async (t) => {
+      await t.addBuffer('first', 'hello');
+      await t.addBlobs(blobs.map((b) => ({ ...b, open: async () => Readable.from([b.data]) })));
+      await t.addBuffer('last', 'bye');
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'ferry-tar-'));
+    try {
+      const handle = await open(join(dir, 't.tar'), 'w+');
+      const t = new TarFileWriter(handle);
+      await t.addBuffer('first', 'hello');
+      // the first blob's source is a verifier: its digest is taken, not computed again
+      const opened = [
+        async () => Readable.from([blobs[0]!.data]).pipe(new DigestVerifier(blobs[0]!.digest, 700, 'v')),
+        async () => Readable.from([blobs[1]!.data.subarray(0, 24), blobs[1]!.data.subarray(24)]),
+        async () => Readable.from([blobs[2]!.data]),
+      ];
+      await t.addBlobs(
+        blobs.map((b, i) => ({ ...b, open: opened[i]! })),
+        3,
+      );
+      await t.addBuffer('last', 'bye');
+      await t.finish();
+      expect(readFileSync(join(dir, 't.tar')).equals(asStream)).toBe(true);
+      expect(t.files.map((f) => f.sha256)).toEqual(
+        ['hello', ...blobs.map((b) => b.data), 'bye'].map(sha256Hex),
+      );
+      const seen: { name: string; offset: number }[] = [];
+      for await (const entry of readTar({ handle, size: asStream.length }))
+        seen.push({ name: entry.name, offset: entry.offset });
+      expect(seen.map((e) => asStream.subarray(e.offset, e.offset + 1).toString())).toEqual([
+        'h',
+        'a',
+        'b',
+        'c',
+        'b',
+      ]);
+      const short = new TarFileWriter(handle);
+      await expect(
+        short.addBlobs([{ ...blobs[1]!, open: async () => Readable.from([Buffer.from('abc')]) }], 1),
+      ).rejects.toThrow(/blob1: source ended after 3 of 1024 bytes/);
+      await handle.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses a stream that yields fewer or more bytes than declared when writing', async () => {

@@ -1,9 +1,12 @@
+import type { FileHandle } from 'node:fs/promises';
 import { BundleError } from './errors.js';
 
 /** One regular file of a tar stream. Its body must be consumed or abandoned before the next entry. */
 export interface TarEntry {
   name: string;
   size: number;
+  /** Where the body starts in the (decompressed) tar stream: for a plain tar file, its file offset. */
+  offset: number;
   body: AsyncGenerator<Buffer, void, undefined>;
 }
 
@@ -17,11 +20,25 @@ export interface TarReadLimits {
 
 const BLOCK = 512;
 
+/** Where readTar takes its bytes from: exact counts, what is there, and skipping (offset counts them all). */
+interface ByteSource {
+  /** Bytes consumed (read or skipped) so far. */
+  readonly offset: number;
+  /** Exactly n bytes, or fewer when the stream ends first. */
+  read(n: number): Promise<Buffer>;
+  /** Up to n bytes, as soon as some are there; empty at the end of the stream. */
+  readSome(n: number): Promise<Buffer>;
+  /** Moves past up to n bytes; returns how many there were. */
+  skip(n: number): Promise<number>;
+  close(): Promise<void>;
+}
+
 /** Pulls exact byte counts out of an async stream of Buffers. */
-class ByteReader {
+class ByteReader implements ByteSource {
   private readonly iterator: AsyncIterator<Buffer>;
   private buffer: Buffer = Buffer.alloc(0);
   private done = false;
+  offset = 0;
 
   constructor(source: AsyncIterable<Buffer> | Iterable<Buffer>) {
     this.iterator =
@@ -43,25 +60,98 @@ class ByteReader {
     return true;
   }
 
-  /** Exactly n bytes, or fewer when the stream ends first. */
   async read(n: number): Promise<Buffer> {
     while (this.buffer.length < n && (await this.fill()));
-    const out = this.buffer.subarray(0, n);
-    this.buffer = this.buffer.subarray(out.length);
-    return out;
+    return this.take(n);
   }
 
-  /** Up to n bytes, as soon as some are there; empty at the end of the stream. */
   async readSome(n: number): Promise<Buffer> {
     if (!this.buffer.length) await this.fill();
+    return this.take(n);
+  }
+
+  async skip(n: number): Promise<number> {
+    let skipped = 0;
+    while (skipped < n) {
+      const chunk = await this.readSome(Math.min(n - skipped, 1024 * 1024));
+      if (!chunk.length) break;
+      skipped += chunk.length;
+    }
+    return skipped;
+  }
+
+  private take(n: number): Buffer {
     const out = this.buffer.subarray(0, n);
     this.buffer = this.buffer.subarray(out.length);
+    this.offset += out.length;
     return out;
   }
 
   async close(): Promise<void> {
     await this.iterator.return?.();
   }
+}
+
+/**
+ * Reads a plain tar file by position: headers and the bodies asked for are read, the bodies
+ * nobody reads are skipped without touching the disk.
+ */
+class FileReader implements ByteSource {
+  private buffer: Buffer = Buffer.alloc(0);
+  /** File position of the next byte not in `buffer`. */
+  private position = 0;
+  offset = 0;
+
+  constructor(
+    private readonly file: FileHandle,
+    private readonly size: number,
+  ) {}
+
+  private async fill(want: number): Promise<boolean> {
+    const length = Math.min(Math.max(want, 64 * 1024), this.size - this.position);
+    if (length <= 0) return false;
+    const chunk = Buffer.allocUnsafe(length);
+    const { bytesRead } = await this.file.read(chunk, 0, length, this.position);
+    if (!bytesRead) return false;
+    this.position += bytesRead;
+    const got = chunk.subarray(0, bytesRead);
+    this.buffer = this.buffer.length ? Buffer.concat([this.buffer, got]) : got;
+    return true;
+  }
+
+  async read(n: number): Promise<Buffer> {
+    while (this.buffer.length < n && (await this.fill(n - this.buffer.length)));
+    return this.take(n);
+  }
+
+  async readSome(n: number): Promise<Buffer> {
+    if (!this.buffer.length) await this.fill(Math.min(n, 1024 * 1024));
+    return this.take(n);
+  }
+
+  async skip(n: number): Promise<number> {
+    const buffered = Math.min(n, this.buffer.length);
+    this.take(buffered);
+    const rest = Math.min(n - buffered, this.size - this.position);
+    this.position += rest;
+    this.offset += rest;
+    return buffered + rest;
+  }
+
+  private take(n: number): Buffer {
+    const out = this.buffer.subarray(0, n);
+    this.buffer = this.buffer.subarray(out.length);
+    this.offset += out.length;
+    return out;
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** A plain tar file to read by position (readTar then skips the bodies its caller leaves unread). */
+export interface TarFile {
+  handle: FileHandle;
+  size: number;
 }
 
 function parseNumber(field: Buffer, what: string, entry: string): number {
@@ -136,10 +226,11 @@ export function safeEntryName(raw: string): string {
  * Directories are checked and skipped.
  */
 export async function* readTar(
-  source: AsyncIterable<Buffer> | Iterable<Buffer>,
+  source: AsyncIterable<Buffer> | Iterable<Buffer> | TarFile,
   limits: TarReadLimits = {},
 ): AsyncGenerator<TarEntry, void, undefined> {
-  const reader = new ByteReader(source);
+  const reader: ByteSource =
+    'handle' in source ? new FileReader(source.handle, source.size) : new ByteReader(source);
   const seen = new Set<string>();
   let previous = '(start of archive)';
   let pax: Record<string, string> = {};
@@ -225,16 +316,16 @@ export async function* readTar(
           yield chunk;
         }
       };
-      yield { name, size, body: body() };
-      while (remaining > 0) {
-        const chunk = await reader.readSome(Math.min(remaining, 1024 * 1024));
-        if (!chunk.length) {
-          throw new BundleError(`archive truncated: entry ends after ${size - remaining} of ${size} bytes`, {
-            entry: name,
-          });
-        }
-        remaining -= chunk.length;
+      yield { name, size, offset: reader.offset, body: body() };
+      // what the caller left unread
+      const skipped = await reader.skip(remaining);
+      if (skipped < remaining) {
+        throw new BundleError(
+          `archive truncated: entry ends after ${size - remaining + skipped} of ${size} bytes`,
+          { entry: name },
+        );
       }
+      remaining = 0;
       const padding = (BLOCK - (size % BLOCK)) % BLOCK;
       if ((await reader.read(padding)).length < padding) {
         throw new BundleError('archive truncated in the padding after the entry', { entry: name });

@@ -1,17 +1,13 @@
 import http from 'node:http';
 import https from 'node:https';
 import { KubeConfig } from '@kubernetes/client-node';
-import { GROUP_VERSION } from '../api/index.js';
 
 /** The one field manager Ferry applies with (server-side apply). */
 export const FIELD_MANAGER = 'ferry-operator';
 
-export interface ObjectRef {
-  apiVersion: string;
-  kind: string;
-  namespace?: string;
-  name?: string;
-}
+import type { ObjectRef } from './ref.js';
+export type { ObjectRef } from './ref.js';
+export { ferryRef } from './ref.js';
 
 export interface KubeObject {
   apiVersion?: string;
@@ -120,13 +116,6 @@ export function resourcePath(ref: ObjectRef): string {
   const name = ref.name ? `/${encodeURIComponent(ref.name)}` : '';
   return `${base}${ns}/${plural}${name}`;
 }
-
-export const ferryRef = (kind: string, namespace?: string, name?: string): ObjectRef => ({
-  apiVersion: GROUP_VERSION,
-  kind,
-  namespace,
-  name,
-});
 
 interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined>;

@@ -13,7 +13,7 @@ import { LayoutImageSource, parseLayoutRef } from '../../bundle/layout-source.js
 import { chartDefaultImage, loadChart } from '../../bundle/operator-chart.js';
 import { formatBytes } from '../../bundle/progress.js';
 import { parseReference } from '../../bundle/reference.js';
-import { ferryRef } from '../../kube/client.js';
+import { ferryRef } from '../../kube/ref.js';
 import type { KubeClient } from '../../kube/client.js';
 import { formatProblem } from '../../model/problems.js';
 import { validateTemplate } from '../../model/validate.js';

@@ -31,14 +31,18 @@ import { specImages } from '../../model/images.js';
 export const importHelp = `Usage: ferry import FILE --registry HOST[:PORT][/PREFIX] [options]
        ferry import OPERATOR-FILE --registry HOST[:PORT][/PREFIX] --chart-out DIR [options]
 
-Imports an offline package at the site. First it verifies everything, as ferry verify does
-(every digest, SHA256SUMS, the signature when keys are trusted, every name, size and reference);
-nothing is changed unless that passes. It then prints where every image will be written: each
-repository lands under HOST/PREFIX, and a package that names one outside it is refused. Then it
-pushes the blobs and
-manifests the registry lacks (a re-import moves nothing), rewrites the templates' images to
-HOST/PREFIX/<repository>@sha256:... (the digests are kept) and creates the AppTemplates last.
-An interrupted import leaves no AppTemplate behind; run it again to finish it.
+Imports an offline package at the site. First it makes the checks ferry verify makes (every
+name, size and reference, SHA256SUMS, the signature when keys are trusted, the manifests and
+templates); nothing is sent unless they pass. It then prints where every image will be written:
+each repository lands under HOST/PREFIX, and a package that names one outside it is refused.
+Then it pushes the blobs and manifests the registry lacks (a re-import moves nothing), rewrites
+the templates' images to HOST/PREFIX/<repository>@sha256:... (the digests are kept) and creates
+the AppTemplates last. Every blob it pushes is hashed as it is read: from a plain .tar the blobs
+stream from their place in the file into uploads the registry keeps uncommitted until every one
+of them matched its digest (a mismatch drops them all; no repository holds any), and blobs the
+site holds already are not read at all; a compressed package is read whole and verified first,
+then read again to push. An interrupted import leaves no AppTemplate behind; run it again to
+finish it.
 
 An operator package (ferry export --operator) holds the operator's Helm chart and image instead:
 after the image is pushed, the chart is written to DIR/<chart> with DIR/values-offline.yaml

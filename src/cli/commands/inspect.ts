@@ -27,8 +27,8 @@ ${packageReadHelp}`;
 
 export const verifyHelp = `Usage: ferry verify FILE [--key PEM]... [--allow-unused-images]
 
-Checks a package without importing it, with the same checks import makes before it writes
-anything, in this order:
+Checks a package without importing it, with the checks import makes before it commits
+anything (import hashes only the blobs it pushes, as it reads them), in this order:
   1. FILE is a regular file; gzip or zstd (any number of members or frames) is told by its
      first bytes, and decompression stops past --max-expansion times the size on disk.
   2. The tar stream: header checksums; regular files and directories only (no links, devices,
@@ -43,7 +43,8 @@ anything, in this order:
   5. Before each entry is read: blobs may not add up to more than ferry-bundle.json declares
      (plus 64 MiB for image manifests), the other files to more than 64 MiB, and templates
      exist only for the versions it lists.
-  6. Every blob's sha256 equals its name.
+  6. Every blob's sha256 equals its name (in a plain tar, blobs over 4 MiB are skipped while
+     the file is scanned and hashed in place once the scan passed).
   7. SHA256SUMS lists every other file, once, with its sha256.
   8. SHA256SUMS.sig is one line of base64 holding 64 bytes; with a trusted key (--key,
      FERRY_TRUSTED_KEYS, ~/.config/ferry/trusted-keys) it must verify with one of them.

@@ -1,5 +1,5 @@
 import { BundleError } from '../../bundle/errors.js';
-import { ferryRef } from '../../kube/client.js';
+import { ferryRef } from '../../kube/ref.js';
 import type { MarketLocation } from '../../market/format.js';
 import { parseMarketUrl } from '../../market/format.js';
 import { MarketStore } from '../../market/store.js';
