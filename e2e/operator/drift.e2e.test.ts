@@ -67,9 +67,12 @@ describe('field-level drift correction', () => {
       const now = imageOf(await workload(client, ns, 'api'));
       return now === image ? now : notYet(now);
     });
-    expect(await driftEvents()).toContainEqual(
-      're-applied api: api spec.template.spec.containers[api].image (now set by kubectl-set)',
-    );
+    // the Event is recorded after the re-apply that restored the field: wait for it too
+    const expected = 're-applied api: api spec.template.spec.containers[api].image (now set by kubectl-set)';
+    await waitFor('the drift Event', async () => {
+      const events = await driftEvents();
+      return events.includes(expected) ? events : notYet(events);
+    });
   });
 
   it('restores an env value changed with kubectl set env, naming the variable', async () => {
@@ -79,9 +82,13 @@ describe('field-level drift correction', () => {
       const env = envOf(await workload(client, ns, 'api'));
       return env.LOG_LEVEL === before.LOG_LEVEL ? env : notYet(env);
     });
-    expect(await driftEvents()).toContainEqual(
-      're-applied api: api spec.template.spec.containers[api].env[LOG_LEVEL] (now set by kubectl-set)',
-    );
+    // the Event is recorded after the re-apply that restored the field: wait for it too
+    const expected =
+      're-applied api: api spec.template.spec.containers[api].env[LOG_LEVEL] (now set by kubectl-set)';
+    await waitFor('the drift Event', async () => {
+      const events = await driftEvents();
+      return events.includes(expected) ? events : notYet(events);
+    });
   });
 
   it('then writes nothing more: no further correction, no new revision', async () => {
