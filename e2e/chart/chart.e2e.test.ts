@@ -653,6 +653,8 @@ describe('Helm chart charts/ferry', () => {
         cause: 'ParameterChange',
         outcome: 'Succeeded',
       });
+      const revision2 = await admin.get<Obj>(ferryRef('AppRevision', ns, 'rot-r2'));
+      expect(revision2!.spec.changedParameters).toEqual(['DB_PASSWORD']);
       const after = await checksums();
       expect([after.db !== before.db, after.api !== before.api, after.web === before.web]).toEqual([
         true,

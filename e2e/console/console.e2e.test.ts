@@ -184,6 +184,7 @@ describe('ferry console in a browser', () => {
       /replace\s+\/image\s+"registry\.example\.com\/shop\/api:1\.0\.0"\s+"registry\.example\.com\/shop\/api:2\.0\.0"/,
     );
     expect(plan).toContain('Release notes');
+    expect(plan).toMatch(/Hook Jobs \(in the order they run\)\s+migrate before level 2 \(api\)/);
     const waiting = await admin.get<Obj>(ferryRef('AppUpgrade', ns, upgradeName));
     expect(waiting!.spec.approval).toBe('Manual');
     expect(waiting!.status.phase).toBe('WaitingForApproval');
@@ -201,6 +202,8 @@ describe('ferry console in a browser', () => {
     const progress = await page.locator('#upgrade-progress').innerText();
     expect(progress).toMatch(/Level 1\s+Ready\s+db\s+Ready/);
     expect(progress).toMatch(/Level 3\s+Ready/);
+    // the migration Job the upgrade ran, from its revision (KWOK's pods have no log)
+    expect(progress).toMatch(/migrate\s+before level 2 \(api\)\s+Succeeded\s+0\s+shop-r\d-migrate/);
     await shot(page, 'upgrade-done');
 
     const install = await waitReady(admin, ns, 3);
@@ -220,6 +223,7 @@ describe('ferry console in a browser', () => {
       /[23]\s+[12]\.0\.0\s+ConfigChange\s+(Succeeded|Superseded)\s+the AppInstall spec/,
     );
     expect(history).toMatch(/1\s+1\.0\.0\s+Install\s+Superseded/);
+    expect(history).toMatch(/Hook Jobs[\s\S]*migrate\s+before level 2 \(api\)\s+Succeeded/);
     await shot(page, 'history');
 
     await page.getByRole('link', { name: 'Roll back to revision 1…' }).click();

@@ -5,6 +5,7 @@
  * image is example.invalid/ferry/hook-fails:1.0, or runs forever when it is never-ready). KWOK pods
  * have no log, so the revisions record "no log".
  */
+import { join } from 'node:path';
 import type { KubeClient, KubeObject } from '../../src/kube/client.js';
 import type { Obj } from '../support/shop.js';
 import {
@@ -21,11 +22,31 @@ import {
   waitReady,
   workload,
 } from '../support/shop.js';
-import { OperatorProcess, createNamespace, kube, notYet, waitFor } from '../support/world.js';
+import {
+  OperatorProcess,
+  createNamespace,
+  kube,
+  notYet,
+  repoRoot,
+  run,
+  waitFor,
+  world,
+} from '../support/world.js';
 
 const APP = 'shop-hooks';
 const HOOK_FAILS = 'example.invalid/ferry/hook-fails:1.0';
 const NEVER_ENDS = 'example.invalid/ferry/never-ready:1.0';
+
+/** The ferry CLI of this build, as a site admin runs it; its stdout, failing on a non-zero exit. */
+async function ferryCli(...args: string[]): Promise<string> {
+  const { stdout } = await run(join(repoRoot, 'scripts', 'node'), [
+    join(repoRoot, 'dist', 'cli', 'main.js'),
+    ...args,
+    '--kubeconfig',
+    world.kubeconfig,
+  ]);
+  return stdout;
+}
 
 const request = (kind: 'AppUpgrade' | 'AppRollback', ns: string, name: string, spec: object) =>
   ({ apiVersion: 'ferry.dev/v1alpha1', kind, metadata: { name, namespace: ns }, spec }) as KubeObject;
@@ -155,6 +176,14 @@ describe('hooks', () => {
       '4:Rollback:Succeeded:',
     ]);
     expect(list[2]!.status.hooks[0]).toMatchObject({ state: 'Failed', exitCode: 1, log: 'no log' });
+    // What a site admin reads: the list names each revision's hook Jobs, one revision shows them in full.
+    const history = await ferryCli('history', 'shop', '-n', ns);
+    expect(history).toMatch(/\n3 +2\.1\.0 +Upgrade +Failed .*hooks: migrate Failed \(exit 1\)/);
+    expect(history).toMatch(/\n2 +2\.0\.0 +Upgrade +Superseded .*hooks: migrate Succeeded \(exit 0\)/);
+    const third = await ferryCli('history', 'shop', '-n', ns, '--revision', '3');
+    expect(third).toContain('Outcome:   Failed (HookFailed)');
+    expect(third).toContain('migrate: Failed, before level 2 (api), Job shop-r3-migrate, exit code 1');
+    expect(third).toContain('    | no log');
     expect(list[3]!.status).not.toHaveProperty('hooks'); // 2.0.0 declares no Rollback hook
     expect(imageOf(await workload(client, ns, 'api'))).toBe('registry.example.com/shop/api:2.0.0');
 

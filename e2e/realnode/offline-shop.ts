@@ -48,18 +48,33 @@ export async function ferry(...args: string[]): Promise<string> {
   }
 }
 
+export interface DeliveryOptions {
+  edit2?: (spec: any) => void;
+  versions?: readonly ('1.0.0' | '2.0.0')[];
+  /** A site registry of its own (default: the world's, without auth) and the credentials import uses. */
+  siteRegistry?: { address: string; username: string; password: string };
+  /** `ferry import --pull-secret NAME --pull-secret-namespace NS`: the namespace must exist. */
+  pullSecret?: { name: string; namespace: string };
+}
+
 export async function deliverShop(
   app: string,
-  { edit2 }: { edit2?: (spec: any) => void } = {},
+  { edit2, versions = ['1.0.0', '2.0.0'], siteRegistry, pullSecret }: DeliveryOptions = {},
 ): Promise<OfflineShop> {
   const vendor = startRegistry();
   const work = mkdtempSync(join(tmpdir(), `ferry-${app}-`));
   const log: string[] = [];
-  const site = `${world.registry}/site`;
+  const site = `${siteRegistry?.address ?? world.registry}/site`;
+  const siteFlags = [
+    ...(siteRegistry ? ['--username', siteRegistry.username, '--password', siteRegistry.password] : []),
+    ...(pullSecret
+      ? ['--pull-secret', pullSecret.name, '--pull-secret-namespace', pullSecret.namespace]
+      : []),
+  ];
   try {
     await pushSamples(`${vendor.address}/vendor`, { plainHttp: true, log: (l) => log.push(l) });
     const packages: string[] = [];
-    for (const version of ['1.0.0', '2.0.0'] as const) {
+    for (const version of versions) {
       const template = shopTemplate(version, app, version === '2.0.0' ? edit2 : undefined);
       for (const c of [...template.spec.components, ...(template.spec.hooks ?? [])])
         c.image = c.image.replace('registry.example.com/', `${vendor.address}/vendor/`);
@@ -96,6 +111,7 @@ export async function deliverShop(
             '--quiet',
             '--kubeconfig',
             world.kubeconfig,
+            ...siteFlags,
           )
         ).trim(),
       );

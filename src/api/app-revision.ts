@@ -45,6 +45,12 @@ export const appRevisionSpecSchema = z
       .int32()
       .optional()
       .describe('For a rollback: the revision whose snapshot was restored.'),
+    changedParameters: z
+      .array(z.string())
+      .optional()
+      .describe(
+        'For a ParameterChange: the parameters whose Secret content changed (names only, never values). Absent for other causes.',
+      ),
     images: z
       .array(
         z.object({

@@ -6,6 +6,7 @@ import {
   appRevisionSchema,
   appRollbackSchema,
   appUpgradeSchema,
+  revisionName,
 } from '../api/index.js';
 import { clusterTemplates } from '../cli/commands/cluster-templates.js';
 import type { KubeClient, KubeObject } from '../kube/client.js';
@@ -134,6 +135,29 @@ export async function revisions(client: KubeClient, install: AppInstall): Promis
         r.metadata.ownerReferences.some((o) => (o as { uid?: string }).uid === install.metadata.uid),
     )
     .sort((a, b) => a.spec.revision - b.spec.revision);
+}
+
+/**
+ * The revision a request produced (status.revision), if it still exists and belongs to that install;
+ * undefined before the request started, or when the user may not read revisions.
+ */
+export async function producedRevision(
+  client: KubeClient,
+  namespace: string,
+  install: string,
+  revision: number | undefined,
+): Promise<AppRevision | undefined> {
+  if (revision === undefined) return undefined;
+  try {
+    const object = await client.get(ferryRef('AppRevision', namespace, revisionName(install, revision)));
+    const parsedRevision = object ? appRevisionSchema.safeParse(object) : undefined;
+    return parsedRevision?.success && parsedRevision.data.spec.install === install
+      ? parsedRevision.data
+      : undefined;
+  } catch (error) {
+    if (error instanceof KubeApiError && error.status === 403) return undefined;
+    throw error;
+  }
 }
 
 /** AppUpgrades and AppRollbacks naming the install, newest first. */

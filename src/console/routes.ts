@@ -107,10 +107,11 @@ export async function upgradeRoute(
   const upgrade = await cluster.upgrade(s.client, ns, name);
   if (!upgrade) throw new NotFound(`AppUpgrade ${ns}/${name} not found`);
   const install = await cluster.install(s.client, ns, upgrade.spec.install);
-  const [templates, approve, adopt] = await Promise.all([
+  const [templates, approve, adopt, revision] = await Promise.all([
     install ? cluster.templates(s.client, install.spec.app) : [],
     cluster.access(s.client, s.page.user, 'patch', 'appupgrades', ns),
     cluster.access(s.client, s.page.user, 'patch', 'appinstalls', ns),
+    cluster.producedRevision(s.client, ns, upgrade.spec.install, upgrade.status?.revision),
   ]);
   const plan = upgrade.status?.plan;
   const notes = plan
@@ -124,6 +125,7 @@ export async function upgradeRoute(
     status: given.error ? 422 : 200,
     html: upgradePage(s.page, {
       upgrade,
+      hooks: revision?.status?.hooks,
       notes,
       approve,
       adopt,
@@ -189,7 +191,13 @@ export async function rollbackPreviewRoute(
 export async function rollbackRoute(s: Session, ns: string, name: string): Promise<Answer> {
   const rollback = await cluster.rollback(s.client, ns, name);
   if (!rollback) throw new NotFound(`AppRollback ${ns}/${name} not found`);
-  return { html: rollbackPage(s.page, rollback) };
+  const revision = await cluster.producedRevision(
+    s.client,
+    ns,
+    rollback.spec.install,
+    rollback.status?.revision,
+  );
+  return { html: rollbackPage(s.page, rollback, revision?.status?.hooks) };
 }
 
 export async function marketsRoute(s: Session): Promise<Answer> {

@@ -126,12 +126,13 @@ describe('draftRollback', () => {
 
 describe('spec.imagePullSecrets', () => {
   const withPull = { ...shopInstall().spec, imagePullSecrets: [{ name: 'site-registry' }] };
+  const noPull = { ...shopInstall().spec, imagePullSecrets: undefined };
   it('is recorded with every kind of change and counts in the inputs digest only when set', () => {
-    const plain = draftInstall(shopTemplate('1.0.0').spec, shopInstall().spec);
+    const plain = draftInstall(shopTemplate('1.0.0').spec, noPull);
     expect(plain.content.imagePullSecrets).toBeUndefined();
-    expect(
-      draftInstall(shopTemplate('1.0.0').spec, { ...shopInstall().spec, imagePullSecrets: [] }).inputsDigest,
-    ).toBe(plain.inputsDigest);
+    expect(draftInstall(shopTemplate('1.0.0').spec, { ...noPull, imagePullSecrets: [] }).inputsDigest).toBe(
+      plain.inputsDigest,
+    );
     const pulled = draftInstall(shopTemplate('1.0.0').spec, withPull);
     expect(pulled.content.imagePullSecrets).toEqual(['site-registry']);
     expect(pulled.inputsDigest).not.toBe(plain.inputsDigest);
@@ -142,7 +143,7 @@ describe('spec.imagePullSecrets', () => {
   });
 
   it("survives a rollback: the install's current list is kept, not the restored revision's", () => {
-    const r1 = draftInstall(shopTemplate('1.0.0').spec, shopInstall().spec).content;
+    const r1 = draftInstall(shopTemplate('1.0.0').spec, noPull).content;
     const r2 = draftUpgrade(r1, shopTemplate('2.0.0').spec, withPull).content;
     expect(draftRollback(r2, { revision: 1, content: r1 }, withPull, false).content.imagePullSecrets).toEqual(
       ['site-registry'],

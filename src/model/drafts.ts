@@ -19,6 +19,8 @@ export interface RevisionDraft {
   inputsDigest: string;
   plan: UpgradePlan;
   restoredRevision?: number;
+  /** ParameterChange: the parameters whose Secret content changed. */
+  changedParameters?: string[];
 }
 
 /** The site inputs of a change: what the AppInstall spec says now. */
@@ -112,8 +114,16 @@ export function draftConfigChange(current: RevisionContent, site: SiteInputs): R
  * Same spec, but a parameter Secret it reads changed content: the current revision's content again,
  * so the components that use that Secret are re-rendered and roll (the others render the same).
  */
-export function draftParameterChange(current: RevisionContent, site: SiteInputs): RevisionDraft {
-  return { ...draftConfigChange(current, site), cause: 'ParameterChange' };
+export function draftParameterChange(
+  current: RevisionContent,
+  site: SiteInputs,
+  changedParameters: readonly string[] = [],
+): RevisionDraft {
+  return {
+    ...draftConfigChange(current, site),
+    cause: 'ParameterChange',
+    ...(changedParameters.length ? { changedParameters: [...changedParameters] } : {}),
+  };
 }
 
 export interface RevisionSummary {

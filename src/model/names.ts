@@ -14,6 +14,8 @@ export const LABEL_PARAMETER_SECRET = 'ferry.dev/parameter-secret';
  * uses, salted with the install's uid. A changed digest is how a rotated parameter Secret is noticed.
  */
 export const ANNOTATION_PARAMETERS_CHECKSUM = 'ferry.dev/parameter-secrets-checksum';
+/** On a workload: JSON map of each Secret-sourced parameter it uses to a short salted digest of its value. */
+export const ANNOTATION_PARAMETER_CHECKSUMS = 'ferry.dev/parameter-secrets-checksums';
 
 /** Longest `<install>-<component>`: a StatefulSet's pods add `-<ordinal>` and a revision hash label. */
 export const MAX_WORKLOAD_NAME = 52;

@@ -101,10 +101,14 @@ export function environment(ctx: ComponentContext, config: ContainerConfig): Ren
 }
 
 /**
- * Digest of the values of the Secret-sourced parameters the component's env and config files refer
- * to (template or site text), salted with the install's uid; undefined when it uses none.
+ * Digests of the values of the Secret-sourced parameters the component's env and config files refer
+ * to (template or site text), salted with the install's uid: `all` of them together, and `each` one
+ * (shortened; it only tells which parameter changed); undefined when it uses none.
  */
-export function parameterSecretsChecksum(ctx: ComponentContext, configs: readonly ContainerConfig[]) {
+export function parameterSecretsChecksums(
+  ctx: ComponentContext,
+  configs: readonly ContainerConfig[],
+): { all: string; each: Record<string, string> } | undefined {
   const sourced = ctx.input.secretSourced;
   if (!sourced?.size) return undefined;
   const texts = configs.flatMap((c) => [
@@ -116,5 +120,14 @@ export function parameterSecretsChecksum(ctx: ComponentContext, configs: readonl
   const used = [...new Set(texts.flatMap(parameterReferences))].filter((n) => sourced.has(n)).sort();
   if (!used.length) return undefined;
   const values = Object.fromEntries(used.map((n) => [n, ctx.input.parameters.get(n) ?? null]));
-  return sha256Hex(canonicalJson({ install: ctx.input.install.uid, values }));
+  const install = ctx.input.install.uid;
+  return {
+    all: sha256Hex(canonicalJson({ install, values })),
+    each: Object.fromEntries(
+      used.map((name) => [
+        name,
+        sha256Hex(canonicalJson({ install, name, value: values[name] })).slice(0, 16),
+      ]),
+    ),
+  };
 }

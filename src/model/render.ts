@@ -14,6 +14,7 @@ import { GROUP_VERSION } from '../api/index.js';
 import { canonicalJson, sha256Hex } from './canonical.js';
 import {
   ANNOTATION_PARAMETERS_CHECKSUM,
+  ANNOTATION_PARAMETER_CHECKSUMS,
   ANNOTATION_VOLUME,
   commonLabels,
   configMapName,
@@ -26,7 +27,7 @@ import {
 } from './names.js';
 import type { HttpRoute } from './render-access.js';
 import { externalService, routes } from './render-access.js';
-import { configFiles, containerConfigs, environment, parameterSecretsChecksum } from './render-config.js';
+import { configFiles, containerConfigs, environment, parameterSecretsChecksums } from './render-config.js';
 import type { ComponentContext, RenderInput } from './render-context.js';
 import { metadata } from './render-context.js';
 import { podTemplate } from './render-pod.js';
@@ -108,8 +109,12 @@ function renderComponent(ctx: ComponentContext): RenderedObject[] {
   objects.push(...routes(ctx));
   const checksum = sha256Hex(canonicalJson({ configData, secretData }));
   const applied = workload(ctx, podTemplate(ctx, files, envVars, checksum));
-  const secrets = parameterSecretsChecksum(ctx, configs);
-  if (secrets) applied.metadata!.annotations = { [ANNOTATION_PARAMETERS_CHECKSUM]: secrets };
+  const secrets = parameterSecretsChecksums(ctx, configs);
+  if (secrets)
+    applied.metadata!.annotations = {
+      [ANNOTATION_PARAMETERS_CHECKSUM]: secrets.all,
+      [ANNOTATION_PARAMETER_CHECKSUMS]: canonicalJson(secrets.each),
+    };
   objects.push(applied);
   return objects;
 }

@@ -39,7 +39,9 @@ export function describeRevision(revision: AppRevision): string {
     Upgrade: `upgrading to ${revision.spec.version}`,
     Rollback: `rolling back to revision ${revision.spec.restoredRevision} (${revision.spec.version})`,
     ConfigChange: `applying a configuration change`,
-    ParameterChange: `re-rendering for changed parameter Secrets`,
+    ParameterChange: `re-rendering for changed parameter Secrets${
+      revision.spec.changedParameters?.length ? ` (${revision.spec.changedParameters.join(', ')})` : ''
+    }`,
   }[revision.spec.cause];
   return `revision ${revision.spec.revision}, ${what}${by}`;
 }

@@ -89,6 +89,7 @@ export function rollOut(cluster: FakeCluster, namespace: string, ready = true): 
 }
 
 /** The Secret the shop install's DB_PASSWORD parameter refers to. */
+/** The Secrets examples/shop/install.yaml names: its parameter Secret and the site registry's pull Secret. */
 export function shopSecret(cluster: FakeCluster): void {
   cluster.seed({
     apiVersion: 'v1',
@@ -96,6 +97,13 @@ export function shopSecret(cluster: FakeCluster): void {
     metadata: { name: 'shop-secrets', namespace: 'shop' },
     data: { 'db-password': Buffer.from('s3cret').toString('base64') },
   });
+  cluster.seed({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'site-registry', namespace: 'shop' },
+    type: 'kubernetes.io/dockerconfigjson',
+    data: { '.dockerconfigjson': Buffer.from('{"auths":{}}').toString('base64') },
+  } as KubeObject);
 }
 
 /**

@@ -63,11 +63,26 @@ function startCluster(): { kubeconfig: string; realNode: boolean } {
 
 /** Runs a ferry command as a person would type it, showing the command and its output. */
 function ferry(...args: string[]): void {
-  console.log(`$ ferry ${args.join(' ')}`);
+  ferryWith({}, ...args);
+}
+
+/** `ferry` with extra environment variables, shown before the command (secret values masked). */
+function ferryWith(env: Record<string, string>, ...args: string[]): void {
+  const shown = Object.keys(env).map((name) => `${name}=${/PASSWORD/.test(name) ? '…' : env[name]} `);
+  console.log(`$ ${shown.join('')}ferry ${args.join(' ')}`);
   execFileSync(join(root, 'scripts', 'node'), [join(root, 'dist', 'cli', 'main.js'), ...args], {
     stdio: 'inherit',
+    env: { ...process.env, ...env },
   });
 }
+
+/** The site registry's credentials: the import pushes with them, the shop's pods pull with them. */
+const siteCredentials = {
+  FERRY_REGISTRY_USERNAME: 'site',
+  FERRY_REGISTRY_PASSWORD: `demo-${Math.random().toString(36).slice(2)}`,
+};
+/** The pull Secret ferry import writes and examples/shop/install.yaml names. */
+const PULL_SECRET = 'site-registry';
 
 /** `ferry` without blocking this process, so a prober keeps requesting while it runs. */
 function ferryAsync(...args: string[]): Promise<void> {
@@ -162,8 +177,13 @@ async function main(): Promise<void> {
   const bin = world.binDir('tools.sh');
   const { kubeconfig, realNode } = startCluster();
   const vendor = world.up('registry.sh', 'vendor-registry', 'REGISTRY');
-  const site = world.up('registry.sh', 'site-registry', 'REGISTRY');
-  console.log(`cluster: ${kubeconfig}\nvendor registry: ${vendor}\nsite registry:   ${site}`);
+  const site = world.up('registry.sh', 'site-registry', 'REGISTRY', undefined, [
+    '--auth',
+    `${siteCredentials.FERRY_REGISTRY_USERNAME}:${siteCredentials.FERRY_REGISTRY_PASSWORD}`,
+  ]);
+  console.log(
+    `cluster: ${kubeconfig}\nvendor registry: ${vendor}\nsite registry:   ${site} (needs credentials)`,
+  );
   kubectl(bin, kubeconfig, ['apply', '--server-side', '-f', join(root, 'crds')]);
   kubectl(
     bin,
@@ -204,7 +224,10 @@ async function main(): Promise<void> {
   ferry('inspect', package1);
 
   step('Site side (offline): verify and import the package, then install');
-  ferry(
+  // The shop's namespace first: the import writes the pull Secret for the site registry there.
+  kubectl(bin, kubeconfig, ['create', 'namespace', 'shop']);
+  ferryWith(
+    siteCredentials,
     'import',
     package1,
     '--registry',
@@ -215,6 +238,10 @@ async function main(): Promise<void> {
     '--quiet',
     '--kubeconfig',
     kubeconfig,
+    '--pull-secret',
+    PULL_SECRET,
+    '--pull-secret-namespace',
+    'shop',
   );
   operator = await OperatorProcess.start({
     kubeconfig,
@@ -223,7 +250,6 @@ async function main(): Promise<void> {
     keepLogs: false,
   });
   console.log(`(operator running, pid ${operator.pid}, log ${join(work, 'operator.log')})`);
-  kubectl(bin, kubeconfig, ['create', 'namespace', 'shop']);
   kubectl(bin, kubeconfig, [
     '-n',
     'shop',
@@ -244,6 +270,15 @@ async function main(): Promise<void> {
     realNode ? '--timeout=300s' : '--timeout=120s',
   ]);
   ferry('status', 'shop', '-n', 'shop', '--kubeconfig', kubeconfig);
+  kubectl(bin, kubeconfig, [
+    '-n',
+    'shop',
+    'get',
+    'deployment',
+    'shop-web',
+    '-o',
+    'jsonpath=pulls with {.spec.template.spec.imagePullSecrets[*].name}: {.spec.template.spec.containers[0].image}{"\\n"}',
+  ]);
   const webUrl = realNode ? webVersionUrl(bin, kubeconfig) : undefined;
   if (webUrl) {
     await waitServing(webUrl);
@@ -272,7 +307,8 @@ async function main(): Promise<void> {
   ferry('inspect', package2);
 
   step('Site side: import 2.0.0; it shows up as an available upgrade');
-  ferry(
+  ferryWith(
+    siteCredentials,
     'import',
     package2,
     '--registry',

@@ -34,11 +34,11 @@ export class LocalWorld {
     });
   }
 
-  /** `<script> up <work>/<name>` and the value of its `KEY=` line. */
-  up(script: string, name: string, key: string, env?: NodeJS.ProcessEnv): string {
+  /** `<script> up <work>/<name> [args…]` and the value of its `KEY=` line. */
+  up(script: string, name: string, key: string, env?: NodeJS.ProcessEnv, args: string[] = []): string {
     const dir = join(this.work, name);
     this.started.push({ script, dir });
-    return lastValue(this.sh(script, ['up', dir], env), key);
+    return lastValue(this.sh(script, ['up', dir, ...args], env), key);
   }
 
   /** The last line a script printed (tools.sh and tools-helm.sh print their bin dir). */

@@ -1,4 +1,11 @@
-import type { AppInstall, AppRevision, AppRollback, AppUpgrade, UpgradePlan } from '../../api/index.js';
+import type {
+  AppInstall,
+  AppRevision,
+  AppRollback,
+  AppUpgrade,
+  HookProgress,
+  UpgradePlan,
+} from '../../api/index.js';
 import type { Equivalent } from '../equivalent.js';
 import type { ShownError } from '../errors.js';
 import { html, path } from '../html.js';
@@ -14,6 +21,7 @@ import {
   stateBadge,
   submit,
 } from '../layout.js';
+import { hookRunsView } from './hooks.js';
 import { planView, progressView } from './plan.js';
 
 const by = (r: AppRevision) =>
@@ -35,30 +43,42 @@ export function historyPage(
   const rows = sorted.map(
     (r) =>
       html`<tr>
-        <td>${r.spec.revision}</td>
-        <td>${r.spec.version}</td>
-        <td>
-          ${r.spec.cause}${
-            r.spec.restoredRevision !== undefined
-              ? html` <span class="muted">of revision ${r.spec.restoredRevision}</span>`
-              : ''
-          }${r.metadata.annotations?.['ferry.dev/auto-rollback-of'] ? html` <span class="muted">(automatic)</span>` : ''}
-        </td>
-        <td>${stateBadge(r.status?.outcome ?? 'Progressing')}</td>
-        <td>${by(r)}</td>
-        <td>${r.status?.startedAt ?? '—'}</td>
-        <td>${r.status?.finishedAt ?? '—'}</td>
-        <td>${r.status?.message ?? ''}</td>
-        <td>
-          ${
-            r.spec.revision !== latest
-              ? html`<a class="button" href="${installPath(ns, name, 'rollback')}?to=${r.spec.revision}"
-                  >Roll back to revision ${r.spec.revision}…</a
-                >`
-              : html`<span class="muted">current</span>`
-          }
-        </td>
-      </tr>`,
+          <td>${r.spec.revision}</td>
+          <td>${r.spec.version}</td>
+          <td>
+            ${r.spec.cause}${
+              r.spec.restoredRevision !== undefined
+                ? html` <span class="muted">of revision ${r.spec.restoredRevision}</span>`
+                : ''
+            }${r.metadata.annotations?.['ferry.dev/auto-rollback-of'] ? html` <span class="muted">(automatic)</span>` : ''}${
+              r.spec.changedParameters?.length
+                ? html` <span class="muted">of ${r.spec.changedParameters.join(', ')}</span>`
+                : ''
+            }
+          </td>
+          <td>${stateBadge(r.status?.outcome ?? 'Progressing')}</td>
+          <td>${by(r)}</td>
+          <td>${r.status?.startedAt ?? '—'}</td>
+          <td>${r.status?.finishedAt ?? '—'}</td>
+          <td>${r.status?.message ?? ''}</td>
+          <td>
+            ${
+              r.spec.revision !== latest
+                ? html`<a class="button" href="${installPath(ns, name, 'rollback')}?to=${r.spec.revision}"
+                    >Roll back to revision ${r.spec.revision}…</a
+                  >`
+                : html`<span class="muted">current</span>`
+            }
+          </td>
+        </tr>
+        ${
+          r.status?.hooks?.length
+            ? html`<tr class="revision-hooks">
+                <td></td>
+                <td colspan="8">${hookRunsView(r.status.hooks)}</td>
+              </tr>`
+            : ''
+        }`,
   );
   const body = html`${breadcrumbs([['Installs', '/installs'], [`${ns}/${name}`, installPath(ns, name)], ['History']])}
     <p class="lead">
@@ -199,7 +219,7 @@ export function rollbackPreviewPage(ctx: PageContext, install: AppInstall, previ
 }
 
 /** A rollback under way or done: its plan, progress level by level, retained or pruned components. */
-export function rollbackPage(ctx: PageContext, rollback: AppRollback) {
+export function rollbackPage(ctx: PageContext, rollback: AppRollback, hooks?: readonly HookProgress[]) {
   const ns = rollback.metadata.namespace!;
   const s = rollback.status ?? {};
   const body = html`${breadcrumbs([
@@ -214,7 +234,7 @@ export function rollbackPage(ctx: PageContext, rollback: AppRollback) {
       ${s.retainedComponents?.length ? html`<p>Kept running (added after revision ${s.toRevision}): ${s.retainedComponents.join(', ')}</p>` : ''}
       ${s.prunedComponents?.length ? html`<p>Pruned: ${s.prunedComponents.join(', ')}</p>` : ''}
       <h2>Progress</h2>
-      ${progressView(s.components, s.plan?.levels)} ${s.plan ? planView(s.plan) : ''}`,
+      ${progressView(s.components, s.plan?.levels)} ${hookRunsView(hooks)} ${s.plan ? planView(s.plan) : ''}`,
   )}`;
   return page(ctx, {
     title: `Roll back ${rollback.spec.install}${s.toRevision ? ` to revision ${s.toRevision}` : ''}`,

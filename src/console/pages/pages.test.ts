@@ -141,6 +141,15 @@ describe('plan and progress', () => {
     expect(planView(plan()).text).not.toContain('role="switch"');
   });
 
+  it('lists the hook Jobs the change runs, where in the order, with their images', () => {
+    const planned = plan();
+    expect(planned.hooks?.map((h) => h.name)).toEqual(['migrate']);
+    expect(text(planView(planned))).toMatch(
+      /Hook Jobs \(in the order they run\) migrate before level 2 \(api\) registry\.example\.com\/shop\/api:2\.0\.0/,
+    );
+    expect(planView({ ...planned, hooks: undefined }).text).not.toContain('Hook Jobs');
+  });
+
   it('says whether a component the new version lacks is kept running or deleted', () => {
     const back = planUpgrade(shopTemplate('2.0.0').spec, shopTemplate('1.0.0').spec).plan;
     back.components = back.components.map((c) => (c.name === 'reports' ? { ...c, change: 'Removed' } : c));
@@ -232,6 +241,34 @@ describe('history pages', () => {
     );
     expect(page).toContain('href="/installs/shop/shop/rollback?to=1"');
     expect(page).not.toContain('rollback?to=2');
+  });
+
+  it('shows the hook Jobs a revision ran: state, exit code, Job and the log tail (escaped)', () => {
+    const withHooks = revision(2, 'Succeeded');
+    withHooks.status!.hooks = [
+      {
+        name: 'migrate',
+        component: 'api',
+        phase: 'Pre',
+        level: 1,
+        job: 'shop-r2-migrate',
+        state: 'Succeeded',
+        exitCode: 0,
+        log: `migrated 3 tables\n${EVIL}\n`,
+      },
+      { name: 'smoke', component: 'web', phase: 'Post', level: 2, job: 'shop-r2-smoke', state: 'Pending' },
+    ];
+    const page = historyPage(ctx, installed(), [revision(1, 'Superseded'), withHooks], {
+      upgrades: [],
+      rollbacks: [],
+    });
+    expect(text(page)).toMatch(
+      /migrate before level 2 \(api\) Succeeded 0 shop-r2-migrate 2 lines migrated 3 tables/,
+    );
+    expect(text(page)).toMatch(/smoke after level 3 \(web\) Pending — shop-r2-smoke —/);
+    expect(page).not.toContain(EVIL);
+    // Revision 1 ran none: one hooks table only.
+    expect(page.match(/<table class="hooks">/g)).toHaveLength(1);
   });
 
   it('previews a rollback with the prune switch, and refuses one that cannot be made', () => {

@@ -2,6 +2,7 @@ import type { ComponentProgress, UpgradePlan } from '../../api/index.js';
 import type { Html } from '../html.js';
 import { html } from '../html.js';
 import { stateBadge } from '../layout.js';
+import { plannedHooksView } from './hooks.js';
 
 const CHANGE = {
   Added: 'added',
@@ -107,7 +108,7 @@ export function planView(plan: UpgradePlan, { adoptable = false, adopted = new S
     <ul class="components">
       ${components}
     </ul>
-    ${notApplied(plan, adoptable, adopted)}
+    ${plannedHooksView(plan.hooks)} ${notApplied(plan, adoptable, adopted)}
     ${
       plan.retained.length
         ? html`<h3>Retained</h3>

@@ -1,4 +1,4 @@
-import type { AppInstall, AppUpgrade } from '../../api/index.js';
+import type { AppInstall, AppUpgrade, HookProgress } from '../../api/index.js';
 import type { Equivalent } from '../equivalent.js';
 import type { ShownError } from '../errors.js';
 import { html, path } from '../html.js';
@@ -15,6 +15,7 @@ import {
   stateBadge,
   submit,
 } from '../layout.js';
+import { hookRunsView } from './hooks.js';
 import { planView, progressView } from './plan.js';
 
 export interface UpgradeChoice {
@@ -90,6 +91,8 @@ export function upgradeChoosePage(ctx: PageContext, install: AppInstall, choice:
 
 export interface UpgradeView {
   upgrade: AppUpgrade;
+  /** The hook Jobs of the revision the upgrade produced, once it started. */
+  hooks?: readonly HookProgress[];
   /** Release notes of the versions the upgrade passes. */
   notes: readonly { version: string; notes: string }[];
   approve: Access;
@@ -142,7 +145,7 @@ export function upgradePage(ctx: PageContext, view: UpgradeView) {
     waiting
       ? html``
       : html`<h2>Progress</h2>
-          ${progressView(s.components, s.plan?.levels)}${
+          ${progressView(s.components, s.plan?.levels)}${hookRunsView(view.hooks)}${
             s.finishedAt ? html`<p>Finished at ${s.finishedAt}.</p>` : ''
           }`,
   )}

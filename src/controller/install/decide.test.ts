@@ -65,7 +65,9 @@ const summary = (a: InstallAction) => {
     case 'AutoRollback':
       return `AutoRollback r${a.failed.spec.revision} → r${a.draft.restoredRevision}`;
     case 'Start':
-      return `Start ${a.draft.cause} ${a.draft.version} by ${a.causeRef.kind}`;
+      return `Start ${a.draft.cause} ${a.draft.version} by ${a.causeRef.kind}${
+        a.draft.changedParameters ? ` (${a.draft.changedParameters.join(',')})` : ''
+      }`;
     case 'CorrectDrift':
       return `CorrectDrift ${a.components.join(',')}`;
     case 'Stall':
@@ -253,10 +255,10 @@ describe('nextAction', () => {
       {
         revisions: [installed()],
         lastAppliedSpecDigest: appliedDigest(install()),
-        rotation: { revision: 1, components: ['db', 'api'] },
+        rotation: { revision: 1, components: ['db', 'api'], parameters: ['DB_PASSWORD'] },
         workloadRevision: allAt(undefined),
       },
-      'Start ParameterChange 1.0.0 by AppInstall',
+      'Start ParameterChange 1.0.0 by AppInstall (DB_PASSWORD)',
     ],
     [
       'a rotation found for an earlier revision starts nothing',
@@ -264,7 +266,7 @@ describe('nextAction', () => {
         revisions: [installed(), upgraded('Succeeded')],
         lastAppliedSpecDigest: appliedDigest(install((i) => (i.spec.version = '2.0.0'))),
         install: install((i) => (i.spec.version = '2.0.0')),
-        rotation: { revision: 1, components: ['db'] },
+        rotation: { revision: 1, components: ['db'], parameters: ['DB_PASSWORD'] },
         workloadRevision: allAt(2),
       },
       'InSync',
@@ -274,7 +276,7 @@ describe('nextAction', () => {
       {
         revisions: [installed()],
         lastAppliedSpecDigest: appliedDigest(install()),
-        rotation: { revision: 1, components: ['db'] },
+        rotation: { revision: 1, components: ['db'], parameters: ['DB_PASSWORD'] },
         pending: [upgradeRequest()],
       },
       'Start Upgrade 2.0.0 by AppUpgrade',

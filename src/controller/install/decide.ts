@@ -38,6 +38,8 @@ export type InstallAction =
 export interface Rotation {
   revision: number;
   components: readonly string[];
+  /** The Secret-sourced parameters whose values changed (names only). */
+  parameters: readonly string[];
 }
 
 export type StartSource = { spec: true; specDigest: string } | { spec: false; version: string };
@@ -184,7 +186,7 @@ function startFromRotation({
   if (!rotation?.components.length || latest?.spec.revision !== rotation.revision) return undefined;
   if (latest.status?.outcome !== 'Succeeded') return undefined;
   const spec = install.spec;
-  const draft = draftParameterChange(contentOf(latest), spec);
+  const draft = draftParameterChange(contentOf(latest), spec, rotation.parameters);
   const causeRef = { kind: 'AppInstall' as const, name: install.metadata.name, uid: install.metadata.uid };
   return {
     type: 'Start',

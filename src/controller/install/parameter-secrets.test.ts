@@ -3,6 +3,7 @@ import type { KubeObject } from '../../kube/client.js';
 import { fakeContext } from '../../testing/fake-cluster.js';
 import { rollOut, seedShopInstall, seedShopTemplates, shopSecret } from '../../testing/install-world.js';
 import type { Workload } from '../context.js';
+import { parametersChanged } from './parameter-secrets.js';
 import { reconcileInstall } from './reconciler.js';
 
 const podChecksum = (w: KubeObject | undefined) =>
@@ -38,6 +39,9 @@ describe('parameter Secret rotation', () => {
     expect(workload(cluster, 'api')!.metadata!.annotations?.['ferry.dev/parameter-secrets-checksum']).toMatch(
       /^[0-9a-f]{64}$/,
     );
+    expect(
+      JSON.parse(workload(cluster, 'api')!.metadata!.annotations!['ferry.dev/parameter-secrets-checksums']!),
+    ).toEqual({ DB_PASSWORD: expect.stringMatching(/^[0-9a-f]{16}$/) });
 
     cluster.writes.length = 0;
     await reconcile();
@@ -56,6 +60,8 @@ describe('parameter Secret rotation', () => {
       '1.0.0',
       'AppInstall',
     ]);
+    expect(r2.spec.changedParameters).toEqual(['DB_PASSWORD']); // which one, never its value
+    expect(JSON.stringify(r2.spec)).not.toContain('rotated');
     for (let i = 0; i < 3; i++) {
       rollOut(cluster, 'shop');
       await reconcile();
@@ -87,5 +93,22 @@ describe('parameter Secret rotation', () => {
     await reconcile();
     expect(cluster.writes).toEqual([]);
     expect(cluster.get('AppRevision', 'shop', 'shop-r2')).toBeUndefined();
+  });
+});
+
+describe('parametersChanged', () => {
+  it('names the parameters whose digests differ, added or dropped ones included', () => {
+    expect(
+      parametersChanged(
+        JSON.stringify({ A: '1', B: '2', C: '3' }),
+        JSON.stringify({ A: '1', B: 'x', D: '4' }),
+      ),
+    ).toEqual(['B', 'C', 'D']);
+    expect(parametersChanged('{"A":"1"}', '{"A":"1"}')).toEqual([]);
+  });
+
+  it('counts every parameter used now when the workload predates per-parameter digests', () => {
+    expect(parametersChanged(undefined, JSON.stringify({ B: '2', A: '1' }))).toEqual(['A', 'B']);
+    expect(parametersChanged('not json', JSON.stringify({ A: '1' }))).toEqual(['A']);
   });
 });

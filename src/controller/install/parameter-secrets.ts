@@ -1,5 +1,5 @@
 import type { AppInstall, AppRevision } from '../../api/index.js';
-import { ANNOTATION_PARAMETERS_CHECKSUM } from '../../model/names.js';
+import { ANNOTATION_PARAMETERS_CHECKSUM, ANNOTATION_PARAMETER_CHECKSUMS } from '../../model/names.js';
 import { activeRevision } from '../../model/revisions.js';
 import type { ControllerContext } from '../context.js';
 import { WaitingError } from '../errors.js';
@@ -46,15 +46,41 @@ export async function rotatedComponents(
   }
   const rendered = renderRevision(install, latest.spec.revision, content, parameters);
   const changed: string[] = [];
+  const changedParameters = new Set<string>();
   for (const [name, component] of rendered) {
-    const workload = component.objects.at(-1)!;
-    const applied = ctx.cache.workloadOf(namespace, install.metadata.name, name)?.metadata?.annotations?.[
-      ANNOTATION_PARAMETERS_CHECKSUM
-    ];
-    const now = workload.metadata?.annotations?.[ANNOTATION_PARAMETERS_CHECKSUM];
-    if (applied !== undefined && now !== applied) changed.push(name);
+    const now = component.objects.at(-1)!.metadata?.annotations ?? {};
+    const applied = ctx.cache.workloadOf(namespace, install.metadata.name, name)?.metadata?.annotations ?? {};
+    const appliedChecksum = applied[ANNOTATION_PARAMETERS_CHECKSUM];
+    if (appliedChecksum === undefined || now[ANNOTATION_PARAMETERS_CHECKSUM] === appliedChecksum) continue;
+    changed.push(name);
+    for (const parameter of parametersChanged(
+      applied[ANNOTATION_PARAMETER_CHECKSUMS],
+      now[ANNOTATION_PARAMETER_CHECKSUMS],
+    ))
+      changedParameters.add(parameter);
   }
   // Remembered only when nothing is to do: a rotation found is looked for again until its revision ran.
   if (!changed.length) ctx.parameterSecretsChecked.set(key, fingerprint);
-  return changed.length ? { revision: latest.spec.revision, components: changed } : undefined;
+  return changed.length
+    ? { revision: latest.spec.revision, components: changed, parameters: [...changedParameters].sort() }
+    : undefined;
+}
+
+/**
+ * The parameters whose digests differ between two per-parameter checksum annotations. A workload
+ * rendered by an operator without that annotation counts every parameter it uses now as changed.
+ */
+export function parametersChanged(applied: string | undefined, now: string | undefined): string[] {
+  const parse = (text: string | undefined): Record<string, string> => {
+    try {
+      const value: unknown = text ? JSON.parse(text) : {};
+      return value && typeof value === 'object' ? (value as Record<string, string>) : {};
+    } catch {
+      return {};
+    }
+  };
+  const before = parse(applied);
+  const after = parse(now);
+  const names = new Set([...Object.keys(before), ...Object.keys(after)]);
+  return [...names].filter((n) => before[n] !== after[n]).sort();
 }

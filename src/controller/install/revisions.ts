@@ -68,6 +68,7 @@ export async function createRevision(
     cause: draft.cause,
     ...(causeRef ? { causeRef } : {}),
     ...(draft.restoredRevision !== undefined ? { restoredRevision: draft.restoredRevision } : {}),
+    ...(draft.changedParameters?.length ? { changedParameters: draft.changedParameters } : {}),
     images: draft.content.effective.components.map((c) => ({ component: c.name, image: c.image })),
     inputsDigest: draft.inputsDigest,
     snapshot: encodeSnapshot(draft.content),
