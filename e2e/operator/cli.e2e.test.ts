@@ -61,6 +61,7 @@ describe('ferry status, history, upgrade, rollback', () => {
     expect(run.code).toBe(0);
     expect(run.out).toMatch(/level 1 {2}db +Ready/);
     expect(run.out).toMatch(/level 3 {2}reports +Ready/);
+    expect(run.out).toMatch(/hook migrate \(before level 2, api\) Succeeded, exit code 0\n/);
     expect(run.out).toContain('AppUpgrade up: Succeeded — upgraded to 2.0.0 as revision 2');
 
     const status = await ferry('status', 'shop', '-n', ns);

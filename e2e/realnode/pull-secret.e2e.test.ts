@@ -2,16 +2,17 @@ import type { KubeObject } from '../../src/kube/client.js';
 import type { LocalRegistry } from '../../src/testing/bundle/registry.js';
 import { startRegistry } from '../../src/testing/bundle/registry.js';
 import type { Obj } from '../support/shop.js';
-import { createShopSecret, shopInstall, userApply, waitReady } from '../support/shop.js';
+import { createShopSecret, shopInstall, userApply, waitPhase, waitReady } from '../support/shop.js';
 import { Budget, OperatorProcess, createNamespace, kube, notYet, waitFor } from '../support/world.js';
 import type { OfflineShop } from './offline-shop.js';
-import { deliverShop, pods, scheduleOnRealNodeOnly } from './offline-shop.js';
+import { deliverShop, pods, requestUpgradeTo2, scheduleOnRealNodeOnly } from './offline-shop.js';
 
 /**
  * Issue 14 item 2 on the real node: the site registry requires credentials. `ferry import
  * --pull-secret` creates the pull Secret from the credentials the import used; a pod without it is
  * refused by the registry (so the registry really enforces them), and the shop installed with
- * spec.imagePullSecrets pulls every image through containerd with those credentials and runs.
+ * spec.imagePullSecrets pulls every image through containerd with those credentials and runs; so
+ * does the upgrade to 2.0.0, whose migration Job is the first to pull api 2.0.0.
  */
 
 const APP = `shop-ps${Date.now().toString(36)}`;
@@ -27,7 +28,6 @@ beforeAll(async () => {
   registry = startRegistry({ auth: `site:${PASSWORD}` });
   ns = await createNamespace(client, 'pullsecret');
   shop = await deliverShop(APP, {
-    versions: ['1.0.0'],
     siteRegistry: { address: registry.address, username: 'site', password: PASSWORD },
     pullSecret: { name: PULL_SECRET, namespace: ns },
   });
@@ -128,6 +128,42 @@ describe('site registry credentials on the real node', () => {
         const image = pod.spec.containers[0]!.image;
         expect(image.startsWith(`${registry.address}/site/`)).toBe(true);
         expect(pod.status.containerStatuses?.[0]?.imageID).toBe(image);
+        expect(pod.status.containerStatuses?.[0]?.ready).toBe(true);
+      }
+    },
+    Budget.jestTimeout(240_000),
+  );
+
+  test(
+    'the upgrade to 2.0.0 pulls with it too: its migration Job first, then the new component images',
+    async () => {
+      await requestUpgradeTo2(client, ns);
+      const upgrade = await waitPhase(client, 'AppUpgrade', ns, 'to-2', 'Succeeded', {
+        timeoutMs: 240_000,
+        stallMs: 180_000,
+      });
+      expect(upgrade.status.plan.hooks.map((h: { name: string }) => h.name)).toEqual(['migrate']);
+      const job = await client.get<Obj>({
+        apiVersion: 'batch/v1',
+        kind: 'Job',
+        namespace: ns,
+        name: 'shop-r2-migrate',
+      });
+      expect(job!.spec.template.spec.imagePullSecrets).toEqual([{ name: PULL_SECRET }]);
+      expect(job!.status.succeeded).toBe(1);
+      const revision = await client.get<Obj>({
+        apiVersion: 'ferry.dev/v1alpha1',
+        kind: 'AppRevision',
+        namespace: ns,
+        name: 'shop-r2',
+      });
+      expect(revision!.status.hooks).toEqual([
+        expect.objectContaining({ name: 'migrate', state: 'Succeeded', exitCode: 0 }),
+      ]);
+      for (const pod of (await pods(client, ns)).filter(
+        (p) => p.metadata.labels?.['ferry.dev/component'] === 'api',
+      )) {
+        expect(pod.spec.containers[0]!.image.startsWith(`${registry.address}/site/`)).toBe(true);
         expect(pod.status.containerStatuses?.[0]?.ready).toBe(true);
       }
     },

@@ -5,7 +5,7 @@ import { renderHookJob } from './render-hook.js';
 
 const UID = '6f1c2a4e-0000-4000-8000-000000000001';
 
-function migrateJob(edit: (t: AppTemplate) => void = () => undefined) {
+function migrateJob(edit: (t: AppTemplate) => void = () => undefined, imagePullSecrets?: string[]) {
   const template = shopTemplate('2.0.0');
   edit(template);
   const install = shopInstall();
@@ -15,6 +15,7 @@ function migrateJob(edit: (t: AppTemplate) => void = () => undefined) {
     revision: 2,
     parameters: resolveParameterValues(template.spec.parameters ?? [], new Map([['DB_PASSWORD', 's3cret']])),
     overrides: install.spec.overrides,
+    imagePullSecrets,
   };
   return renderHookJob(input, template.spec.hooks![0]!, 'shop-r2-migrate', {
     name: 'shop-r2',
@@ -56,6 +57,13 @@ describe('renderHookJob', () => {
       DB_PASSWORD: { secretKeyRef: { name: 'shop-api-secret', key: 'env.DB_PASSWORD' } },
     });
     expect(JSON.stringify(container)).not.toContain('s3cret');
+  });
+
+  it("pulls with the install's pull Secrets, like the component pods (its image is in the site registry too)", () => {
+    expect(migrateJob(undefined, ['site-registry']).spec!.template.spec!.imagePullSecrets).toEqual([
+      { name: 'site-registry' },
+    ]);
+    expect(migrateJob().spec!.template.spec).not.toHaveProperty('imagePullSecrets');
   });
 
   it('runs restricted like its component, selected by no Service (no component label)', () => {

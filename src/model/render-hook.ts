@@ -91,6 +91,10 @@ export function renderHookJob(input: RenderInput, hook: Hook, jobName: string, o
             ? { nodeSelector: site.nodeSelector }
             : {}),
           ...(site?.tolerations?.length ? { tolerations: site.tolerations } : {}),
+          // The hook's image comes from the site registry like the components': same pull Secrets.
+          ...(input.imagePullSecrets?.length
+            ? { imagePullSecrets: input.imagePullSecrets.map((name) => ({ name })) }
+            : {}),
           containers: [
             { ...base, ...(hook.resources ? { resources: containerResources(hook.resources) } : {}) },
           ],
