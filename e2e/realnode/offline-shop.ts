@@ -49,6 +49,7 @@ export async function ferry(...args: string[]): Promise<string> {
 }
 
 export interface DeliveryOptions {
+  edit1?: (spec: any) => void;
   edit2?: (spec: any) => void;
   versions?: readonly ('1.0.0' | '2.0.0')[];
   /** A site registry of its own (default: the world's, without auth) and the credentials import uses. */
@@ -59,7 +60,7 @@ export interface DeliveryOptions {
 
 export async function deliverShop(
   app: string,
-  { edit2, versions = ['1.0.0', '2.0.0'], siteRegistry, pullSecret }: DeliveryOptions = {},
+  { edit1, edit2, versions = ['1.0.0', '2.0.0'], siteRegistry, pullSecret }: DeliveryOptions = {},
 ): Promise<OfflineShop> {
   const vendor = startRegistry();
   const work = mkdtempSync(join(tmpdir(), `ferry-${app}-`));
@@ -75,8 +76,12 @@ export async function deliverShop(
     await pushSamples(`${vendor.address}/vendor`, { plainHttp: true, log: (l) => log.push(l) });
     const packages: string[] = [];
     for (const version of versions) {
-      const template = shopTemplate(version, app, version === '2.0.0' ? edit2 : undefined);
-      for (const c of [...template.spec.components, ...(template.spec.hooks ?? [])])
+      const template = shopTemplate(version, app, version === '2.0.0' ? edit2 : edit1);
+      const extras = template.spec.components.flatMap((c: any) => [
+        ...(c.initContainers ?? []),
+        ...(c.sidecars ?? []),
+      ]);
+      for (const c of [...template.spec.components, ...extras, ...(template.spec.hooks ?? [])])
         c.image = c.image.replace('registry.example.com/', `${vendor.address}/vendor/`);
       const file = join(work, `${app}-${version}.yaml`);
       writeFileSync(file, yaml.dump(template));

@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { dnsLabel } from './common.js';
-import { configFileSchema, envVarSchema, listMap, resourcesSchema } from './component-parts.js';
+import {
+  configFileSchema,
+  envVarSchema,
+  listMap,
+  portSchema,
+  probeSchema,
+  resourcesSchema,
+} from './component-parts.js';
 
 export const SERVICE_TYPES = ['ClusterIP', 'NodePort', 'LoadBalancer'] as const;
 
@@ -67,6 +74,20 @@ export const extraContainerSchema = z
       .meta(listMap('volume'))
       .optional()
       .describe("The component's persistent volumes this container mounts too."),
+    ports: z
+      .array(portSchema)
+      .max(20)
+      .meta(listMap('name'))
+      .optional()
+      .describe(
+        "Sidecars only: ports it listens on (e.g. a metrics exporter or an auth proxy). The component's Services expose them beside the main container's; names and numbers are unique in the pod, and routes may name them. Follows the template on upgrade.",
+      ),
+    readinessProbe: probeSchema
+      .optional()
+      .describe('Sidecars only: readiness probe; the pod is Ready only when it passes too.'),
+    livenessProbe: probeSchema
+      .optional()
+      .describe('Sidecars only: liveness probe (the kubelet restarts it).'),
   })
   .describe(
     "An extra container of the component's pods: an init container, or a sidecar (a native sidecar: restartPolicy Always, started before the main container and stopped after it). Image, command and mounts follow the template on upgrade; env values and config file contents are preserved.",

@@ -162,4 +162,68 @@ describe('init containers and sidecars', () => {
       'AppInstall/shop/shop: spec.overrides[0].containers[1].configFiles[0].name: container "shipper" has no config file "x.conf"; it has: shipper.conf',
     ]);
   });
+
+  it('serves sidecar ports through the component Services and probes the sidecar; routes may name its ports', () => {
+    const spec = withContainers();
+    const api = spec.components.find((c) => c.name === 'api')!;
+    api.sidecars![0]!.ports = [{ name: 'metrics', port: 9102, protocol: 'TCP', external: true }];
+    api.sidecars![0]!.readinessProbe = { httpGet: { path: '/ready', port: 9102 } };
+    api.sidecars![0]!.livenessProbe = { tcpSocket: { port: 9102 } };
+    api.serviceType = 'NodePort';
+    api.routes = [{ name: 'metrics', port: 'metrics', path: '/metrics', pathType: 'Prefix' }];
+    expect(templateSpecProblems('AppTemplate/shop.1.0.0', spec)).toEqual([]);
+    const objects = apiObjects(spec, [
+      { component: 'api', routes: [{ name: 'metrics', kind: 'Ingress', hosts: ['m.example'] }] },
+    ]);
+    const services = objects.filter((o) => o.kind === 'Service') as {
+      metadata: { name: string };
+      spec: { ports: { name: string; port: number }[] };
+    }[];
+    expect(services.map((s) => [s.metadata.name, s.spec.ports.map((p) => `${p.name}:${p.port}`)])).toEqual([
+      ['shop-api', ['http:8080', 'metrics:9102']],
+      ['shop-api-external', ['metrics:9102']],
+    ]);
+    const ingress = objects.find((o) => o.kind === 'Ingress') as {
+      spec: {
+        rules: { http: { paths: { backend: { service: { name: string; port: { name: string } } } }[] } }[];
+      };
+    };
+    expect(ingress.spec.rules[0]!.http.paths[0]!.backend.service).toEqual({
+      name: 'shop-api',
+      port: { name: 'metrics' },
+    });
+    const shipper = (objects.at(-1) as V1Deployment).spec!.template.spec!.initContainers![0]!;
+    expect(shipper).toMatchObject({
+      name: 'shipper',
+      restartPolicy: 'Always',
+      ports: [{ name: 'metrics', containerPort: 9102, protocol: 'TCP' }],
+      readinessProbe: { httpGet: { path: '/ready', port: 9102 } },
+      livenessProbe: { tcpSocket: { port: 9102 } },
+    });
+    const v2 = withContainers('2.0.0');
+    v2.components.find((c) => c.name === 'api')!.sidecars![0]!.ports = [
+      { name: 'metrics', port: 9103, protocol: 'TCP' },
+    ];
+    const { plan } = planUpgrade(spec, v2);
+    expect(plan.components.find((c) => c.name === 'api')!.patch).toContainEqual({
+      op: 'replace',
+      path: '/sidecars/shipper/ports/metrics/port',
+      previous: '9102',
+      value: '9103',
+    });
+  });
+
+  it('refuses sidecar ports that clash with another container’s, and ports or probes on init containers', () => {
+    const spec = withContainers();
+    const api = spec.components.find((c) => c.name === 'api')!;
+    api.sidecars![0]!.ports = [{ name: 'http', port: 8080, protocol: 'TCP' }];
+    api.initContainers![0]!.ports = [{ name: 'admin', port: 9000, protocol: 'TCP' }];
+    api.initContainers![0]!.readinessProbe = { exec: { command: ['true'] } };
+    expect(templateSpecProblems('AppTemplate/shop.1.0.0', spec).map(formatProblem)).toEqual([
+      'AppTemplate/shop.1.0.0: spec.components[1].sidecars[0].ports[0].name: port name "http" is also a port of the main container',
+      'AppTemplate/shop.1.0.0: spec.components[1].sidecars[0].ports[0].port: port 8080/TCP is also a port of the main container (one pod, one network namespace)',
+      'AppTemplate/shop.1.0.0: spec.components[1].initContainers[0].ports: an init container runs to completion before the pod serves; only sidecars and the main container take ports',
+      'AppTemplate/shop.1.0.0: spec.components[1].initContainers[0].readinessProbe: an init container runs to completion before the pod serves; only sidecars and the main container take readinessProbe',
+    ]);
+  });
 });

@@ -108,10 +108,11 @@ const envMap = (env: Component['env']) =>
 const containersByName = (list: Component['sidecars']) =>
   list
     ? Object.fromEntries(
-        list.map(({ name, env, configFiles, volumeMounts, ...rest }) => [
+        list.map(({ name, env, configFiles, volumeMounts, ports, ...rest }) => [
           name,
           {
             ...rest,
+            ports: byName(ports),
             env: envMap(env),
             configFiles: byName(configFiles),
             volumeMounts: volumeMounts

@@ -3,6 +3,7 @@ import type { Component, ComponentOverride, Route, ServiceType } from '../api/in
 import type { ComponentContext } from './render-context.js';
 import { metadata } from './render-context.js';
 import { externalServiceName, routeName, selectorLabels, serviceName } from './names.js';
+import { podPorts } from './ports.js';
 
 export const GATEWAY_API_VERSION = 'gateway.networking.k8s.io/v1';
 export const INGRESS_API_VERSION = 'networking.k8s.io/v1';
@@ -33,7 +34,7 @@ export const serviceTypeOf = (ctx: Pick<ComponentContext, 'component' | 'overrid
  */
 export function externalService(ctx: ComponentContext): V1Service | undefined {
   const type = serviceTypeOf(ctx);
-  const ports = (ctx.component.ports ?? []).filter((p) => p.external);
+  const ports = podPorts(ctx.component).filter((p) => p.external);
   if (type === 'ClusterIP' || !ports.length) return undefined;
   const { install } = ctx.input;
   const service = ctx.override?.service;
@@ -112,7 +113,7 @@ function ingress(ctx: ComponentContext, route: Route): V1Ingress {
 function httpRoute(ctx: ComponentContext, route: Route): HttpRoute {
   const site = ctx.override!.routes!.find((r) => r.name === route.name)!;
   const gateway = site.gateway!;
-  const port = ctx.component.ports!.find((p) => p.name === route.port)!;
+  const port = podPorts(ctx.component).find((p) => p.name === route.port)!;
   return {
     apiVersion: GATEWAY_API_VERSION,
     kind: 'HTTPRoute',

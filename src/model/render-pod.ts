@@ -12,6 +12,7 @@ import type {
 import type { Affinity, Component, ExtraContainer, Probe, Resources } from '../api/index.js';
 import { ANNOTATION_CONFIG_CHECKSUM, configMapName, pvcName, secretName, selectorLabels } from './names.js';
 import { substituteParameters } from './params.js';
+import { podPorts } from './ports.js';
 import type { RenderedEnv, RenderedFile } from './render-config.js';
 import type { ComponentContext } from './render-context.js';
 import { containerSecurityContext, podSecurityContext } from './security.js';
@@ -23,7 +24,7 @@ import { containerSecurityContext, podSecurityContext } from './security.js';
  */
 export const DEFAULT_SHUTDOWN_DELAY_SECONDS = 5;
 const shutdownDelay = (component: Component) =>
-  component.shutdownDelaySeconds ?? (component.ports?.length ? DEFAULT_SHUTDOWN_DELAY_SECONDS : 0);
+  component.shutdownDelaySeconds ?? (podPorts(component).length ? DEFAULT_SHUTDOWN_DELAY_SECONDS : 0);
 
 export function podTemplate(
   ctx: ComponentContext,
@@ -49,16 +50,12 @@ export function podTemplate(
   const delay = shutdownDelay(component);
   const main: V1Container = {
     ...container(ctx, component.name, component, files, envVars),
-    ...(component.ports?.length
-      ? { ports: component.ports.map((p) => ({ name: p.name, containerPort: p.port, protocol: p.protocol })) }
-      : {}),
-    ...(component.readinessProbe ? { readinessProbe: probe(component.readinessProbe) } : {}),
-    ...(component.livenessProbe ? { livenessProbe: probe(component.livenessProbe) } : {}),
+    ...served(component),
     ...(delay ? { lifecycle: { preStop: { sleep: { seconds: delay } } } } : {}),
   };
   const extra = (c: ExtraContainer, sidecar: boolean): V1Container => ({
     ...container(ctx, c.name, c, files, envVars),
-    ...(sidecar ? { restartPolicy: 'Always' } : {}),
+    ...(sidecar ? { restartPolicy: 'Always', ...served(c) } : {}),
   });
   // Native sidecars are init containers with restartPolicy Always: listed first, they run before the
   // init containers and the main container start, and stop after the main container.
@@ -220,5 +217,16 @@ function probe(p: Probe): V1Probe {
     ...(p.periodSeconds !== undefined ? { periodSeconds: p.periodSeconds } : {}),
     ...(p.timeoutSeconds !== undefined ? { timeoutSeconds: p.timeoutSeconds } : {}),
     ...(p.failureThreshold !== undefined ? { failureThreshold: p.failureThreshold } : {}),
+  };
+}
+
+/** A container's ports and probes (the main container's, or a sidecar's). */
+function served(c: Pick<Component, 'ports' | 'readinessProbe' | 'livenessProbe'>): Partial<V1Container> {
+  return {
+    ...(c.ports?.length
+      ? { ports: c.ports.map((p) => ({ name: p.name, containerPort: p.port, protocol: p.protocol })) }
+      : {}),
+    ...(c.readinessProbe ? { readinessProbe: probe(c.readinessProbe) } : {}),
+    ...(c.livenessProbe ? { livenessProbe: probe(c.livenessProbe) } : {}),
   };
 }

@@ -30,6 +30,7 @@ import { externalService, routes } from './render-access.js';
 import { configFiles, containerConfigs, environment, parameterSecretsChecksums } from './render-config.js';
 import type { ComponentContext, RenderInput } from './render-context.js';
 import { metadata } from './render-context.js';
+import { podPorts } from './ports.js';
 import { podTemplate } from './render-pod.js';
 
 export type { InstallRef, RenderInput } from './render-context.js';
@@ -102,7 +103,7 @@ function renderComponent(ctx: ComponentContext): RenderedObject[] {
   if (Object.keys(configData).length) objects.push(configMap(ctx, configData));
   if (Object.keys(secretData).length) objects.push(secret(ctx, secretData));
   objects.push(...(ctx.component.volumes ?? []).map((v) => persistentVolumeClaim(ctx, v)));
-  if (ctx.component.ports?.length) objects.push(service(ctx, false));
+  if (podPorts(ctx.component).length) objects.push(service(ctx, false));
   if (ctx.component.workload === 'StatefulSet') objects.push(service(ctx, true));
   const external = externalService(ctx);
   if (external) objects.push(external);
@@ -164,7 +165,7 @@ function service(ctx: ComponentContext, headless: boolean): V1Service {
       type: 'ClusterIP',
       ...(headless ? { clusterIP: 'None', publishNotReadyAddresses: true } : {}),
       selector: selectorLabels(install.name, ctx.component.name),
-      ports: (ctx.component.ports ?? []).map((p) => ({
+      ports: podPorts(ctx.component).map((p) => ({
         name: p.name,
         port: p.port,
         targetPort: p.port,

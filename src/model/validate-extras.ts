@@ -1,4 +1,5 @@
 import type { Component, ComponentOverride } from '../api/index.js';
+import { podPorts } from './ports.js';
 import type { Problem } from './problems.js';
 
 const names = (list: readonly { name: string }[] | undefined) => (list ?? []).map((i) => i.name);
@@ -19,14 +20,14 @@ export function componentExtrasProblems(object: string, at: string, component: C
   const problems: Problem[] = [];
   const push = (field: string, message: string) =>
     problems.push({ object, field: `${at}.${field}`, message });
-  const ports = names(component.ports);
+  const ports = names(podPorts(component));
   (component.routes ?? []).forEach((route, i) => {
     if (!ports.includes(route.port))
       push(`routes[${i}].port`, `no port named "${route.port}"; the component has: ${listed(ports)}`);
   });
   for (const [name, i] of duplicateNames(names(component.routes)))
     push(`routes[${i}].name`, `duplicate route name "${name}"`);
-  if ((component.serviceType ?? 'ClusterIP') !== 'ClusterIP' && !component.ports?.some((p) => p.external))
+  if ((component.serviceType ?? 'ClusterIP') !== 'ClusterIP' && !podPorts(component).some((p) => p.external))
     push('serviceType', `${component.serviceType} publishes external ports, and no port has external: true`);
 
   const extras = [
@@ -40,6 +41,15 @@ export function componentExtrasProblems(object: string, at: string, component: C
       `container name "${name}" is used twice in the pod (the main container is named after the component)`,
     );
   }
+  problems.push(...sidecarPortProblems(object, at, component));
+  (component.initContainers ?? []).forEach((c, i) => {
+    for (const field of ['ports', 'readinessProbe', 'livenessProbe'] as const)
+      if (c[field] !== undefined)
+        push(
+          `initContainers[${i}].${field}`,
+          `an init container runs to completion before the pod serves; only sidecars and the main container take ${field}`,
+        );
+  });
   const volumes = names(component.volumes);
   const keys = new Map((component.configFiles ?? []).map((f) => [f.name, 'the main container']));
   for (const { c, field } of extras) {
@@ -88,12 +98,14 @@ export function overrideExtrasProblems(
   (override.routes ?? []).forEach((r, i) => {
     if (!routes.includes(r.name)) push(`routes[${i}].name`, `no route "${r.name}"; ${has('routes', routes)}`);
   });
-  const external = (component.ports ?? []).filter((p) => p.external).map((p) => p.name);
+  const external = podPorts(component)
+    .filter((p) => p.external)
+    .map((p) => p.name);
   const type = override.service?.type ?? component.serviceType ?? 'ClusterIP';
   if (override.service?.type && type !== 'ClusterIP' && !external.length)
     push(
       'service.type',
-      `${type} publishes external ports; ${has('no port with external: true, ports', names(component.ports))}`,
+      `${type} publishes external ports; ${has('no port with external: true, ports', names(podPorts(component)))}`,
     );
   (override.service?.nodePorts ?? []).forEach((n, i) => {
     if (!external.includes(n.port))
@@ -124,6 +136,39 @@ export function overrideExtrasProblems(
           `containers[${i}].configFiles[${j}].name`,
           `container "${c.name}" has no config file "${f.name}"; it has: ${listed(files)}`,
         );
+    });
+  });
+  return problems;
+}
+
+/** Sidecar ports share the pod and its Services with the main container's: names and numbers once. */
+function sidecarPortProblems(object: string, at: string, component: Component): Problem[] {
+  const problems: Problem[] = [];
+  const seen = new Map<string, string>();
+  const where = (c: string) => (c === component.name ? 'the main container' : `sidecar ${c}`);
+  for (const p of component.ports ?? []) {
+    seen.set(`name:${p.name}`, component.name);
+    seen.set(`port:${p.port}/${p.protocol}`, component.name);
+  }
+  (component.sidecars ?? []).forEach((c, i) => {
+    (c.ports ?? []).forEach((p, j) => {
+      const field = `${at}.sidecars[${i}].ports[${j}]`;
+      const byName = seen.get(`name:${p.name}`);
+      if (byName !== undefined)
+        problems.push({
+          object,
+          field: `${field}.name`,
+          message: `port name "${p.name}" is also a port of ${where(byName)}`,
+        });
+      const byNumber = seen.get(`port:${p.port}/${p.protocol}`);
+      if (byNumber !== undefined)
+        problems.push({
+          object,
+          field: `${field}.port`,
+          message: `port ${p.port}/${p.protocol} is also a port of ${where(byNumber)} (one pod, one network namespace)`,
+        });
+      seen.set(`name:${p.name}`, c.name);
+      seen.set(`port:${p.port}/${p.protocol}`, c.name);
     });
   });
   return problems;
