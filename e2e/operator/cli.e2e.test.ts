@@ -71,6 +71,23 @@ describe('ferry status, history, upgrade, rollback', () => {
     );
   });
 
+  it('previews a rollback without creating anything', async () => {
+    const preview = await ferry('rollback', 'shop', '-n', ns, '--to-revision', '1', '--preview');
+    expect(preview.err).toBe('');
+    expect(preview.code).toBe(0);
+    expect(preview.out).toContain('Rollback shop 2.0.0 -> 1.0.0');
+    expect(preview.out).toMatch(
+      /~ api +changed\n +replace \/image "registry\.example\.com\/shop\/api:2\.0\.0" -> "registry\.example\.com\/shop\/api:1\.0\.0"/,
+    );
+    expect(preview.out).toContain(
+      `Preview only. To carry it out: ferry rollback shop -n ${ns} --to-revision 1`,
+    );
+    expect((await client.list(ferryRef('AppRollback', ns))).items).toEqual([]);
+    const missing = await ferry('rollback', 'shop', '-n', ns, '--to-revision', '9', '--preview');
+    expect(missing.code).toBe(1);
+    expect(missing.err).toMatch(/revision 9/);
+  });
+
   it('rolls back to a revision and shows it in the history', async () => {
     const rollback = await ferry('rollback', 'shop', '-n', ns, '--to-revision', '1');
     expect(rollback.code).toBe(0);

@@ -1,20 +1,27 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import type { UpgradePlan } from '../../api/index.js';
-import { GROUP_VERSION } from '../../api/index.js';
+import type { AppRollback, UpgradePlan } from '../../api/index.js';
+import { GROUP_VERSION, appInstallSchema, appRevisionSchema } from '../../api/index.js';
+import type { KubeClient } from '../../kube/client.js';
 import { ferryRef } from '../../kube/client.js';
+import { LABEL_INSTALL } from '../../model/names.js';
+import { planRollbackRequest } from '../../model/requests.js';
+import { decodeSnapshot } from '../../model/snapshot.js';
 import { formatPlan } from '../format-plan.js';
 import type { Output } from '../output.js';
 import { ProblemsFound, UsageError } from '../output.js';
 import { clusterHelp, clusterOptions, connect } from './cluster-args.js';
 import { follow } from './follow.js';
 
-export const rollbackHelp = `Usage: ferry rollback INSTALL [--to-revision N] [--prune-added-components] [-n NS] [--kubeconfig FILE]
+export const rollbackHelp = `Usage: ferry rollback INSTALL [--to-revision N] [--prune-added-components] [--preview] [-n NS] [--kubeconfig FILE]
 
 Creates an AppRollback that re-applies a recorded revision (default: the previous successful
 one) as a new revision, shows what it changes and follows it live. Components added after
 that revision keep running (and are listed) unless --prune-added-components; PVCs are never
 deleted. Exits 0 when it succeeded.
+
+  --preview   only show what the rollback would change (computed from the recorded revisions
+              as the operator will); create nothing
 
 ${clusterHelp}`;
 
@@ -26,6 +33,7 @@ export async function rollbackCommand(args: string[], output: Output): Promise<v
       ...clusterOptions,
       'to-revision': { type: 'string' },
       'prune-added-components': { type: 'boolean', default: false },
+      preview: { type: 'boolean', default: false },
     },
   });
   const install = positionals[0];
@@ -36,6 +44,19 @@ export async function rollbackCommand(args: string[], output: Output): Promise<v
   }
   const { client, namespace } = connect(values);
   try {
+    if (values.preview) {
+      const prune = values['prune-added-components'];
+      const plan = await previewRollback(client, namespace, install, toRevision, prune);
+      output.out(`${formatPlan(plan, `Rollback ${install}`)}\n`);
+      const flags = [
+        ...(toRevision ? [`--to-revision ${toRevision}`] : []),
+        ...(prune ? ['--prune-added-components'] : []),
+      ];
+      output.out(
+        `Preview only. To carry it out: ferry rollback ${install} -n ${namespace} ${flags.join(' ')}`.trimEnd(),
+      );
+      return;
+    }
     const name = `${install}-rollback-${randomBytes(3).toString('hex')}`;
     const ref = ferryRef('AppRollback', namespace, name);
     await client.create({
@@ -58,4 +79,35 @@ export async function rollbackCommand(args: string[], output: Output): Promise<v
   } finally {
     client.close();
   }
+}
+
+/** What an AppRollback would change, planned from the install's recorded revisions as the operator does. */
+async function previewRollback(
+  client: KubeClient,
+  namespace: string,
+  install: string,
+  toRevision: number | undefined,
+  pruneAddedComponents: boolean,
+): Promise<UpgradePlan> {
+  const raw = await client.get(ferryRef('AppInstall', namespace, install));
+  if (!raw) throw new ProblemsFound(`AppInstall ${namespace}/${install} not found`);
+  const object = appInstallSchema.parse(raw);
+  const list = await client.list(ferryRef('AppRevision', namespace), {
+    labelSelector: `${LABEL_INSTALL}=${install}`,
+  });
+  const revisions = list.items
+    .map((o) => appRevisionSchema.parse(o))
+    .filter(
+      (r) =>
+        !r.metadata.ownerReferences?.length ||
+        r.metadata.ownerReferences.some((o) => o.uid === object.metadata.uid),
+    )
+    .sort((a, b) => a.spec.revision - b.spec.revision);
+  const request = {
+    metadata: { name: `${install}-rollback-preview`, namespace },
+    spec: { install, ...(toRevision ? { toRevision } : {}), pruneAddedComponents },
+  } as AppRollback;
+  const planned = planRollbackRequest(object, revisions, request, (r) => decodeSnapshot(r.spec.snapshot));
+  if (!planned.ok) throw new ProblemsFound(planned.message);
+  return planned.draft.plan;
 }
