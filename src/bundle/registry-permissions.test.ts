@@ -7,8 +7,8 @@ import type { Credentials } from './registry-auth.js';
 import { RegistryClient } from './registry-client.js';
 import type { TestImage } from '../testing/bundle/images.js';
 import { buildImage, pushImage, randomLayer } from '../testing/bundle/images.js';
-import type { LocalRegistry, TokenPolicy } from '../testing/bundle/registry.js';
-import { startRegistry } from '../testing/bundle/registry.js';
+import type { LocalRegistry } from '../testing/bundle/registry.js';
+import { marketPermissionsPolicy, startRegistry } from '../testing/bundle/registry.js';
 
 /**
  * Permissions for real: docker-registry behind the e2e token server (e2e/go/tokenserver, built by
@@ -17,31 +17,7 @@ import { startRegistry } from '../testing/bundle/registry.js';
  * a password or a token in any message or log.
  */
 describe('RegistryClient against a token-auth registry with real permissions', () => {
-  const passwords = {
-    reader: `r-${randomBytes(8).toString('hex')}`,
-    'shop-publisher': `s-${randomBytes(8).toString('hex')}`,
-    admin: `a-${randomBytes(8).toString('hex')}`,
-  };
-  const policy: TokenPolicy = {
-    users: {
-      reader: { password: passwords.reader, access: [{ name: 'market/**', actions: ['pull'] }] },
-      'shop-publisher': {
-        password: passwords['shop-publisher'],
-        access: [
-          { name: 'market/**', actions: ['pull'] },
-          { name: 'market/shop', actions: ['push'] },
-          { name: 'market/shop/**', actions: ['push'] },
-        ],
-      },
-      admin: {
-        password: passwords.admin,
-        access: [
-          { name: '**', actions: ['*'] },
-          { type: 'registry', name: 'catalog', actions: ['*'] },
-        ],
-      },
-    },
-  };
+  const { policy, passwords } = marketPermissionsPolicy();
   let registry: LocalRegistry;
   let reg: string;
   let image: TestImage;

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,33 +5,15 @@ import type { AppTemplate } from '../api/index.js';
 import { exportPackage } from '../bundle/export.js';
 import { RegistryClient } from '../bundle/registry-client.js';
 import { buildImage, pushImage, randomLayer } from '../testing/bundle/images.js';
-import type { LocalRegistry, TokenPolicy } from '../testing/bundle/registry.js';
-import { startRegistry } from '../testing/bundle/registry.js';
+import type { LocalRegistry } from '../testing/bundle/registry.js';
+import { marketPermissionsPolicy, startRegistry } from '../testing/bundle/registry.js';
 import { main } from './main.js';
 
 /**
  * Issue 13's permissions, for real: a market registry behind the e2e token server with three
  * credentials — read-only, push for one app's prefix, admin — driven through the ferry CLI.
  */
-const passwords = {
-  reader: `r-${randomBytes(8).toString('hex')}`,
-  'shop-publisher': `s-${randomBytes(8).toString('hex')}`,
-  admin: `a-${randomBytes(8).toString('hex')}`,
-};
-const policy: TokenPolicy = {
-  users: {
-    reader: { password: passwords.reader, access: [{ name: 'market/**', actions: ['pull'] }] },
-    'shop-publisher': {
-      password: passwords['shop-publisher'],
-      access: [
-        { name: 'market/**', actions: ['pull'] },
-        { name: 'market/shop', actions: ['push'] },
-        { name: 'market/shop/**', actions: ['push'] },
-      ],
-    },
-    admin: { password: passwords.admin, access: [{ name: '**', actions: ['*'] }] },
-  },
-};
+const { policy, passwords } = marketPermissionsPolicy();
 
 let market: LocalRegistry;
 let vendor: LocalRegistry;

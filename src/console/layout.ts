@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Condition } from '../api/index.js';
 import type { Equivalent } from './equivalent.js';
 import type { ShownError } from './errors.js';
 import type { Health } from './health.js';
@@ -129,6 +130,36 @@ export const healthBadge = (h: Health, message?: string) =>
   >`;
 
 /** A state word (Ready, Progressing, Failed, Succeeded, Retained…) as a coloured badge. */
+/** kstatus conditions as a table: type, status, reason, message, and since when. */
+export function conditionsTable(of: string, conditions: readonly Condition[]) {
+  return html`<table>
+    <caption class="sr-only">
+      Conditions of ${of}
+    </caption>
+    <thead>
+      <tr>
+        <th scope="col">Type</th>
+        <th scope="col">Status</th>
+        <th scope="col">Reason</th>
+        <th scope="col">Message</th>
+        <th scope="col">Since</th>
+      </tr>
+    </thead>
+    <tbody>
+      ${conditions.map(
+        (c) =>
+          html`<tr>
+            <td>${c.type}</td>
+            <td>${c.status}</td>
+            <td>${c.reason}</td>
+            <td>${c.message}</td>
+            <td>${c.lastTransitionTime}</td>
+          </tr>`,
+      )}
+    </tbody>
+  </table>`;
+}
+
 export const stateBadge = (state: string) =>
   html`<span class="badge state-${state.toLowerCase()}">${state}</span>`;
 

@@ -2,7 +2,15 @@ import type { AppInstall, AppUpgrade } from '../../api/index.js';
 import { health } from '../health.js';
 import { html, path } from '../html.js';
 import type { PageContext } from '../layout.js';
-import { breadcrumbs, healthBadge, installPath, page, region, stateBadge } from '../layout.js';
+import {
+  breadcrumbs,
+  conditionsTable,
+  healthBadge,
+  installPath,
+  page,
+  region,
+  stateBadge,
+} from '../layout.js';
 
 /** Every install the user can see: app, versions, kstatus health, components ready, change in progress. */
 export function installsPage(ctx: PageContext, installs: readonly AppInstall[], scope: string) {
@@ -161,30 +169,7 @@ export function installPage(ctx: PageContext, install: AppInstall, upgrades: rea
             : html`<p class="muted">No components reported yet.</p>`
         }
         <h2>Conditions</h2>
-        <table>
-          <caption class="sr-only">
-            Conditions
-          </caption>
-          <thead>
-            <tr>
-              <th scope="col">Type</th>
-              <th scope="col">Status</th>
-              <th scope="col">Reason</th>
-              <th scope="col">Message</th>
-            </tr>
-          </thead>
-          <tbody>
-            ${conditions.map(
-              (c) =>
-                html`<tr>
-                  <td>${c.type}</td>
-                  <td>${c.status}</td>
-                  <td>${c.reason}</td>
-                  <td>${c.message}</td>
-                </tr>`,
-            )}
-          </tbody>
-        </table>`,
+        ${conditionsTable(name, conditions)}`,
     )}`;
   return page(ctx, {
     title: `${install.spec.app}: ${name}`,

@@ -2,7 +2,7 @@ import type { KubeObject } from '../../kube/client.js';
 import type { Condition } from '../../api/index.js';
 import { html } from '../html.js';
 import type { PageContext } from '../layout.js';
-import { page, region, stateBadge } from '../layout.js';
+import { conditionsTable, page, region, stateBadge } from '../layout.js';
 
 type Market = KubeObject & { spec?: Record<string, unknown>; status?: Record<string, unknown> };
 
@@ -41,36 +41,7 @@ export function marketsPage(ctx: PageContext, markets: readonly Market[], error?
               <dd>${v}</dd>`,
         )}
       </dl>
-      ${
-        conditions.length
-          ? html`<table>
-              <caption class="sr-only">
-                Conditions of ${m.metadata?.name}
-              </caption>
-              <thead>
-                <tr>
-                  <th scope="col">Type</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Reason</th>
-                  <th scope="col">Message</th>
-                  <th scope="col">Since</th>
-                </tr>
-              </thead>
-              <tbody>
-                ${conditions.map(
-                  (c) =>
-                    html`<tr>
-                      <td>${c.type}</td>
-                      <td>${c.status}</td>
-                      <td>${c.reason}</td>
-                      <td>${c.message}</td>
-                      <td>${c.lastTransitionTime}</td>
-                    </tr>`,
-                )}
-              </tbody>
-            </table>`
-          : ''
-      }
+      ${conditions.length ? conditionsTable(m.metadata?.name ?? 'the market', conditions) : ''}
     </article>`;
   });
   return page(ctx, {

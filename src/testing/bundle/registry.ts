@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -31,6 +32,41 @@ export interface TokenRule {
 export interface TokenPolicy {
   users: Record<string, { password: string; access: TokenRule[] }>;
 }
+
+/**
+ * The three people of the permission tests, each with a fresh password: `reader` pulls anything under
+ * market/, `shop-publisher` also pushes market/shop and below, `admin` may do everything (the
+ * catalog included).
+ */
+export function marketPermissionsPolicy(): { policy: TokenPolicy; passwords: Record<MarketUser, string> } {
+  const passwords = {
+    reader: `r-${randomBytes(8).toString('hex')}`,
+    'shop-publisher': `s-${randomBytes(8).toString('hex')}`,
+    admin: `a-${randomBytes(8).toString('hex')}`,
+  };
+  const policy: TokenPolicy = {
+    users: {
+      reader: { password: passwords.reader, access: [{ name: 'market/**', actions: ['pull'] }] },
+      'shop-publisher': {
+        password: passwords['shop-publisher'],
+        access: [
+          { name: 'market/**', actions: ['pull'] },
+          { name: 'market/shop', actions: ['push'] },
+          { name: 'market/shop/**', actions: ['push'] },
+        ],
+      },
+      admin: {
+        password: passwords.admin,
+        access: [
+          { name: '**', actions: ['*'] },
+          { type: 'registry', name: 'catalog', actions: ['*'] },
+        ],
+      },
+    },
+  };
+  return { policy, passwords };
+}
+export type MarketUser = 'reader' | 'shop-publisher' | 'admin';
 
 export function hasRegistryBinary(): boolean {
   try {
