@@ -306,7 +306,8 @@ async function planBlobs(
     }
   }
   const baseRepositories = pkg.manifest.baseRepositories.map((r) => siteRepository(prefix, r));
-  return mapLimited([...needs.entries()], 8, async ([digest, need]) => {
+  // presence checks are small requests: 16 at once (the agent keeps up to 32 connections)
+  return mapLimited([...needs.entries()], 16, async ([digest, need]) => {
     const plan: BlobPlan = { digest, size: need.size, carried: need.carried, missing: [] };
     for (const repository of need.repositories) {
       if ((await registry.headBlob(repository, digest)) === undefined) plan.missing.push(repository);
