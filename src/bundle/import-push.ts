@@ -72,7 +72,7 @@ export async function pushAll(
     }
   }
 
-  const pushed = await mapLimited(pkg.images, 4, (image) => pushManifests(image, registry, prefix, progress));
+  const pushed = await mapLimited(pkg.images, 8, (image) => pushManifests(image, registry, prefix, progress));
   result.manifestsPushed += pushed.reduce((a, b) => a + b, 0);
 }
 
@@ -144,14 +144,19 @@ async function pushManifests(
 ): Promise<number> {
   const repository = siteRepository(prefix, image.repository);
   let pushed = 0;
-  for (const manifest of image.manifests) {
-    if ((await registry.headManifest(repository, manifest.digest)) === manifest.digest) continue;
+  const tag = parseReference(image.ref).tag;
+  // what the site holds, asked all at once; then the missing manifests in order (children first)
+  const [tagged, ...present] = await Promise.all([
+    tag ? registry.headManifest(repository, tag) : undefined,
+    ...image.manifests.map((m) => registry.headManifest(repository, m.digest)),
+  ]);
+  for (const [i, manifest] of image.manifests.entries()) {
+    if (present[i] === manifest.digest) continue;
     await registry.putManifest(repository, manifest.digest, manifest);
     pushed++;
     progress.event('manifest', { repository, digest: manifest.digest, action: 'pushed' });
   }
-  const tag = parseReference(image.ref).tag;
-  if (tag && (await registry.headManifest(repository, tag)) !== image.root.digest) {
+  if (tag && tagged !== image.root.digest) {
     await registry.putManifest(repository, tag, image.root);
     progress.event('tag', { repository, tag, digest: image.root.digest });
   }
