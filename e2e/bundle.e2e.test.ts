@@ -737,6 +737,22 @@ describe('ferry export --format compose', () => {
       ...common(),
     );
     expect(again).toContain(`AppTemplate ${APP}.1.0.0: unchanged`);
+    // the same through the built CLI (the bundle, with @kubernetes/client-node in it) as its own process
+    const built = execFileSync(
+      process.execPath,
+      [
+        join(root, 'dist/ferry/main.js'),
+        'import',
+        pkg1(),
+        '--registry',
+        `${site.address}/acme`,
+        '--kubeconfig',
+        kubeconfig!,
+        ...common(),
+      ],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    expect(built).toContain(`AppTemplate ${APP}.1.0.0: unchanged`);
     // the same package imported under another prefix would change the spec of APP.1.0.0
     const refused = await ferry(
       'import',

@@ -63,7 +63,7 @@ export async function cliEntry(root: string): Promise<string[]> {
   }
   if (existsSync(join(outDir, 'cli/main.js'))) {
     try {
-      return [await bundleCli(outDir, root)];
+      return [await bundleCli(outDir)];
     } catch (error) {
       console.error(`[bench] bundling failed (${(error as Error).message}): running the tsc output`);
       return [join(outDir, 'cli/main.js')];
