@@ -13,7 +13,7 @@
  *
  *   node dist/tools/bundle-cli.js [DIST]     (default: the dist/ this file is in)
  */
-import { cpSync, existsSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -70,6 +70,9 @@ export async function bundleCli(dist: string): Promise<string> {
   const missing = [...external].filter((name) => !resolvesFrom(out, name));
   if (missing.length)
     throw new Error(`${out}: these packages would not resolve from the bundle: ${missing.join(', ')}`);
+  // the chunks are ES modules wherever the bundle lies: without a package.json of its own, a copy
+  // under node_modules/ (where package scopes stop) would have Node parse every chunk to guess
+  writeFileSync(join(out, 'package.json'), `${JSON.stringify({ type: 'module', private: true })}\n`);
   // the console serves its assets from beside its module (console/server.ts), now a chunk here
   const assets = join(dist, 'console', 'assets');
   if (existsSync(assets)) cpSync(assets, join(out, 'assets'), { recursive: true });
