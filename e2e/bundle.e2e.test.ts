@@ -80,6 +80,28 @@ function catalog(registry: LocalRegistry): string[] {
   return (JSON.parse(out) as { repositories: string[] }).repositories;
 }
 
+/**
+ * The requests a registry logged (its access log, e2e/registry.sh's logs/registry.log), once the
+ * log has stopped growing: the registry writes a line after it answered.
+ */
+async function accessLog(
+  registry: LocalRegistry,
+): Promise<{ method: string; uri: string; status: number }[]> {
+  const read = () =>
+    [
+      ...readFileSync(join(registry.dir, 'logs', 'registry.log'), 'utf8').matchAll(
+        /"([A-Z]+) (\S+) HTTP\/[\d.]+" (\d{3}) /g,
+      ),
+    ].map((m) => ({ method: m[1]!, uri: m[2]!, status: Number(m[3]) }));
+  let last = read();
+  for (;;) {
+    await sleep(200);
+    const now = read();
+    if (now.length === last.length) return now;
+    last = now;
+  }
+}
+
 let source: LocalRegistry;
 let site: LocalRegistry;
 let work: string;
@@ -341,6 +363,7 @@ describe('ferry import', () => {
     expect(
       skopeo('inspect', '--tls-verify=false', `docker://${site.address}/acme/shop/reports:2.0.0`).Digest,
     ).toBe(v2.reports.manifest.digest);
+    const logged = await accessLog(site);
     for (const file of [pkg1(), pkg2()]) {
       const again = JSON.parse(
         await ferryOk('import', file, '--registry', `${site.address}/acme`, '-o', 'json', ...common()),
@@ -352,6 +375,29 @@ describe('ferry import', () => {
       };
       expect(again).toMatchObject({ bytesPushed: 0, blobsPushed: 0, blobsMounted: 0, manifestsPushed: 0 });
     }
+    // once more through the built CLI (package.json's bin, the bundle) as its own process
+    const built = JSON.parse(
+      execFileSync(
+        process.execPath,
+        [
+          join(root, 'dist/ferry/main.js'),
+          'import',
+          pkg2(),
+          '--registry',
+          `${site.address}/acme`,
+          '-o',
+          'json',
+          ...common(),
+        ],
+        { encoding: 'utf8', env: { ...process.env, KUBECONFIG: '' }, stdio: ['ignore', 'pipe', 'pipe'] },
+      ),
+    ) as { bytesPushed: number; blobsPushed: number; manifestsPushed: number };
+    expect(built).toMatchObject({ bytesPushed: 0, blobsPushed: 0, manifestsPushed: 0 });
+    // what the registry itself saw during the three re-imports: presence checks (HEAD) and nothing
+    // else: no upload started (POST), no byte sent (PATCH/PUT), no blob or manifest read (GET)
+    const during = (await accessLog(site)).slice(logged.length);
+    expect(during.length).toBeGreaterThan(0);
+    expect(during.filter((r) => r.method !== 'HEAD' && r.uri !== '/v2/')).toEqual([]);
   });
 
   it('refuses a wrong signing key and a flipped byte, naming the entry, and pushes nothing', async () => {
@@ -691,6 +737,22 @@ describe('ferry export --format compose', () => {
       ...common(),
     );
     expect(again).toContain(`AppTemplate ${APP}.1.0.0: unchanged`);
+    // the same through the built CLI (the bundle, with @kubernetes/client-node in it) as its own process
+    const built = execFileSync(
+      process.execPath,
+      [
+        join(root, 'dist/ferry/main.js'),
+        'import',
+        pkg1(),
+        '--registry',
+        `${site.address}/acme`,
+        '--kubeconfig',
+        kubeconfig!,
+        ...common(),
+      ],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    expect(built).toContain(`AppTemplate ${APP}.1.0.0: unchanged`);
     // the same package imported under another prefix would change the spec of APP.1.0.0
     const refused = await ferry(
       'import',

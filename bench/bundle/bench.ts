@@ -40,7 +40,11 @@ const rounds = Number(process.env.FERRY_BENCH_REPEAT ?? 3);
 const profileDir = process.env.FERRY_BENCH_PROFILE;
 const LAYER = 128 * MiB;
 const work = mkdtempSync(join(tmpdir(), 'ferry-bench-'));
-const node = join(root, 'scripts/node');
+// the Node binary scripts/node picks, resolved once: the steps time ferry, not the wrapper's own
+// version check (it starts a second Node, about 40 ms, before every command)
+const node = execFileSync(join(root, 'scripts/node'), ['-p', 'process.execPath'], {
+  encoding: 'utf8',
+}).trim();
 let entry: string[] = [];
 const ferry = (nodeFlags: string[], ...args: string[]) =>
   timed(work, node, [...nodeFlags, ...entry, ...args, ...(args[0] === 'verify' ? [] : ['--quiet'])]);
@@ -156,7 +160,7 @@ function round(source: LocalRegistry, app: App, pkg: string, sums: string, nodeF
 }
 
 async function main(): Promise<void> {
-  entry = cliEntry(root);
+  entry = await cliEntry(root);
   const source = registry();
   const client = new RegistryClient(source.address, { plainHttp: true });
   const small = await makeApp(client, source, 'small', totalGiB / 4);

@@ -23,6 +23,7 @@ export interface BlobPlan {
 export async function pushAll(
   pkg: VerifiedPackage,
   plans: BlobPlan[],
+  manifestPlans: ManifestPlan[],
   registry: RegistryClient,
   prefix: string,
   progress: Progress,
@@ -72,8 +73,36 @@ export async function pushAll(
     }
   }
 
-  const pushed = await mapLimited(pkg.images, 4, (image) => pushManifests(image, registry, prefix, progress));
+  const pushed = await mapLimited(pkg.images, 8, (image) =>
+    pushManifests(image, manifestPlans[pkg.images.indexOf(image)]!, registry, prefix, progress),
+  );
   result.manifestsPushed += pushed.reduce((a, b) => a + b, 0);
+}
+
+/** What the site holds of an image's manifests: the digest its tag names, each manifest's digest if present. */
+export interface ManifestPlan {
+  tagged: string | undefined;
+  present: (string | undefined)[];
+}
+
+/**
+ * For every image (in the package's order): whether its tag and each of its manifests are at the
+ * site (HEAD only: nothing changes). Asked all at once, alongside the blobs' presence checks.
+ */
+export function planManifests(
+  pkg: VerifiedPackage,
+  registry: RegistryClient,
+  prefix: string,
+): Promise<ManifestPlan[]> {
+  return mapLimited(pkg.images, 8, async (image) => {
+    const repository = siteRepository(prefix, image.repository);
+    const tag = parseReference(image.ref).tag;
+    const [tagged, ...present] = await Promise.all([
+      tag ? registry.headManifest(repository, tag) : undefined,
+      ...image.manifests.map((m) => registry.headManifest(repository, m.digest)),
+    ]);
+    return { tagged, present };
+  });
 }
 
 /** A blob failed its digest while it streamed: every upload was dropped, nothing was committed. */
@@ -138,20 +167,22 @@ async function pushStaged(
 
 async function pushManifests(
   image: PackageImage,
+  plan: ManifestPlan,
   registry: RegistryClient,
   prefix: string,
   progress: Progress,
 ): Promise<number> {
   const repository = siteRepository(prefix, image.repository);
   let pushed = 0;
-  for (const manifest of image.manifests) {
-    if ((await registry.headManifest(repository, manifest.digest)) === manifest.digest) continue;
+  const tag = parseReference(image.ref).tag;
+  const { tagged, present } = plan;
+  for (const [i, manifest] of image.manifests.entries()) {
+    if (present[i] === manifest.digest) continue;
     await registry.putManifest(repository, manifest.digest, manifest);
     pushed++;
     progress.event('manifest', { repository, digest: manifest.digest, action: 'pushed' });
   }
-  const tag = parseReference(image.ref).tag;
-  if (tag && (await registry.headManifest(repository, tag)) !== image.root.digest) {
+  if (tag && tagged !== image.root.digest) {
     await registry.putManifest(repository, tag, image.root);
     progress.event('tag', { repository, tag, digest: image.root.digest });
   }

@@ -11,7 +11,7 @@ import type { ChartWrite } from './operator-chart.js';
 import { OFFLINE_VALUES, offlineValues, planChartOutput, writeChartOutput } from './operator-chart.js';
 import type { VerifiedPackage } from './package-reader.js';
 import type { BlobPlan } from './import-push.js';
-import { RefusedBeforeCommit, pushAll } from './import-push.js';
+import { RefusedBeforeCommit, planManifests, pushAll } from './import-push.js';
 import { readPackage } from './package-reader.js';
 import type { Progress } from './progress.js';
 import { silentProgress } from './progress.js';
@@ -209,7 +209,11 @@ export async function importPackage(options: ImportOptions): Promise<ImportResul
     templates.push({ name, action: existing ? 'unchanged' : options.kube ? 'planned' : 'not-created' });
   }
 
-  const plans = await planBlobs(pkg, registry, prefix);
+  // presence at the site, blobs and manifests at once (HEAD only)
+  const [plans, manifestPlans] = await Promise.all([
+    planBlobs(pkg, registry, prefix),
+    planManifests(pkg, registry, prefix),
+  ]);
   const missingBase = plans.filter((p) => !p.carried && p.missing.length && !p.source);
   if (missingBase.length) {
     const first = missingBase[0]!;
@@ -236,7 +240,7 @@ export async function importPackage(options: ImportOptions): Promise<ImportResul
   };
   if (options.dryRun) return result;
   try {
-    await pushAll(pkg, plans, registry, prefix, progress, result, options.maxExpansion);
+    await pushAll(pkg, plans, manifestPlans, registry, prefix, progress, result, options.maxExpansion);
   } catch (error) {
     // a blob that did not match its digest: refused, with every upload dropped
     if (error instanceof RefusedBeforeCommit) throw error.reason;
@@ -306,7 +310,8 @@ async function planBlobs(
     }
   }
   const baseRepositories = pkg.manifest.baseRepositories.map((r) => siteRepository(prefix, r));
-  return mapLimited([...needs.entries()], 8, async ([digest, need]) => {
+  // presence checks are small requests: 16 at once (the agent keeps up to 32 connections)
+  return mapLimited([...needs.entries()], 16, async ([digest, need]) => {
     const plan: BlobPlan = { digest, size: need.size, carried: need.carried, missing: [] };
     for (const repository of need.repositories) {
       if ((await registry.headBlob(repository, digest)) === undefined) plan.missing.push(repository);

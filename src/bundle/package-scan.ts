@@ -29,6 +29,22 @@ const RETAINED_BUDGET = 64 * 1024 * 1024;
 /** Read size when hashing blobs in place (larger reads: fewer calls, same memory bound). */
 const HASH_READ = 1024 * 1024;
 
+/**
+ * Read buffers passed from one blob to the next. Each blob takes two and gives them back once no
+ * read or write of them is in flight (never after a failure, when one may be): a package of many
+ * blobs allocates as many buffers as blobs are read at once, not two per blob — which left 2 MiB
+ * of garbage per blob for the collector, seen by V8 only as external memory, and an RSS that
+ * grew with the number of blobs.
+ */
+const spareBuffers: Buffer[] = [];
+const takeBuffers = (): [Buffer, Buffer] => [
+  spareBuffers.pop() ?? Buffer.allocUnsafe(HASH_READ),
+  spareBuffers.pop() ?? Buffer.allocUnsafe(HASH_READ),
+];
+const giveBack = (buffers: Buffer[]) => {
+  if (spareBuffers.length < 16) spareBuffers.push(...buffers);
+};
+
 /** Where a blob's bytes are in a plain tar package file. */
 export interface BlobLocation {
   offset: number;
@@ -212,8 +228,8 @@ export async function scanPackage(
 /**
  * Hashes blobs of a plain tar package in place, failing on the first whose bytes do not match
  * its name; they leave `scan.unhashed`. Two blobs at a time, each read into two buffers of its
- * own, reused (the next read runs while the last one is hashed): memory stays at 4 MiB, and
- * no garbage builds up for the collector.
+ * own, reused (the next read runs while the last one is hashed) and passed on to the next blob:
+ * memory stays at 4 MiB, and no garbage builds up for the collector.
  */
 export async function hashBlobs(scan: PackageScan, digests: string[], progress: Progress): Promise<void> {
   if (!digests.length) return;
@@ -222,7 +238,7 @@ export async function hashBlobs(scan: PackageScan, digests: string[], progress: 
     await mapLimited(digests, 2, async (digest) => {
       const { offset, size } = scan.locations!.get(digest)!;
       const hash = createHash('sha256');
-      const buffers = [Buffer.allocUnsafe(HASH_READ), Buffer.allocUnsafe(HASH_READ)];
+      const buffers = takeBuffers();
       const readAt = (position: number, buffer: Buffer) =>
         handle.read(buffer, 0, Math.min(HASH_READ, offset + size - position), position);
       let position = offset;
@@ -236,6 +252,7 @@ export async function hashBlobs(scan: PackageScan, digests: string[], progress: 
         hash.update(buffers[i % 2]!.subarray(0, bytesRead));
         progress.advance(bytesRead);
       }
+      giveBack(buffers);
       const actual = hash.digest('hex');
       const name = `${BLOB_PREFIX}${digest.slice('sha256:'.length)}`;
       if (`sha256:${actual}` !== digest) throw mismatch(name, actual);
@@ -263,7 +280,7 @@ export function blobWriter(
     const handle = await open(scan.file, 'r');
     try {
       const hash = createHash('sha256');
-      const buffers = [Buffer.allocUnsafe(HASH_READ), Buffer.allocUnsafe(HASH_READ)];
+      const buffers = takeBuffers();
       const write = (chunk: Buffer) =>
         new Promise<void>((resolve, reject) =>
           request.write(chunk, (error) => (error ? reject(error) : resolve())),
@@ -293,6 +310,7 @@ export function blobWriter(
         onBytes?.(bytesRead);
       }
       await flushed;
+      giveBack(buffers);
     } finally {
       await handle.close();
     }

@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { sleep } from '../util/sleep.js';
 import { DigestVerifier, sha256Digest } from './digest.js';
 import { BundleError, RegistryError } from './errors.js';
+import { bytesMoved } from './garbage.js';
 import { Limiter } from './limiter.js';
 import type { ManifestBlob } from './media-types.js';
 import { MANIFEST_ACCEPT } from './media-types.js';
@@ -223,6 +224,7 @@ export class RegistryClient {
     const follow = (current: http.IncomingMessage) => {
       current.on('data', (chunk: Buffer) => {
         offset += chunk.length;
+        bytesMoved(chunk.length);
         if (!verifier.write(chunk)) {
           current.pause();
           verifier.once('drain', () => current.resume());

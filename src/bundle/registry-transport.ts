@@ -1,14 +1,20 @@
 import { readFileSync } from 'node:fs';
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
+import type https from 'node:https';
 import type { Writable } from 'node:stream';
 import { Readable, pipeline } from 'node:stream';
-import { rootCertificates } from 'node:tls';
 import { sleep } from '../util/sleep.js';
 import { BundleError, RegistryError } from './errors.js';
 import type { Credentials } from './registry-auth.js';
 import { RegistryAuth } from './registry-auth.js';
 import { explainRefusal } from './registry-refusal.js';
+
+// Not `import http from 'node:http'`: the ESM facade of node:http reads every export, and its
+// lazy WebSocket/EventSource getters load undici (about 50 ms of CPU at start-up). https (and
+// TLS) load only for a registry that is spoken to over TLS.
+const httpModule = () => process.getBuiltinModule('node:http');
+const httpsModule = () => process.getBuiltinModule('node:https');
+const rootCertificates = () => process.getBuiltinModule('node:tls').rootCertificates;
 
 /**
  * A request body: bytes, a stream, or a writer that writes the body into the request (awaiting
@@ -156,11 +162,13 @@ export class RegistryTransport {
       } catch (error) {
         throw new BundleError(`--ca-file ${options.caFile}: cannot read it`, { cause: error });
       }
-      agentOptions.ca = [...rootCertificates, ca];
+      agentOptions.ca = [...rootCertificates(), ca];
     }
     if (options.caPem)
-      agentOptions.ca = [...((agentOptions.ca as string[]) ?? rootCertificates), options.caPem];
-    this.agent = options.plainHttp ? new http.Agent(agentOptions) : new https.Agent(agentOptions);
+      agentOptions.ca = [...((agentOptions.ca as string[]) ?? rootCertificates()), options.caPem];
+    this.agent = options.plainHttp
+      ? new (httpModule().Agent)(agentOptions)
+      : new (httpsModule().Agent)(agentOptions);
     this.retries = options.retries ?? 4;
     this.backoffMs = options.backoffMs ?? 250;
     const userAgent = options.userAgent ?? 'ferry';
@@ -271,7 +279,7 @@ export class RegistryTransport {
   }
 
   send(method: string, url: URL, headers: Record<string, string | number>, body: Body) {
-    const transport = url.protocol === 'https:' ? https : http;
+    const transport = url.protocol === 'https:' ? httpsModule() : httpModule();
     const agent = url.protocol === new URL(this.base).protocol ? this.agent : undefined;
     return new Promise<http.IncomingMessage>((resolve, reject) => {
       const req = transport.request(url, { method, headers, agent, timeout: 300_000 }, resolve);

@@ -1,9 +1,8 @@
 #!/usr/bin/env node
 import { printable } from '../model/printable.js';
 import { InvalidInputError, formatProblem } from '../model/problems.js';
-import { ManifestReadError } from './manifests.js';
 import type { Output } from './output.js';
-import { ProblemsFound, UsageError, processOutput } from './output.js';
+import { ManifestReadError, ProblemsFound, UsageError, processOutput } from './output.js';
 
 interface CommandModule {
   help: string;
@@ -225,6 +224,10 @@ function report(error: unknown, name: string, command: CommandModule, output: Ou
 const invokedDirectly =
   import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/ferry');
 if (invokedDirectly) {
+  // V8's code cache for the modules a command loads (in the OS temp dir, keyed by their content):
+  // a run after the first compiles almost nothing. NODE_DISABLE_COMPILE_CACHE=1 turns it off;
+  // where the cache cannot be written, nothing changes.
+  process.getBuiltinModule('node:module').enableCompileCache?.();
   // A closed pipe (ferry history | head) ends the command quietly.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') process.exit(0);

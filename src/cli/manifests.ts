@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as yaml from 'js-yaml';
+import { ManifestReadError } from './output.js';
 
 export interface ManifestDocument {
   file: string;
@@ -9,7 +10,7 @@ export interface ManifestDocument {
   body: unknown;
 }
 
-export class ManifestReadError extends Error {}
+export { ManifestReadError };
 
 /** Reads every YAML document of the files, skipping empty ones; a parse error names the file. */
 export function readManifests(files: readonly string[]): ManifestDocument[] {

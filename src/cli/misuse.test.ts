@@ -176,3 +176,20 @@ describe('trusted keys', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe('commands whose modules load only when used', () => {
+  it('ferry import --market loads the market modules then and still answers a usage error clearly', async () => {
+    const saved = process.env.KUBECONFIG;
+    delete process.env.KUBECONFIG;
+    try {
+      const r = await ferry('import', 'shop.tar', '--market', 'shelf');
+      expect(r.code).toBe(2);
+      expect(r.err).toContain(
+        'ferry import: --market shelf: a name is an AppMarket of a cluster (--kubeconfig or KUBECONFIG)',
+      );
+      expect(r.err).not.toMatch(/\n\s+at /);
+    } finally {
+      if (saved !== undefined) process.env.KUBECONFIG = saved;
+    }
+  });
+});

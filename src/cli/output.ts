@@ -14,3 +14,6 @@ export class UsageError extends Error {}
 
 /** The input was checked and found wrong; the problems were printed. Exit code 1. */
 export class ProblemsFound extends Error {}
+
+/** A manifest file that could not be read or parsed (cli/manifests.ts); here so main.ts need not load js-yaml. */
+export class ManifestReadError extends Error {}

@@ -8,7 +8,6 @@ import { resolveCredentials } from '../../bundle/registry-auth.js';
 import { formatBytes } from '../../bundle/progress.js';
 import { parseRegistryTarget } from '../../bundle/reference.js';
 import type { Output } from '../output.js';
-import { importIntoMarket } from './market.js';
 import { UsageError } from '../output.js';
 import {
   bundleCommand,
@@ -105,6 +104,8 @@ export const importCommand = bundleCommand(async (args: string[], output: Output
     if (values.registry) throw new UsageError('--registry and --market: a market names its own registry');
     for (const flag of ['templates-out', 'chart-out', 'dry-run', 'pull-secret'] as const)
       if (values[flag]) throw new UsageError(`--${flag} does not go with --market`);
+    // the market's modules (export, semver, the market format) load only for --market
+    const { importIntoMarket } = await import('./market.js');
     return importIntoMarket(positionals[0]!, values, output);
   }
   if (values['sign-key'] || values.unlisted)
