@@ -16,7 +16,7 @@ function ferry(...args: string[]): Promise<{ code: number; out: string; err: str
   return new Promise((resolve) => {
     execFile(
       join(repoRoot, 'scripts', 'node'),
-      [join(repoRoot, 'dist', 'cli', 'main.js'), ...args, '--kubeconfig', world.kubeconfig],
+      [join(repoRoot, 'dist', 'ferry', 'main.js'), ...args, '--kubeconfig', world.kubeconfig],
       (error, out, err) => resolve({ code: error ? Number(error.code ?? 1) : 0, out, err }),
     );
   });

@@ -40,7 +40,7 @@ const NEVER_ENDS = 'example.invalid/ferry/never-ready:1.0';
 /** The ferry CLI of this build, as a site admin runs it; its stdout, failing on a non-zero exit. */
 async function ferryCli(...args: string[]): Promise<string> {
   const { stdout } = await run(join(repoRoot, 'scripts', 'node'), [
-    join(repoRoot, 'dist', 'cli', 'main.js'),
+    join(repoRoot, 'dist', 'ferry', 'main.js'),
     ...args,
     '--kubeconfig',
     world.kubeconfig,

@@ -45,7 +45,7 @@ export class ConsoleProcess {
   static start(kubeconfig: string, timeoutMs = 30_000): Promise<ConsoleProcess> {
     const child = spawn(
       join(repoRoot, 'scripts', 'node'),
-      [join(repoRoot, 'dist', 'cli', 'main.js'), 'console', '--kubeconfig', kubeconfig],
+      [join(repoRoot, 'dist', 'ferry', 'main.js'), 'console', '--kubeconfig', kubeconfig],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
       },

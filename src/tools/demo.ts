@@ -70,7 +70,7 @@ function ferry(...args: string[]): void {
 function ferryWith(env: Record<string, string>, ...args: string[]): void {
   const shown = Object.keys(env).map((name) => `${name}=${/PASSWORD/.test(name) ? '…' : env[name]} `);
   console.log(`$ ${shown.join('')}ferry ${args.join(' ')}`);
-  execFileSync(join(root, 'scripts', 'node'), [join(root, 'dist', 'cli', 'main.js'), ...args], {
+  execFileSync(join(root, 'scripts', 'node'), [join(root, 'dist', 'ferry', 'main.js'), ...args], {
     stdio: 'inherit',
     env: { ...process.env, ...env },
   });
@@ -87,7 +87,7 @@ const PULL_SECRET = 'site-registry';
 /** `ferry` without blocking this process, so a prober keeps requesting while it runs. */
 function ferryAsync(...args: string[]): Promise<void> {
   console.log(`$ ferry ${args.join(' ')}`);
-  const child = spawn(join(root, 'scripts', 'node'), [join(root, 'dist', 'cli', 'main.js'), ...args], {
+  const child = spawn(join(root, 'scripts', 'node'), [join(root, 'dist', 'ferry', 'main.js'), ...args], {
     stdio: 'inherit',
   });
   return new Promise((resolve, reject) => {
