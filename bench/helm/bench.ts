@@ -10,7 +10,7 @@
  * root, KWOK nodes with --kwok. Wall times per step and the Ferry/Helm ratios go to stdout and to
  * bench/helm/RESULTS.md.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +25,7 @@ import { LocalWorld } from '../../src/tools/local-world.js';
 import { OperatorProcess } from '../../src/tools/operator-process.js';
 import { pushSamples } from '../../src/tools/sample-images.js';
 import { sleep } from '../../src/util/sleep.js';
+import { Trace } from './trace.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const arg = (name: string) => process.argv.find((a, i) => process.argv[i - 1] === name);
@@ -73,11 +74,22 @@ function chartOf(template: AppTemplate, namespace: string): string {
   return dir;
 }
 
-async function timed(what: string, step: () => Promise<unknown> | unknown): Promise<number> {
+/** Per step and tool, the trace of where its seconds went (trace.ts), in the order they ran. */
+const profiles: { what: string; lines: string[] }[] = [];
+
+async function timed(what: string, step: () => Promise<unknown> | unknown, trace?: Trace): Promise<number> {
   const t0 = performance.now();
   await step();
-  const ms = performance.now() - t0;
+  const t1 = performance.now();
+  const ms = t1 - t0;
   log(`${what}: ${(ms / 1000).toFixed(1)} s`);
+  if (trace) {
+    // The last watch events of the step may still be on their way.
+    await sleep(300);
+    const lines = trace.report(t0, t1);
+    for (const line of lines) log(`  ${line}`);
+    profiles.push({ what: `${what}: ${(ms / 1000).toFixed(1)} s`, lines });
+  }
   return ms;
 }
 
@@ -144,24 +156,41 @@ async function helmRound(
 ) {
   const ns = `helm-${round}`;
   await namespace(client, ns);
+  const trace = new Trace(client, ns);
+  await sleep(500);
   const [v1, v2] = [
     chartOf(shopTemplate('1.0.0', registry), ns),
     chartOf(shopTemplate('2.0.0', registry), ns),
   ];
+  // Asynchronous: the trace's watches run on this process's event loop meanwhile.
   const run = (...args: string[]) =>
-    execFileSync(helm, [...args, '-n', ns, '--kubeconfig', kubeconfig, '--wait', '--timeout', '10m'], {
-      stdio: ['ignore', 'ignore', 'inherit'],
+    new Promise<void>((resolve, reject) => {
+      const child = spawn(
+        helm,
+        [...args, '-n', ns, '--kubeconfig', kubeconfig, '--wait', '--timeout', '10m'],
+        { stdio: ['ignore', 'ignore', 'inherit'] },
+      );
+      child.once('error', reject);
+      child.once('exit', (code) =>
+        code === 0 ? resolve() : reject(new Error(`helm ${args[0]} exited ${code}`)),
+      );
     });
-  return {
-    install: await timed(`helm install (round ${round})`, () => run('install', 'shop', v1)),
-    upgrade: await timed(`helm upgrade (round ${round})`, () => run('upgrade', 'shop', v2)),
-    rollback: await timed(`helm rollback (round ${round})`, () => run('rollback', 'shop', '1')),
-  };
+  try {
+    return {
+      install: await timed(`helm install (round ${round})`, () => run('install', 'shop', v1), trace),
+      upgrade: await timed(`helm upgrade (round ${round})`, () => run('upgrade', 'shop', v2), trace),
+      rollback: await timed(`helm rollback (round ${round})`, () => run('rollback', 'shop', '1'), trace),
+    };
+  } finally {
+    trace.stop();
+  }
 }
 
 async function ferryRound(client: KubeClient, round: number) {
   const ns = `ferry-${round}`;
   await namespace(client, ns);
+  const trace = new Trace(client, ns);
+  await sleep(500);
   const create = (kind: string, name: string, spec: Record<string, unknown>) =>
     client.create({
       apiVersion: 'ferry.dev/v1alpha1',
@@ -169,29 +198,48 @@ async function ferryRound(client: KubeClient, round: number) {
       metadata: { name, namespace: ns },
       spec,
     } as KubeObject);
-  return {
-    install: await timed(`ferry install (round ${round})`, async () => {
-      await create('AppInstall', 'shop', {
-        app: 'shop',
-        version: '1.0.0',
-        parameters: [
-          { name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'shop-secrets', key: 'db-password' } } },
-          { name: 'PUBLIC_URL', value: PARAMETERS.get('PUBLIC_URL') },
-        ],
-      });
-      await installReady(client, ns, 1);
-    }),
-    upgrade: await timed(`ferry upgrade (round ${round})`, async () => {
-      await create('AppUpgrade', 'to-2', { install: 'shop', toVersion: '2.0.0', approved: true });
-      await phase(client, 'AppUpgrade', ns, 'to-2');
-      await installReady(client, ns, 2);
-    }),
-    rollback: await timed(`ferry rollback (round ${round})`, async () => {
-      await create('AppRollback', 'back-1', { install: 'shop', toRevision: 1 });
-      await phase(client, 'AppRollback', ns, 'back-1');
-      await installReady(client, ns, 3);
-    }),
-  };
+  try {
+    return {
+      install: await timed(
+        `ferry install (round ${round})`,
+        async () => {
+          await create('AppInstall', 'shop', {
+            app: 'shop',
+            version: '1.0.0',
+            parameters: [
+              {
+                name: 'DB_PASSWORD',
+                valueFrom: { secretKeyRef: { name: 'shop-secrets', key: 'db-password' } },
+              },
+              { name: 'PUBLIC_URL', value: PARAMETERS.get('PUBLIC_URL') },
+            ],
+          });
+          await installReady(client, ns, 1);
+        },
+        trace,
+      ),
+      upgrade: await timed(
+        `ferry upgrade (round ${round})`,
+        async () => {
+          await create('AppUpgrade', 'to-2', { install: 'shop', toVersion: '2.0.0', approved: true });
+          await phase(client, 'AppUpgrade', ns, 'to-2');
+          await installReady(client, ns, 2);
+        },
+        trace,
+      ),
+      rollback: await timed(
+        `ferry rollback (round ${round})`,
+        async () => {
+          await create('AppRollback', 'back-1', { install: 'shop', toRevision: 1 });
+          await phase(client, 'AppRollback', ns, 'back-1');
+          await installReady(client, ns, 3);
+        },
+        trace,
+      ),
+    };
+  } finally {
+    trace.stop();
+  }
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
@@ -267,8 +315,16 @@ async function main(): Promise<void> {
       return `| ${step} | ${s(h)} | ${s(f)} | ${(f / h).toFixed(2)}× | ${rows.map((r) => `${s(r.helm[step]!)} / ${s(r.ferry[step]!)}`).join('; ')} |`;
     }),
   ].join('\n');
+  const profile = [
+    "Where the seconds went (seconds from the start of each step, on the bench's clock, from watched pods,",
+    'workloads and Jobs; "rolled out": observed generation, every replica updated and available, no old pod counted):',
+    '',
+    '```',
+    ...profiles.flatMap((p) => [p.what, ...p.lines.map((l) => `  ${l}`)]),
+    '```',
+  ].join('\n');
   console.log(table);
-  writeFileSync(join(root, 'bench', 'helm', 'RESULTS.md'), `# Helm side by side\n\n${table}\n`);
+  writeFileSync(join(root, 'bench', 'helm', 'RESULTS.md'), `# Helm side by side\n\n${table}\n\n${profile}\n`);
 }
 
 function teardown(): void {
