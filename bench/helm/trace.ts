@@ -118,10 +118,18 @@ export class Trace {
       const done = events.find((e) =>
         (e.object as V1Job).status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True'),
       );
-      const pod = pods.find(
+      const condition = (type: string) =>
+        events.find((e) =>
+          (e.object as V1Job).status?.conditions?.some((c) => c.type === type && c.status === 'True'),
+        );
+      const podEvents = pods.filter(
         (e) => inStep(e) && e.object.metadata?.labels?.['batch.kubernetes.io/job-name'] === job,
       );
-      lines.push(`job ${job}: created ${at(events[0]?.t)}, pod ${at(pod?.t)}, complete ${at(done?.t)}`);
+      const exited = podEvents.find((e) => (e.object as V1Pod).status?.phase === 'Succeeded');
+      lines.push(
+        `job ${job}: created ${at(events[0]?.t)}, pod ${at(podEvents[0]?.t)}, pod Succeeded ${at(exited?.t)}, ` +
+          `SuccessCriteriaMet ${at(condition('SuccessCriteriaMet')?.t)}, Complete ${at(done?.t)}`,
+      );
     }
     return lines;
   }

@@ -8,7 +8,7 @@
 import type { KubeClient, KubeObject } from '../../src/kube/client.js';
 import { ferryRef } from '../../src/kube/client.js';
 import type { Sample } from '../support/recorder.js';
-import { WorkloadRecorder, rolledOut, writtenBefore } from '../support/recorder.js';
+import { PodRecorder, WorkloadRecorder, rolledOut, writtenBefore } from '../support/recorder.js';
 import type { Obj } from '../support/shop.js';
 import {
   condition,
@@ -144,7 +144,9 @@ describe('shop: install, configure, upgrade, roll back', () => {
 
   it('rolls out in dependency order without dropping below replicas - maxUnavailable, keeping site values', async () => {
     const recorder = new WorkloadRecorder(client, ns);
+    const pods = new PodRecorder(client, ns);
     await recorder.start();
+    await pods.start();
     await client.mergePatch(ferryRef('AppUpgrade', ns, 'to-2'), { spec: { approved: true } });
     try {
       await waitPhase(client, 'AppUpgrade', ns, 'to-2', 'Succeeded', {
@@ -153,6 +155,7 @@ describe('shop: install, configure, upgrade, roll back', () => {
       });
     } finally {
       await recorder.stop();
+      await pods.stop();
     }
     const install = await waitReady(client, ns, 3);
     expect(install.spec.version).toBe('2.0.0');
@@ -183,6 +186,12 @@ describe('shop: install, configure, upgrade, roll back', () => {
     expect(before(done('shop-db'), changed('shop-api'))).toMatch(/ < /);
     expect(before(done('shop-api'), changed('shop-web'))).toMatch(/ < /);
     expect(before(done('shop-api'), changed('shop-reports'))).toMatch(/ < /);
+    // ... and from the pods: a dependent's first new pod is created only after every new pod of its
+    // dependency is Ready (old pods still stopping do not hold it).
+    expect(pods.orderViolations('db', 'api')).toEqual([]);
+    expect(pods.orderViolations('api', 'web')).toEqual([]);
+    expect(pods.orderViolations('api', 'reports')).toEqual([]);
+    expect(pods.created('api')).toHaveLength(3);
 
     // Availability never fell below replicas - maxUnavailable (api: maxUnavailable 0; web: 25% of 2 = 0).
     expect(Math.min(...recorder.of('shop-api').map((s) => s.available))).toBe(3);
