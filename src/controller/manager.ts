@@ -47,8 +47,9 @@ export class Manager {
     deployments: Informer<Workload>;
     statefulsets: Informer<Workload>;
     secrets: Informer<KubeObject>;
-    /** Hook Jobs, metadata only: a wake-up for their install, never read by a reconciler. */
+    /** Hook Jobs and their pods, metadata only: a wake-up for their install, never read by a reconciler. */
     hookJobs: Informer<KubeObject>;
+    hookPods: Informer<KubeObject>;
   };
   private readonly queues: Record<QueueName, WorkQueue>;
   private readonly ctx: ControllerContext;
@@ -95,8 +96,9 @@ export class Manager {
       // Only the Secrets an install's parameters name (the operator labels them), metadata only,
       // and of that only what tells a change: the operator never holds Secret data in its cache.
       secrets: metadataInformer({ apiVersion: 'v1', kind: 'Secret' }, LABEL_PARAMETER_SECRET, secretVersion),
-      // A hook Job finishing wakes its install at once (any change moves the resourceVersion)
-      hookJobs: metadataInformer({ apiVersion: 'batch/v1', kind: 'Job' }, LABEL_HOOK_INSTALL, hookJobOf),
+      // A hook Job or its pod finishing wakes its install at once (any change moves the resourceVersion)
+      hookJobs: metadataInformer({ apiVersion: 'batch/v1', kind: 'Job' }, LABEL_HOOK_INSTALL, hookObject),
+      hookPods: metadataInformer({ apiVersion: 'v1', kind: 'Pod' }, LABEL_HOOK_INSTALL, hookObject),
     };
     this.queues = {
       install: new WorkQueue(),
@@ -275,11 +277,13 @@ export class Manager {
       for (const install of i.installs.list((o) => o.metadata?.namespace === ns))
         if (namesSecret(install, secret.metadata!.name!)) this.queues.install.add(objectKey(install));
     });
-    i.hookJobs.on((event, job) => {
-      if (event === 'resync') return; // the installs' own resync covers them
-      const install = job.metadata?.labels?.[LABEL_HOOK_INSTALL];
-      if (install) this.queues.install.add(`${job.metadata!.namespace}/${install}`);
-    });
+    for (const informer of [i.hookJobs, i.hookPods]) {
+      informer.on((event, object) => {
+        if (event === 'resync') return; // the installs' own resync covers them
+        const install = object.metadata?.labels?.[LABEL_HOOK_INSTALL];
+        if (install) this.queues.install.add(`${object.metadata!.namespace}/${install}`);
+      });
+    }
     for (const informer of [i.deployments, i.statefulsets]) {
       informer.on((_event, workload) => {
         const install = workload.metadata?.labels?.[LABEL_INSTALL];
@@ -301,10 +305,10 @@ const secretVersion = (s: KubeObject): KubeObject => ({
   },
 });
 
-/** What the hook Job cache keeps: which install to wake. */
-const hookJobOf = ({ metadata: m }: KubeObject): KubeObject => ({
-  apiVersion: 'batch/v1',
-  kind: 'Job',
+/** What the hook Job and pod caches keep: which install to wake. */
+const hookObject = ({ apiVersion, kind, metadata: m }: KubeObject): KubeObject => ({
+  apiVersion,
+  kind,
   metadata: {
     ...secretVersion({ metadata: m }).metadata,
     labels: { [LABEL_HOOK_INSTALL]: m?.labels?.[LABEL_HOOK_INSTALL] ?? '' },
