@@ -157,6 +157,13 @@ describe('shop: install, configure, upgrade, roll back', () => {
       await recorder.stop();
       await pods.stop();
     }
+    // Dependency order, from the pods: a dependent's new pods are created only after every new pod of
+    // its dependency is Ready (old pods still stopping do not hold them).
+    expect(pods.orderViolations('db', 'api')).toEqual([]);
+    expect(pods.orderViolations('api', 'web')).toEqual([]);
+    expect(pods.orderViolations('api', 'reports')).toEqual([]);
+    expect(pods.created('api')).toHaveLength(3);
+
     const install = await waitReady(client, ns, 3);
     expect(install.spec.version).toBe('2.0.0');
     expect(install.status.version).toBe('2.0.0');
@@ -177,8 +184,8 @@ describe('shop: install, configure, upgrade, roll back', () => {
       });
     }
 
-    // Dependency order, from the watches: a level's workloads change only after every workload of
-    // the previous level has completely rolled out (not merely received its new spec).
+    // ... and from the workloads: a level's workloads change only after every workload of the
+    // previous level has completely rolled out (not merely received its new spec).
     const done = (name: keyof typeof images) => recorder.firstRolledOut(name, images[name])!;
     const changed = (name: keyof typeof images) => recorder.firstWith(name, images[name])!;
     const before = (first: Sample, then: Sample) =>
@@ -186,12 +193,6 @@ describe('shop: install, configure, upgrade, roll back', () => {
     expect(before(done('shop-db'), changed('shop-api'))).toMatch(/ < /);
     expect(before(done('shop-api'), changed('shop-web'))).toMatch(/ < /);
     expect(before(done('shop-api'), changed('shop-reports'))).toMatch(/ < /);
-    // ... and from the pods: a dependent's first new pod is created only after every new pod of its
-    // dependency is Ready (old pods still stopping do not hold it).
-    expect(pods.orderViolations('db', 'api')).toEqual([]);
-    expect(pods.orderViolations('api', 'web')).toEqual([]);
-    expect(pods.orderViolations('api', 'reports')).toEqual([]);
-    expect(pods.created('api')).toHaveLength(3);
 
     // Availability never fell below replicas - maxUnavailable (api: maxUnavailable 0; web: 25% of 2 = 0).
     expect(Math.min(...recorder.of('shop-api').map((s) => s.available))).toBe(3);
