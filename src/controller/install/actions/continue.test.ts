@@ -79,10 +79,8 @@ describe('continueRevision', () => {
         .generation;
     const before = ['shop-db', 'shop-api', 'shop-web'].map(generation);
 
-    const spec = {
-      ...install.spec,
-      overrides: [{ component: 'web', env: [{ name: 'THEME', value: 'dark' }] }],
-    };
+    const overrides = install.spec.overrides!.map((o) => (o.component === 'web' ? { ...o, replicas: 4 } : o));
+    const spec = { ...install.spec, overrides };
     const r2 = cluster.seed(
       revisionOf(install, 2, draftConfigChange(ctx.cache.contentOf(work.revisions[0]!), spec), {
         outcome: 'Progressing',
