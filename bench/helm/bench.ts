@@ -1,5 +1,5 @@
 /**
- * Helm side by side (issue 16; not a test): `npm run bench:helm -- [--rounds R] [--kwok]`.
+ * Helm side by side (issue 16; not a test): `npm run bench:helm -- [--rounds R] [--kwok] [--surge]`.
  *
  * The same rendered shop objects go through install, upgrade and rollback twice per round, in fresh
  * namespaces of one local world: once as a Helm chart (`helm install|upgrade|rollback --wait`, helm
@@ -11,7 +11,7 @@
  * bench/helm/RESULTS.md.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeClient } from '../../src/kube/client.js';
@@ -21,12 +21,24 @@ import { OperatorProcess } from '../../src/tools/operator-process.js';
 import { pushSamples } from '../../src/tools/sample-images.js';
 import { sleep } from '../../src/util/sleep.js';
 import { chartOf, shopTemplate } from './chart.js';
+import type { Row } from './report.js';
+import { writeResults } from './report.js';
 import { Trace } from './trace.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const arg = (name: string) => process.argv.find((a, i) => process.argv[i - 1] === name);
+if (process.argv.includes('--help')) {
+  console.log(`npm run bench:helm -- [--rounds R] [--kwok] [--surge]
+  --rounds R  rounds (default 2); each runs Helm (chart with the migration hook) and Ferry, alternating
+              who goes first, then Helm's plain chart (install, upgrade)
+  --kwok      KWOK nodes instead of the real node (which needs root)
+  --surge     what-if templates for both: api and web surge 100 %, db's readiness probed every 2 s
+Writes its section of bench/helm/RESULTS.md (table and where each step's seconds went).`);
+  process.exit(0);
+}
 const ROUNDS = Number(arg('--rounds') ?? 2);
 const KWOK = process.argv.includes('--kwok');
+const SURGE = process.argv.includes('--surge');
 const work = mkdtempSync(join(tmpdir(), 'ferry-bench-helm-'));
 const log = (line: string) => console.error(`[bench-helm] ${line}`);
 const PARAMETERS = new Map([
@@ -128,7 +140,7 @@ async function helmRound(
   const trace = new Trace(client, ns);
   await sleep(500);
   const [v1, v2] = ['1.0.0', '2.0.0'].map((v) =>
-    chartOf(shopTemplate(v, registry), ns, join(work, `chart-${ns}-${v}`), PARAMETERS, hooks),
+    chartOf(shopTemplate(v, registry, SURGE), ns, join(work, `chart-${ns}-${v}`), PARAMETERS, hooks),
   );
   // Asynchronous: the trace's watches run on this process's event loop meanwhile.
   const run = (...args: string[]) =>
@@ -214,9 +226,6 @@ async function ferryRound(client: KubeClient, round: number) {
   }
 }
 
-const MARKER = '<!-- the last run of npm run bench:helm, written by bench/helm/bench.ts -->';
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
-
 async function main(): Promise<void> {
   const load = loadavg()[0]!.toFixed(2);
   if (!KWOK && process.getuid?.() !== 0)
@@ -251,17 +260,13 @@ async function main(): Promise<void> {
   await pushSamples(registry, { plainHttp: true });
   const client = KubeClient.fromDefault(kubeconfig);
   for (const version of ['1.0.0', '2.0.0'])
-    await client.apply(shopTemplate(version, registry) as unknown as KubeObject);
+    await client.apply(shopTemplate(version, registry, SURGE) as unknown as KubeObject);
   const operator = await OperatorProcess.start({
     kubeconfig,
     logFile: join(work, 'operator.log'),
     keepLogs: false,
   });
-  const rows: {
-    helm: Record<string, number>;
-    ferry: Record<string, number>;
-    plain: Record<string, number>;
-  }[] = [];
+  const rows: Row[] = [];
   try {
     for (let round = 0; round < ROUNDS; round++) {
       // alternate who goes first: a warm image cache or a busy node then favours neither
@@ -279,40 +284,19 @@ async function main(): Promise<void> {
     await operator.stop();
     client.close();
   }
-  const steps = ['install', 'upgrade', 'rollback'] as const;
-  const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-  const table = [
+  const title =
     `Helm side by side — ${new Date().toISOString().slice(0, 10)}, ${KWOK ? 'KWOK nodes' : 'real node (kubelet + containerd)'}, ` +
-      `${ROUNDS} rounds, medians; load average at start ${load}; helm ${execFileSync(helm, ['version', '--short'], { encoding: 'utf8' }).trim()}`,
-    '',
-    '| step | helm --wait | Ferry | Ferry / Helm | every round (helm / Ferry) |',
-    '| --- | --- | --- | --- | --- |',
-    ...steps.map((step) => {
-      const h = median(rows.map((r) => r.helm[step]!));
-      const f = median(rows.map((r) => r.ferry[step]!));
-      return `| ${step} | ${s(h)} | ${s(f)} | ${(f / h).toFixed(2)}× | ${rows.map((r) => `${s(r.helm[step]!)} / ${s(r.ferry[step]!)}`).join('; ')} |`;
-    }),
-    ...(['install', 'upgrade'] as const).map((step) => {
-      const h = median(rows.map((r) => r.plain[step]!));
-      const f = median(rows.map((r) => r.ferry[step]!));
-      return `| ${step}, Helm's chart without the migration Job | ${s(h)} | ${s(f)} | ${(f / h).toFixed(2)}× | ${rows.map((r) => `${s(r.plain[step]!)} / ${s(r.ferry[step]!)}`).join('; ')} |`;
-    }),
-  ].join('\n');
-  const profile = [
-    "Where the seconds went (seconds from the start of each step, on the bench's clock, from watched pods,",
-    'workloads and Jobs; "rolled out": observed generation, every replica updated and available, no old pod counted):',
-    '',
-    '```',
-    ...profiles.flatMap((p) => [p.what, ...p.lines.map((l) => `  ${l}`)]),
-    '```',
-  ].join('\n');
-  console.log(table);
-  // RESULTS.md keeps what is written above its marker line; the run replaces what follows it.
-  const results = join(root, 'bench', 'helm', 'RESULTS.md');
-  const kept = existsSync(results)
-    ? readFileSync(results, 'utf8').split(MARKER)[0]!
-    : '# Helm side by side\n\n';
-  writeFileSync(results, `${kept}${MARKER}\n\n${table}\n\n${profile}\n`);
+    `${ROUNDS} rounds, medians${SURGE ? ', --surge templates (what if: api and web surge 100 %, db probed every 2 s)' : ''}; ` +
+    `load average at start ${load}; helm ${execFileSync(helm, ['version', '--short'], { encoding: 'utf8' }).trim()}`;
+  console.log(
+    writeResults(
+      join(root, 'bench', 'helm', 'RESULTS.md'),
+      SURGE ? 'surge' : KWOK ? 'kwok' : 'main',
+      title,
+      rows,
+      profiles,
+    ),
+  );
 }
 
 function teardown(): void {
