@@ -122,6 +122,18 @@ async function namespace(client: KubeClient, name: string): Promise<void> {
 }
 
 /**
+ * Deletes a run's namespace and waits until it is gone, outside the timed steps: the real node has 2
+ * CPUs to schedule on (api requests 100m a pod), and a finished run's pods must not slow the next.
+ */
+async function dropNamespace(client: KubeClient, name: string): Promise<void> {
+  const ref = { apiVersion: 'v1', kind: 'Namespace', name };
+  await client.delete(ref);
+  await waitFor(`namespace ${name} deleted`, async () => !(await client.get(ref)), 120_000).catch(
+    (error: unknown) => log(`${String(error)}; going on`),
+  );
+}
+
+/**
  * One Helm run in its own namespace. `hooks`: the chart carries shop 2.0.0's migration as a Helm
  * pre-upgrade hook Job (the work Ferry's upgrade does); without, it is the plain objects and only
  * install and upgrade run (the figure the bench measured before the hook was added).
@@ -167,6 +179,7 @@ async function helmRound(
     return { install, upgrade, rollback };
   } finally {
     trace.stop();
+    await dropNamespace(client, ns);
   }
 }
 
@@ -223,6 +236,7 @@ async function ferryRound(client: KubeClient, round: number) {
     };
   } finally {
     trace.stop();
+    await dropNamespace(client, ns);
   }
 }
 
