@@ -1,5 +1,5 @@
 /**
- * Helm side by side (issue 16; not a test): `npm run bench:helm -- [--rounds R] [--kwok]`.
+ * Helm side by side (issue 16; not a test): `npm run bench:helm -- [--rounds R] [--kwok] [--surge]`.
  *
  * The same rendered shop objects go through install, upgrade and rollback twice per round, in fresh
  * namespaces of one local world: once as a Helm chart (`helm install|upgrade|rollback --wait`, helm
@@ -10,26 +10,35 @@
  * root, KWOK nodes with --kwok. Wall times per step and the Ferry/Helm ratios go to stdout and to
  * bench/helm/RESULTS.md.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as yaml from 'js-yaml';
-import { appTemplateSpecSchema } from '../../src/api/index.js';
-import type { AppTemplate } from '../../src/api/index.js';
 import { KubeClient } from '../../src/kube/client.js';
 import type { KubeObject } from '../../src/kube/client.js';
-import { resolveParameterValues } from '../../src/model/params.js';
-import { render } from '../../src/model/render.js';
 import { LocalWorld } from '../../src/tools/local-world.js';
 import { OperatorProcess } from '../../src/tools/operator-process.js';
 import { pushSamples } from '../../src/tools/sample-images.js';
 import { sleep } from '../../src/util/sleep.js';
+import { chartOf, shopTemplate } from './chart.js';
+import type { Row } from './report.js';
+import { writeResults } from './report.js';
+import { Trace } from './trace.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const arg = (name: string) => process.argv.find((a, i) => process.argv[i - 1] === name);
+if (process.argv.includes('--help')) {
+  console.log(`npm run bench:helm -- [--rounds R] [--kwok] [--surge]
+  --rounds R  rounds (default 2); each runs Helm (chart with the migration hook) and Ferry, alternating
+              who goes first, then Helm's plain chart (install, upgrade)
+  --kwok      KWOK nodes instead of the real node (which needs root)
+  --surge     what-if templates for both: api and web surge 100 %, db's readiness probed every 2 s
+Writes its section of bench/helm/RESULTS.md (table and where each step's seconds went).`);
+  process.exit(0);
+}
 const ROUNDS = Number(arg('--rounds') ?? 2);
 const KWOK = process.argv.includes('--kwok');
+const SURGE = process.argv.includes('--surge');
 const work = mkdtempSync(join(tmpdir(), 'ferry-bench-helm-'));
 const log = (line: string) => console.error(`[bench-helm] ${line}`);
 const PARAMETERS = new Map([
@@ -39,45 +48,22 @@ const PARAMETERS = new Map([
 
 const world = new LocalWorld(work);
 
-function shopTemplate(version: string, registry: string): AppTemplate {
-  const text = readFileSync(join(root, 'examples', 'shop', `shop-${version}.yaml`), 'utf8');
-  return yaml.load(text.replaceAll('registry.example.com/', `${registry}/`)) as AppTemplate;
-}
+/** Per step and tool, the trace of where its seconds went (trace.ts), in the order they ran. */
+const profiles: { what: string; lines: string[] }[] = [];
 
-/** A chart whose only template is the rendered objects (no Helm templating in them: checked). */
-function chartOf(template: AppTemplate, namespace: string): string {
-  const spec = appTemplateSpecSchema.parse(template.spec);
-  const objects = render({
-    install: { name: 'shop', namespace, uid: '00000000-0000-0000-0000-000000000000' },
-    spec,
-    revision: 1,
-    parameters: resolveParameterValues(spec.parameters ?? [], PARAMETERS),
-    overrides: [],
-  }).flatMap((c) =>
-    c.objects.map((o) => {
-      const copy = structuredClone(o) as KubeObject;
-      delete copy.metadata!.ownerReferences;
-      return copy;
-    }),
-  );
-  const text = objects.map((o) => yaml.dump(o, { noRefs: true })).join('---\n');
-  if (text.includes('{{'))
-    throw new Error('a rendered object holds "{{": it cannot be a Helm template as is');
-  const dir = join(work, `chart-${namespace}-${spec.version}`);
-  mkdirSync(join(dir, 'templates'), { recursive: true });
-  writeFileSync(
-    join(dir, 'Chart.yaml'),
-    `apiVersion: v2\nname: shop\nversion: ${spec.version}\nappVersion: ${spec.version}\n`,
-  );
-  writeFileSync(join(dir, 'templates', 'objects.yaml'), text);
-  return dir;
-}
-
-async function timed(what: string, step: () => Promise<unknown> | unknown): Promise<number> {
+async function timed(what: string, step: () => Promise<unknown> | unknown, trace?: Trace): Promise<number> {
   const t0 = performance.now();
   await step();
-  const ms = performance.now() - t0;
+  const t1 = performance.now();
+  const ms = t1 - t0;
   log(`${what}: ${(ms / 1000).toFixed(1)} s`);
+  if (trace) {
+    // The last watch events of the step may still be on their way.
+    await sleep(300);
+    const lines = trace.report(t0, t1);
+    for (const line of lines) log(`  ${line}`);
+    profiles.push({ what: `${what}: ${(ms / 1000).toFixed(1)} s`, lines });
+  }
   return ms;
 }
 
@@ -91,7 +77,7 @@ async function waitFor<T>(
     const value = await check();
     if (value) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(250);
+    await sleep(100);
   }
 }
 
@@ -135,33 +121,73 @@ async function namespace(client: KubeClient, name: string): Promise<void> {
   } as KubeObject);
 }
 
+/**
+ * Deletes a run's namespace and waits until it is gone, outside the timed steps: the real node has 2
+ * CPUs to schedule on (api requests 100m a pod), and a finished run's pods must not slow the next.
+ */
+async function dropNamespace(client: KubeClient, name: string): Promise<void> {
+  const ref = { apiVersion: 'v1', kind: 'Namespace', name };
+  await client.delete(ref);
+  await waitFor(`namespace ${name} deleted`, async () => !(await client.get(ref)), 120_000).catch(
+    (error: unknown) => log(`${String(error)}; going on`),
+  );
+}
+
+/**
+ * One Helm run in its own namespace. `hooks`: the chart carries shop 2.0.0's migration as a Helm
+ * pre-upgrade hook Job (the work Ferry's upgrade does); without, it is the plain objects and only
+ * install and upgrade run (the figure the bench measured before the hook was added).
+ */
 async function helmRound(
   helm: string,
   kubeconfig: string,
   client: KubeClient,
   round: number,
   registry: string,
-) {
-  const ns = `helm-${round}`;
+  hooks: boolean,
+): Promise<Record<string, number>> {
+  const ns = hooks ? `helm-${round}` : `helm-plain-${round}`;
+  const name = hooks ? 'helm' : 'helm (no migration Job)';
   await namespace(client, ns);
-  const [v1, v2] = [
-    chartOf(shopTemplate('1.0.0', registry), ns),
-    chartOf(shopTemplate('2.0.0', registry), ns),
-  ];
+  const trace = new Trace(client, ns);
+  await sleep(500);
+  const [v1, v2] = ['1.0.0', '2.0.0'].map((v) =>
+    chartOf(shopTemplate(v, registry, SURGE), ns, join(work, `chart-${ns}-${v}`), PARAMETERS, hooks),
+  );
+  // Asynchronous: the trace's watches run on this process's event loop meanwhile.
   const run = (...args: string[]) =>
-    execFileSync(helm, [...args, '-n', ns, '--kubeconfig', kubeconfig, '--wait', '--timeout', '10m'], {
-      stdio: ['ignore', 'ignore', 'inherit'],
+    new Promise<void>((resolve, reject) => {
+      const child = spawn(
+        helm,
+        [...args, '-n', ns, '--kubeconfig', kubeconfig, '--wait', '--timeout', '10m'],
+        { stdio: ['ignore', 'ignore', 'inherit'] },
+      );
+      child.once('error', reject);
+      child.once('exit', (code) =>
+        code === 0 ? resolve() : reject(new Error(`helm ${args[0]} exited ${code}`)),
+      );
     });
-  return {
-    install: await timed(`helm install (round ${round})`, () => run('install', 'shop', v1)),
-    upgrade: await timed(`helm upgrade (round ${round})`, () => run('upgrade', 'shop', v2)),
-    rollback: await timed(`helm rollback (round ${round})`, () => run('rollback', 'shop', '1')),
-  };
+  try {
+    const install = await timed(`${name} install (round ${round})`, () => run('install', 'shop', v1!), trace);
+    const upgrade = await timed(`${name} upgrade (round ${round})`, () => run('upgrade', 'shop', v2!), trace);
+    if (!hooks) return { install, upgrade };
+    const rollback = await timed(
+      `${name} rollback (round ${round})`,
+      () => run('rollback', 'shop', '1'),
+      trace,
+    );
+    return { install, upgrade, rollback };
+  } finally {
+    trace.stop();
+    await dropNamespace(client, ns);
+  }
 }
 
 async function ferryRound(client: KubeClient, round: number) {
   const ns = `ferry-${round}`;
   await namespace(client, ns);
+  const trace = new Trace(client, ns);
+  await sleep(500);
   const create = (kind: string, name: string, spec: Record<string, unknown>) =>
     client.create({
       apiVersion: 'ferry.dev/v1alpha1',
@@ -169,32 +195,50 @@ async function ferryRound(client: KubeClient, round: number) {
       metadata: { name, namespace: ns },
       spec,
     } as KubeObject);
-  return {
-    install: await timed(`ferry install (round ${round})`, async () => {
-      await create('AppInstall', 'shop', {
-        app: 'shop',
-        version: '1.0.0',
-        parameters: [
-          { name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'shop-secrets', key: 'db-password' } } },
-          { name: 'PUBLIC_URL', value: PARAMETERS.get('PUBLIC_URL') },
-        ],
-      });
-      await installReady(client, ns, 1);
-    }),
-    upgrade: await timed(`ferry upgrade (round ${round})`, async () => {
-      await create('AppUpgrade', 'to-2', { install: 'shop', toVersion: '2.0.0', approved: true });
-      await phase(client, 'AppUpgrade', ns, 'to-2');
-      await installReady(client, ns, 2);
-    }),
-    rollback: await timed(`ferry rollback (round ${round})`, async () => {
-      await create('AppRollback', 'back-1', { install: 'shop', toRevision: 1 });
-      await phase(client, 'AppRollback', ns, 'back-1');
-      await installReady(client, ns, 3);
-    }),
-  };
+  try {
+    return {
+      install: await timed(
+        `ferry install (round ${round})`,
+        async () => {
+          await create('AppInstall', 'shop', {
+            app: 'shop',
+            version: '1.0.0',
+            parameters: [
+              {
+                name: 'DB_PASSWORD',
+                valueFrom: { secretKeyRef: { name: 'shop-secrets', key: 'db-password' } },
+              },
+              { name: 'PUBLIC_URL', value: PARAMETERS.get('PUBLIC_URL') },
+            ],
+          });
+          await installReady(client, ns, 1);
+        },
+        trace,
+      ),
+      upgrade: await timed(
+        `ferry upgrade (round ${round})`,
+        async () => {
+          await create('AppUpgrade', 'to-2', { install: 'shop', toVersion: '2.0.0', approved: true });
+          await phase(client, 'AppUpgrade', ns, 'to-2');
+          await installReady(client, ns, 2);
+        },
+        trace,
+      ),
+      rollback: await timed(
+        `ferry rollback (round ${round})`,
+        async () => {
+          await create('AppRollback', 'back-1', { install: 'shop', toRevision: 1 });
+          await phase(client, 'AppRollback', ns, 'back-1');
+          await installReady(client, ns, 3);
+        },
+        trace,
+      ),
+    };
+  } finally {
+    trace.stop();
+    await dropNamespace(client, ns);
+  }
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
 
 async function main(): Promise<void> {
   const load = loadavg()[0]!.toFixed(2);
@@ -230,45 +274,43 @@ async function main(): Promise<void> {
   await pushSamples(registry, { plainHttp: true });
   const client = KubeClient.fromDefault(kubeconfig);
   for (const version of ['1.0.0', '2.0.0'])
-    await client.apply(shopTemplate(version, registry) as unknown as KubeObject);
+    await client.apply(shopTemplate(version, registry, SURGE) as unknown as KubeObject);
   const operator = await OperatorProcess.start({
     kubeconfig,
     logFile: join(work, 'operator.log'),
     keepLogs: false,
   });
-  const rows: { helm: Record<string, number>; ferry: Record<string, number> }[] = [];
+  const rows: Row[] = [];
   try {
     for (let round = 0; round < ROUNDS; round++) {
       // alternate who goes first: a warm image cache or a busy node then favours neither
       const helmFirst = round % 2 === 0;
       const a = helmFirst
-        ? await helmRound(helm, kubeconfig, client, round, registry)
+        ? await helmRound(helm, kubeconfig, client, round, registry, true)
         : await ferryRound(client, round);
       const b = helmFirst
         ? await ferryRound(client, round)
-        : await helmRound(helm, kubeconfig, client, round, registry);
-      rows.push(helmFirst ? { helm: a, ferry: b } : { helm: b, ferry: a });
+        : await helmRound(helm, kubeconfig, client, round, registry, true);
+      const plain = await helmRound(helm, kubeconfig, client, round, registry, false);
+      rows.push(helmFirst ? { helm: a, ferry: b, plain } : { helm: b, ferry: a, plain });
     }
   } finally {
     await operator.stop();
     client.close();
   }
-  const steps = ['install', 'upgrade', 'rollback'] as const;
-  const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-  const table = [
+  const title =
     `Helm side by side — ${new Date().toISOString().slice(0, 10)}, ${KWOK ? 'KWOK nodes' : 'real node (kubelet + containerd)'}, ` +
-      `${ROUNDS} rounds, medians; load average at start ${load}; helm ${execFileSync(helm, ['version', '--short'], { encoding: 'utf8' }).trim()}`,
-    '',
-    '| step | helm --wait | Ferry | Ferry / Helm | every round (helm / Ferry) |',
-    '| --- | --- | --- | --- | --- |',
-    ...steps.map((step) => {
-      const h = median(rows.map((r) => r.helm[step]!));
-      const f = median(rows.map((r) => r.ferry[step]!));
-      return `| ${step} | ${s(h)} | ${s(f)} | ${(f / h).toFixed(2)}× | ${rows.map((r) => `${s(r.helm[step]!)} / ${s(r.ferry[step]!)}`).join('; ')} |`;
-    }),
-  ].join('\n');
-  console.log(table);
-  writeFileSync(join(root, 'bench', 'helm', 'RESULTS.md'), `# Helm side by side\n\n${table}\n`);
+    `${ROUNDS} rounds, medians${SURGE ? ', --surge templates (what if: api and web surge 100 %, db probed every 2 s)' : ''}; ` +
+    `load average at start ${load}; helm ${execFileSync(helm, ['version', '--short'], { encoding: 'utf8' }).trim()}`;
+  console.log(
+    writeResults(
+      join(root, 'bench', 'helm', 'RESULTS.md'),
+      SURGE ? 'surge' : KWOK ? 'kwok' : 'main',
+      title,
+      rows,
+      profiles,
+    ),
+  );
 }
 
 function teardown(): void {

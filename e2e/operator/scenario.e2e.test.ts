@@ -8,7 +8,7 @@
 import type { KubeClient, KubeObject } from '../../src/kube/client.js';
 import { ferryRef } from '../../src/kube/client.js';
 import type { Sample } from '../support/recorder.js';
-import { WorkloadRecorder, rolledOut, writtenBefore } from '../support/recorder.js';
+import { PodRecorder, WorkloadRecorder, rolledOut, writtenBefore } from '../support/recorder.js';
 import type { Obj } from '../support/shop.js';
 import {
   condition,
@@ -144,7 +144,9 @@ describe('shop: install, configure, upgrade, roll back', () => {
 
   it('rolls out in dependency order without dropping below replicas - maxUnavailable, keeping site values', async () => {
     const recorder = new WorkloadRecorder(client, ns);
+    const pods = new PodRecorder(client, ns);
     await recorder.start();
+    await pods.start();
     await client.mergePatch(ferryRef('AppUpgrade', ns, 'to-2'), { spec: { approved: true } });
     try {
       await waitPhase(client, 'AppUpgrade', ns, 'to-2', 'Succeeded', {
@@ -153,7 +155,15 @@ describe('shop: install, configure, upgrade, roll back', () => {
       });
     } finally {
       await recorder.stop();
+      await pods.stop();
     }
+    // Dependency order, from the pods: a dependent's new pods are created only after every new pod of
+    // its dependency is Ready (old pods still stopping do not hold them).
+    expect(pods.orderViolations('db', 'api')).toEqual([]);
+    expect(pods.orderViolations('api', 'web')).toEqual([]);
+    expect(pods.orderViolations('api', 'reports')).toEqual([]);
+    expect(pods.created('api')).toHaveLength(3);
+
     const install = await waitReady(client, ns, 3);
     expect(install.spec.version).toBe('2.0.0');
     expect(install.status.version).toBe('2.0.0');
@@ -174,8 +184,8 @@ describe('shop: install, configure, upgrade, roll back', () => {
       });
     }
 
-    // Dependency order, from the watches: a level's workloads change only after every workload of
-    // the previous level has completely rolled out (not merely received its new spec).
+    // ... and from the workloads: a level's workloads change only after every workload of the
+    // previous level has completely rolled out (not merely received its new spec).
     const done = (name: keyof typeof images) => recorder.firstRolledOut(name, images[name])!;
     const changed = (name: keyof typeof images) => recorder.firstWith(name, images[name])!;
     const before = (first: Sample, then: Sample) =>

@@ -2,6 +2,7 @@ import { ferryRef } from '../../src/kube/client.js';
 import type { KubeObject } from '../../src/kube/client.js';
 import { Prober } from '../../src/tools/prober.js';
 import type { ProbeReport } from '../../src/tools/prober.js';
+import { PodRecorder } from '../support/recorder.js';
 import type { Obj } from '../support/shop.js';
 import { createShopSecret, shopInstall, userApply, waitPhase, waitReady } from '../support/shop.js';
 import { Budget, OperatorProcess, createNamespace, kube, sleep, waitFor } from '../support/world.js';
@@ -182,6 +183,8 @@ describe('the shop on the real node, delivered offline', () => {
     async () => {
       claimUid = await pvcUid();
       dbPodUid = (await pods(client, ns, 'db'))[0]!.metadata.uid;
+      const started = new PodRecorder(client, ns);
+      await started.start();
       const { reports, lines } = await probed(
         async () => {
           await requestUpgradeTo2(client, ns);
@@ -193,7 +196,7 @@ describe('the shop on the real node, delivered offline', () => {
           });
           await waitReady(client, ns, 2, 60_000);
         },
-      );
+      ).finally(() => started.stop());
       console.log(`upgrade ${APP} 1.0.0 → 2.0.0 on the real node:\n${lines.join('\n')}`);
       expect(reports.web.failures).toEqual([]);
       expect(reports.api.failures).toEqual([]);
@@ -201,6 +204,11 @@ describe('the shop on the real node, delivered offline', () => {
       expect(bodies(reports.api)).toEqual(['1.0.0', '2.0.0']);
       expect(lastServed(reports.web)).toBe('2.0.0');
       expect(reports.web.requests).toBeGreaterThan(100);
+      // The order, from the pods (real readiness probes): api's new pods were created only once db's
+      // new pod was Ready, web's and reports' only once every new api pod was.
+      expect(started.orderViolations('db', 'api')).toEqual([]);
+      expect(started.orderViolations('api', 'web')).toEqual([]);
+      expect(started.orderViolations('api', 'reports')).toEqual([]);
 
       // 2.0.0's migration hook really ran (api's image, `migrate`) with api's environment, and its
       // exit code and log were recorded on the revision.

@@ -133,3 +133,107 @@ export function rolledOut(s: Sample): boolean {
 export function writtenBefore(a: Sample, b: Sample): boolean {
   return BigInt(a.resourceVersion) < BigInt(b.resourceVersion);
 }
+
+interface PodSeen {
+  uid: string;
+  name: string;
+  component: string;
+  /** The resourceVersion the pod was created with (its first watch event). */
+  createdAt: string;
+  /** The resourceVersion at which it was first seen Ready. */
+  readyAt?: string;
+}
+
+type Pod = {
+  metadata?: { uid?: string; name?: string; resourceVersion?: string; labels?: Record<string, string> };
+  status?: { conditions?: { type: string; status: string }[] };
+};
+
+/**
+ * Records the pods of a namespace created after start(): when each was created and when it was first
+ * Ready, as etcd resourceVersions (which order writes exactly, whatever stream brought them). What a
+ * dependency order promises is about pods — a dependent's new pods start only once its dependency's
+ * new pods are Ready — and this is where a test can check it.
+ */
+export class PodRecorder {
+  private readonly pods = new Map<string, PodSeen>();
+  private readonly before = new Set<string>();
+  private readonly abort = new AbortController();
+  private watch?: Promise<void>;
+  private error?: string;
+
+  constructor(
+    private readonly client: KubeClient,
+    private readonly namespace: string,
+  ) {}
+
+  async start(): Promise<void> {
+    const ref = { apiVersion: 'v1', kind: 'Pod', namespace: this.namespace };
+    const list = await this.client.list<Pod & { metadata: { uid: string } }>(ref);
+    for (const p of list.items) this.before.add(p.metadata.uid);
+    let from = list.metadata.resourceVersion;
+    this.watch = (async () => {
+      while (!this.abort.signal.aborted) {
+        try {
+          await this.client.watch<Pod & { metadata: object }>(
+            ref,
+            from,
+            (e) => {
+              if (e.object.metadata?.resourceVersion) from = e.object.metadata.resourceVersion;
+              if (e.type !== 'BOOKMARK') this.record(e.object);
+            },
+            { signal: this.abort.signal, timeoutSeconds: 600 },
+          );
+        } catch (error) {
+          this.error = error instanceof Error ? error.message : String(error);
+          return;
+        }
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.watch;
+    if (this.error) throw new Error(`pod recorder lost events: ${this.error}`);
+  }
+
+  private record(pod: Pod): void {
+    const uid = pod.metadata?.uid;
+    const component = pod.metadata?.labels?.['ferry.dev/component'];
+    if (!uid || !component || this.before.has(uid)) return;
+    const rv = pod.metadata!.resourceVersion!;
+    let seen = this.pods.get(uid);
+    if (!seen) {
+      seen = { uid, name: pod.metadata!.name!, component, createdAt: rv };
+      this.pods.set(uid, seen);
+    }
+    const ready = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+    if (ready && !seen.readyAt) seen.readyAt = rv;
+  }
+
+  /** Pods of a component created since start(). */
+  created(component: string): PodSeen[] {
+    return [...this.pods.values()].filter((p) => p.component === component);
+  }
+
+  /**
+   * Where `dependent`'s new pods did not wait for `dependency`'s: each of its pods created before every
+   * new pod of the dependency was Ready (or while one never was). Empty when the order held; also
+   * non-empty when either component made no new pod, so a test cannot pass on missing data.
+   */
+  orderViolations(dependency: string, dependent: string): string[] {
+    const deps = this.created(dependency);
+    const mine = this.created(dependent);
+    if (!deps.length || !mine.length) return [`no new pods of ${deps.length ? dependent : dependency}`];
+    const unready = deps.filter((d) => !d.readyAt);
+    if (unready.length) return unready.map((d) => `${d.name} (${dependency}) never Ready`);
+    const lastReady = deps.reduce((a, b) => (BigInt(a.readyAt!) > BigInt(b.readyAt!) ? a : b));
+    return mine
+      .filter((p) => BigInt(p.createdAt) < BigInt(lastReady.readyAt!))
+      .map(
+        (p) =>
+          `${p.name} created @${p.createdAt} before ${lastReady.name} (${dependency}) was Ready @${lastReady.readyAt}`,
+      );
+  }
+}

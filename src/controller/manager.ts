@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import type http from 'node:http';
 import type { KubeClient, KubeObject, ObjectRef } from '../kube/client.js';
 import { ferryRef } from '../kube/client.js';
-import { LABEL_INSTALL, LABEL_PARAMETER_SECRET } from '../model/names.js';
+import { LABEL_HOOK_INSTALL, LABEL_INSTALL, LABEL_PARAMETER_SECRET } from '../model/names.js';
 import { ControllerCache, Expectations } from './cache.js';
 import type { ControllerContext, QueueName, Workload } from './context.js';
 import { reconcileInstall } from './install/reconciler.js';
@@ -43,7 +43,14 @@ export class Manager {
     [
       K in 'templates' | 'installs' | 'revisions' | 'upgrades' | 'rollbacks' | 'markets'
     ]: Informer<KubeObject>;
-  } & { deployments: Informer<Workload>; statefulsets: Informer<Workload>; secrets: Informer<KubeObject> };
+  } & {
+    deployments: Informer<Workload>;
+    statefulsets: Informer<Workload>;
+    secrets: Informer<KubeObject>;
+    /** Hook Jobs and their pods, metadata only: a wake-up for their install, never read by a reconciler. */
+    hookJobs: Informer<KubeObject>;
+    hookPods: Informer<KubeObject>;
+  };
   private readonly queues: Record<QueueName, WorkQueue>;
   private readonly ctx: ControllerContext;
   private server?: http.Server;
@@ -68,6 +75,15 @@ export class Manager {
       labelSelector?: string,
       listOrder?: (a: T, b: T) => number,
     ) => new Informer<T>(client, ref, { resyncMs: options.resyncMs, onError, labelSelector, listOrder });
+    const metadataInformer = (
+      ref: ObjectRef,
+      labelSelector: string,
+      transform: (o: KubeObject) => KubeObject,
+    ) =>
+      new Informer<KubeObject>(client, ref, {
+        resyncMs: options.resyncMs,
+        ...{ onError, labelSelector, metadataOnly: true, transform },
+      });
     this.informers = {
       templates: informer(ferryRef('AppTemplate')),
       installs: informer(ferryRef('AppInstall')),
@@ -79,17 +95,10 @@ export class Manager {
       statefulsets: informer<Workload>({ apiVersion: 'apps/v1', kind: 'StatefulSet' }, LABEL_INSTALL),
       // Only the Secrets an install's parameters name (the operator labels them), metadata only,
       // and of that only what tells a change: the operator never holds Secret data in its cache.
-      secrets: new Informer<KubeObject>(
-        client,
-        { apiVersion: 'v1', kind: 'Secret' },
-        {
-          resyncMs: options.resyncMs,
-          onError,
-          labelSelector: LABEL_PARAMETER_SECRET,
-          metadataOnly: true,
-          transform: secretVersion,
-        },
-      ),
+      secrets: metadataInformer({ apiVersion: 'v1', kind: 'Secret' }, LABEL_PARAMETER_SECRET, secretVersion),
+      // A hook Job or its pod finishing wakes its install at once (any change moves the resourceVersion)
+      hookJobs: metadataInformer({ apiVersion: 'batch/v1', kind: 'Job' }, LABEL_HOOK_INSTALL, hookObject),
+      hookPods: metadataInformer({ apiVersion: 'v1', kind: 'Pod' }, LABEL_HOOK_INSTALL, hookObject),
     };
     this.queues = {
       install: new WorkQueue(),
@@ -268,6 +277,13 @@ export class Manager {
       for (const install of i.installs.list((o) => o.metadata?.namespace === ns))
         if (namesSecret(install, secret.metadata!.name!)) this.queues.install.add(objectKey(install));
     });
+    for (const informer of [i.hookJobs, i.hookPods]) {
+      informer.on((event, object) => {
+        if (event === 'resync') return; // the installs' own resync covers them
+        const install = object.metadata?.labels?.[LABEL_HOOK_INSTALL];
+        if (install) this.queues.install.add(`${object.metadata!.namespace}/${install}`);
+      });
+    }
     for (const informer of [i.deployments, i.statefulsets]) {
       informer.on((_event, workload) => {
         const install = workload.metadata?.labels?.[LABEL_INSTALL];
@@ -286,6 +302,16 @@ const secretVersion = (s: KubeObject): KubeObject => ({
     namespace: s.metadata?.namespace,
     uid: s.metadata?.uid,
     resourceVersion: s.metadata?.resourceVersion,
+  },
+});
+
+/** What the hook Job and pod caches keep: which install to wake. */
+const hookObject = ({ apiVersion, kind, metadata: m }: KubeObject): KubeObject => ({
+  apiVersion,
+  kind,
+  metadata: {
+    ...secretVersion({ metadata: m }).metadata,
+    labels: { [LABEL_HOOK_INSTALL]: m?.labels?.[LABEL_HOOK_INSTALL] ?? '' },
   },
 });
 

@@ -31,6 +31,18 @@ describe('nextHookStep', () => {
     ['complete', 'Running', job({ complete: true, active: 0 }), 'Succeed'],
     ['complete, found only after a restart', 'Pending', job({ complete: true, active: 0 }), 'Succeed'],
     [
+      'its pod exited 0, the Job not yet marked Complete: succeeded (one completion)',
+      'Running',
+      job({ podSucceeded: true, active: 0 }),
+      'Succeed',
+    ],
+    [
+      'its pod exited 0 but the Job failed meanwhile (deadline): the Job decides',
+      'Running',
+      job({ podSucceeded: true, active: 0, failed: { reason: 'DeadlineExceeded', message: 'too long' } }),
+      'Fail',
+    ],
+    [
       'failed',
       'Running',
       job({

@@ -10,6 +10,11 @@ export interface JobView {
   failed?: { reason: string; message: string };
   /** Pods still running. */
   active: number;
+  /**
+   * One of its pods exited successfully (phase Succeeded). A hook's Job has one completion, so that is
+   * its success; the Job controller records it (Complete) only a second or more later.
+   */
+  podSucceeded?: boolean;
 }
 
 /** The next step of one hook; exactly one per look. */
@@ -60,5 +65,6 @@ export function nextHookStep(row: HookProgress, job: JobView | undefined, revisi
       message: `Job ${row.job} failed (${job.failed.reason}: ${job.failed.message})`,
     };
   }
+  if (job.podSucceeded) return { type: 'Succeed' };
   return { type: 'Wait', message: `Job ${row.job} running (${job.active} pod(s) active)` };
 }

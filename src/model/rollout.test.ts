@@ -56,6 +56,24 @@ describe('rolloutState', () => {
     ).toBe(false);
   });
 
+  it('does not wait for old pods that are stopping: once every new pod is available, the level is done', () => {
+    // The Deployment controller counts only pods not being deleted in `replicas`; an old pod in its
+    // preStop sleep shows only in `terminatingReplicas` (Kubernetes >= 1.33).
+    const stopping = { observedGeneration: 2, replicas: 3, updatedReplicas: 3, availableReplicas: 3 };
+    expect(rolloutState(deployment({ ...stopping, terminatingReplicas: 1 } as never), 3)).toMatchObject({
+      complete: true,
+      message: 'rolled out',
+    });
+    // Counted availability is not enough while an old pod is still counted: the old one may be the
+    // available one and a new one not ready (maxUnavailable 0, maxSurge 1, last step).
+    expect(
+      rolloutState(
+        deployment({ observedGeneration: 2, replicas: 4, updatedReplicas: 3, availableReplicas: 3 }),
+        3,
+      ).complete,
+    ).toBe(false);
+  });
+
   it('is not complete for a workload still labelled with another revision or missing', () => {
     const old = deployment(
       { observedGeneration: 2, replicas: 3, updatedReplicas: 3, availableReplicas: 3 },

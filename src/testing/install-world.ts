@@ -118,7 +118,14 @@ export function finishJobs(
     exitCode = 0,
     log,
     reason = 'BackoffLimitExceeded',
-  }: { exitCode?: number; log?: string; reason?: string } = {},
+    jobStatus = true,
+  }: {
+    exitCode?: number;
+    log?: string;
+    reason?: string;
+    /** false: only the pod has ended; the Job controller has not recorded it yet. */
+    jobStatus?: boolean;
+  } = {},
 ): string[] {
   const finished: string[] = [];
   for (const job of cluster.all('Job', namespace)) {
@@ -129,19 +136,27 @@ export function finishJobs(
     cluster.seed({
       apiVersion: 'v1',
       kind: 'Pod',
-      metadata: { name: pod, namespace, labels: { 'batch.kubernetes.io/job-name': name } },
+      metadata: {
+        name: pod,
+        namespace,
+        labels: { 'batch.kubernetes.io/job-name': name },
+        ownerReferences: [
+          { apiVersion: 'batch/v1', kind: 'Job', name, uid: job.metadata!.uid!, controller: true },
+        ],
+      },
       status: {
         phase: exitCode === 0 ? 'Succeeded' : 'Failed',
         containerStatuses: [{ name: 'hook', state: { terminated: { exitCode } } }],
       },
     });
     if (log !== undefined) cluster.logs.set(`${namespace}/${pod}`, log);
+    finished.push(name);
+    if (!jobStatus) continue;
     const condition =
       exitCode === 0
         ? { type: 'Complete', status: 'True' }
         : { type: 'Failed', status: 'True', reason, message: 'Job has reached the specified backoff limit' };
     cluster.seed({ ...job, status: { conditions: [condition] } });
-    finished.push(name);
   }
   return finished;
 }

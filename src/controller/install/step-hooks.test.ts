@@ -77,6 +77,32 @@ describe('hooks in the rollout', () => {
     expect(cluster.get('Deployment', 'shop', 'shop-api')).toBeDefined();
   });
 
+  it('goes on as soon as the hook pod exited 0, before the Job controller marks the Job Complete', async () => {
+    const { cluster, step, hooks, untilMigration } = world();
+    await untilMigration();
+    finishJobs(cluster, 'shop', { log: 'migrate: done\n', jobStatus: false });
+    await step();
+    expect(hooks()[0]).toMatchObject({ state: 'Succeeded', exitCode: 0, log: 'migrate: done\n' });
+    expect(cluster.get('Deployment', 'shop', 'shop-api')).toBeDefined();
+  });
+
+  it('a pod that exited 0 but belongs to another Job of that name does not count', async () => {
+    const { cluster, step, hooks, untilMigration } = world();
+    await untilMigration();
+    finishJobs(cluster, 'shop', { jobStatus: false });
+    const pod = cluster.all('Pod', 'shop')[0]!;
+    cluster.seed({
+      ...pod,
+      metadata: {
+        ...pod.metadata,
+        ownerReferences: [{ ...pod.metadata!.ownerReferences![0]!, uid: 'an-earlier-job' }],
+      },
+    });
+    await step();
+    expect(hooks()[0]).toMatchObject({ state: 'Running' });
+    expect(cluster.get('Deployment', 'shop', 'shop-api')).toBeUndefined();
+  });
+
   it('writes nothing when a look finds the Job where it was', async () => {
     const { cluster, step, untilMigration } = world();
     await untilMigration();

@@ -52,7 +52,14 @@ export async function runHookPoint(
       namespace,
       name: row.job,
     });
-    const step = nextHookStep(row, job && jobView(job), revision.metadata.uid!);
+    const view = job && jobView(job);
+    if (view && row.state !== 'Succeeded' && row.state !== 'Failed' && !view.complete && !view.failed)
+      view.podSucceeded = (await jobPods(ctx, namespace, row.job)).some(
+        (p) =>
+          p.status?.phase === 'Succeeded' &&
+          p.metadata?.ownerReferences?.some((o) => o.uid === job!.metadata!.uid),
+      );
+    const step = nextHookStep(row, view, revision.metadata.uid!);
     switch (step.type) {
       case 'Done':
         if (row.state === 'Failed') return failed(row, Reason.HookFailed);
@@ -147,21 +154,27 @@ function jobView(job: V1Job): JobView {
   };
 }
 
-/** Exit code and log tail of the Job's newest pod; "no log" when the node returned none. */
+const jobPods = async (ctx: ControllerContext, namespace: string, job: string) =>
+  (
+    await ctx.client.list<V1Pod & KubeObject>(
+      { apiVersion: 'v1', kind: 'Pod', namespace },
+      { labelSelector: `batch.kubernetes.io/job-name=${job}` },
+    )
+  ).items;
+
+/**
+ * Exit code and log tail of the Job's pod that succeeded, else of its newest; "no log" when the node
+ * returned none.
+ */
 async function outcome(
   ctx: ControllerContext,
   namespace: string,
   job: string,
 ): Promise<Pick<HookProgress, 'exitCode' | 'log'>> {
-  const pods = await ctx.client.list<V1Pod & KubeObject>(
-    { apiVersion: 'v1', kind: 'Pod', namespace },
-    { labelSelector: `batch.kubernetes.io/job-name=${job}` },
+  const pods = (await jobPods(ctx, namespace, job)).sort((a, b) =>
+    String(a.metadata?.creationTimestamp).localeCompare(String(b.metadata?.creationTimestamp)),
   );
-  const pod = pods.items
-    .sort((a, b) =>
-      String(a.metadata?.creationTimestamp).localeCompare(String(b.metadata?.creationTimestamp)),
-    )
-    .at(-1);
+  const pod = pods.find((p) => p.status?.phase === 'Succeeded') ?? pods.at(-1);
   if (!pod) return { log: NO_LOG };
   const exitCode = pod.status?.containerStatuses?.[0]?.state?.terminated?.exitCode;
   const text = await ctx.client

@@ -1,5 +1,5 @@
 import type { AppRevision } from '../../../api/index.js';
-import { draftInstall, draftUpgrade } from '../../../model/drafts.js';
+import { draftConfigChange, draftInstall, draftUpgrade } from '../../../model/drafts.js';
 import { fakeContext } from '../../../testing/fake-cluster.js';
 import {
   finishJobs,
@@ -65,6 +65,39 @@ describe('continueRevision', () => {
     expect(logs).toContainEqual(
       expect.objectContaining({ msg: 'revision 1, installing shop 1.0.0 succeeded' }),
     );
+  });
+
+  it('components whose objects do not change hold nothing: a change of web alone passes db and api at once', async () => {
+    const { ctx, cluster, install, work, step } = world();
+    for (let i = 0; i < 4; i++) {
+      await step();
+      rollOut(cluster, 'shop');
+    }
+    expect(work.revisions[0]!.status!.outcome).toBe('Succeeded');
+    const generation = (name: string) =>
+      (cluster.get('Deployment', 'shop', name) ?? cluster.get('StatefulSet', 'shop', name))!.metadata!
+        .generation;
+    const before = ['shop-db', 'shop-api', 'shop-web'].map(generation);
+
+    const overrides = install.spec.overrides!.map((o) => (o.component === 'web' ? { ...o, replicas: 4 } : o));
+    const spec = { ...install.spec, overrides };
+    const r2 = cluster.seed(
+      revisionOf(install, 2, draftConfigChange(ctx.cache.contentOf(work.revisions[0]!), spec), {
+        outcome: 'Progressing',
+      }),
+    ) as AppRevision;
+    work.revisions.push(r2);
+    await continueRevision(ctx, work, r2); // one look: db and api re-applied and done, web rolling
+    expect(work.revisions[1]!.status!.components!.map((c) => `${c.name}:${c.state}`)).toEqual([
+      'db:Ready',
+      'api:Ready',
+      'web:Progressing',
+    ]);
+    expect(['shop-db', 'shop-api', 'shop-web'].map(generation)).toEqual([
+      before[0],
+      before[1],
+      before[2]! + 1,
+    ]);
   });
 
   it('writes nothing when a look finds the rollout where it was', async () => {
