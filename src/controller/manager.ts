@@ -16,7 +16,7 @@ import type { InformerEvent } from './runtime/informer.js';
 import { Informer, objectKey } from './runtime/informer.js';
 import { LeaderElector } from './runtime/leader.js';
 import type { Logger } from './runtime/logger.js';
-import { Metrics } from './runtime/metrics.js';
+import { Metrics, resourceOfPath } from './runtime/metrics.js';
 import type { Handler } from './runtime/queue.js';
 import { WorkQueue } from './runtime/queue.js';
 import { boundPort, startServer } from './runtime/server.js';
@@ -57,7 +57,7 @@ export class Manager {
     private readonly options: ManagerOptions,
   ) {
     client.onWrite = (method, path) => {
-      this.metrics.apiWrites.inc({ verb: method });
+      this.metrics.apiWrites.inc({ verb: method, resource: resourceOfPath(path) });
       log.debug({ method, path }, 'api write');
     };
     client.onApiError = (status, method) =>

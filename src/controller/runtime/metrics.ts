@@ -112,7 +112,7 @@ export class Metrics {
   );
   readonly apiWrites = new Counter(
     'ferry_api_writes_total',
-    'Write requests sent to the API server, by verb.',
+    'Write requests sent to the API server (Events included), by verb and resource (e.g. appinstalls/status).',
   );
   readonly apiErrors = new Counter(
     'ferry_kube_api_errors_total',
@@ -133,4 +133,17 @@ export class Metrics {
     ];
     return `${all.map((m) => m.render()).join('\n')}\n`;
   }
+}
+
+/**
+ * The resource a request path names, with its subresource: `/apis/ferry.dev/v1alpha1/namespaces/a/appinstalls/b/status`
+ * → `appinstalls/status`, `/api/v1/namespaces/a/events` → `events`, `/api/v1/namespaces/a` → `namespaces`.
+ */
+export function resourceOfPath(path: string): string {
+  const parts = path.split('?')[0]!.split('/').filter(Boolean);
+  // /api/v1/... or /apis/<group>/<version>/...
+  let rest = parts[0] === 'api' ? parts.slice(2) : parts.slice(3);
+  if (rest[0] === 'namespaces' && rest.length > 2) rest = rest.slice(2);
+  if (!rest[0]) return 'unknown';
+  return rest[2] ? `${rest[0]}/${rest[2]}` : rest[0];
 }
