@@ -195,8 +195,8 @@ export class Expectations {
     return true;
   }
 
-  forget(install: AppInstall): void {
-    this.installs.delete(install.metadata.uid ?? '');
-    this.revisions.delete(install.metadata.uid ?? '');
+  forget(install: { metadata?: { uid?: string } }): void {
+    this.installs.delete(install.metadata?.uid ?? '');
+    this.revisions.delete(install.metadata?.uid ?? '');
   }
 }

@@ -6,6 +6,7 @@ import { ferryRef } from '../kube/client.js';
 import { LABEL_INSTALL, LABEL_PARAMETER_SECRET } from '../model/names.js';
 import { ControllerCache, Expectations } from './cache.js';
 import type { ControllerContext, QueueName, Workload } from './context.js';
+import { ProgressRecords } from './install/progress.js';
 import { reconcileInstall } from './install/reconciler.js';
 import { reconcileMarket } from './market/reconciler.js';
 import { MarketSchedule } from './market/schedule.js';
@@ -107,6 +108,7 @@ export class Manager {
       informers: this.informers,
       cache: new ControllerCache(this.informers, arrivals),
       expectations: new Expectations(),
+      progress: new ProgressRecords(() => Date.now()),
       events: new EventRecorder(client, (error) => log.warn({ err: error }, 'could not record event')),
       metrics: this.metrics,
       log,
@@ -254,6 +256,15 @@ export class Manager {
     };
     for (const informer of [i.templates, i.installs, i.upgrades, i.rollbacks, i.markets])
       informer.on(routeTo(informer));
+    // what is held in memory for an install or a revision goes with it
+    i.installs.on((event, install) => {
+      if (event !== 'delete') return;
+      this.ctx.progress.forget(install.metadata?.uid);
+      this.ctx.expectations.forget(install);
+    });
+    i.revisions.on((event, revision) => {
+      if (event === 'delete') this.ctx.progress.forget(revision.metadata?.uid);
+    });
     i.revisions.on((_event, revision) => {
       const install = revision.metadata?.labels?.[LABEL_INSTALL];
       if (install) this.queues.install.add(`${revision.metadata!.namespace}/${install}`);
