@@ -19,7 +19,8 @@ import { LeaderElector } from './runtime/leader.js';
 import type { Logger } from './runtime/logger.js';
 import { Metrics, resourceOfPath } from './runtime/metrics.js';
 import type { Handler } from './runtime/queue.js';
-import { WorkQueue } from './runtime/queue.js';
+import { Priority, WorkQueue } from './runtime/queue.js';
+import { InstallPriorities } from './install-priority.js';
 import { boundPort, startServer } from './runtime/server.js';
 import { reconcileTemplate } from './template/reconciler.js';
 import { reconcileUpgrade } from './upgrade/reconciler.js';
@@ -47,6 +48,7 @@ export class Manager {
   } & { deployments: Informer<Workload>; statefulsets: Informer<Workload>; secrets: Informer<KubeObject> };
   private readonly queues: Record<QueueName, WorkQueue>;
   private readonly ctx: ControllerContext;
+  private readonly priorities = new InstallPriorities();
   private server?: http.Server;
   private elector?: LeaderElector;
   private running: Promise<void>[] = [];
@@ -93,7 +95,9 @@ export class Manager {
       ),
     };
     this.queues = {
-      install: new WorkQueue(),
+      install: new WorkQueue({
+        priorityOf: (key) => (this.priorities.rolling(key) ? Priority.High : undefined),
+      }),
       upgrade: new WorkQueue(),
       rollback: new WorkQueue(),
       template: new WorkQueue(),
@@ -176,7 +180,7 @@ export class Manager {
       this.informers.rollbacks,
       this.informers.markets,
     ]) {
-      for (const object of informer.list()) this.route(informer, object);
+      for (const object of informer.list()) this.route(informer, object, false);
     }
     const run = (
       name: QueueName,
@@ -211,14 +215,19 @@ export class Manager {
     run('market', 2, reconcileMarket);
   }
 
-  private route(informer: Informer<KubeObject>, object: KubeObject): void {
+  /** Queues an install: `live` for a watch event, not for the initial list or a resync. */
+  private addInstall(key: string, live: boolean): void {
+    this.queues.install.add(key, this.priorities.of(key, live));
+  }
+
+  private route(informer: Informer<KubeObject>, object: KubeObject, live: boolean): void {
     const i = this.informers;
     const ns = object.metadata?.namespace;
     const spec = (object as { spec?: { install?: string } }).spec;
     if (informer === i.templates) this.queues.template.add(objectKey(object));
     else if (informer === i.markets) this.queues.market.add(objectKey(object));
     else if (informer === i.installs) {
-      this.queues.install.add(objectKey(object));
+      this.addInstall(objectKey(object), live);
       for (const r of i.upgrades.list(
         (u) =>
           u.metadata?.namespace === ns &&
@@ -233,10 +242,10 @@ export class Manager {
         this.queues.rollback.add(objectKey(r));
     } else if (informer === i.upgrades) {
       this.queues.upgrade.add(objectKey(object));
-      if (spec?.install) this.queues.install.add(`${ns}/${spec.install}`);
+      if (spec?.install) this.addInstall(`${ns}/${spec.install}`, live);
     } else if (informer === i.rollbacks) {
       this.queues.rollback.add(objectKey(object));
-      if (spec?.install) this.queues.install.add(`${ns}/${spec.install}`);
+      if (spec?.install) this.addInstall(`${ns}/${spec.install}`, live);
     }
   }
 
@@ -252,7 +261,7 @@ export class Manager {
       if (event === 'delete' && informer === i.markets) return this.queues.market.add(objectKey(object));
       if (event === 'delete' && informer !== i.installs)
         return this.queues[informer === i.templates ? 'template' : 'install'].add(objectKey(object));
-      this.route(informer, object);
+      this.route(informer, object, event !== 'resync' && informer.hasSynced);
     };
     for (const informer of [i.templates, i.installs, i.upgrades, i.rollbacks, i.markets])
       informer.on(routeTo(informer));
@@ -264,25 +273,29 @@ export class Manager {
     });
     i.revisions.on((event, revision) => {
       if (event === 'delete') this.ctx.progress.forget(revision.metadata?.uid);
+      this.priorities.observe(event, revision);
     });
-    i.revisions.on((_event, revision) => {
+    const live = (informer: { hasSynced: boolean }, event: InformerEvent) =>
+      event !== 'resync' && informer.hasSynced;
+    i.revisions.on((event, revision) => {
       const install = revision.metadata?.labels?.[LABEL_INSTALL];
-      if (install) this.queues.install.add(`${revision.metadata!.namespace}/${install}`);
+      if (install) this.addInstall(`${revision.metadata!.namespace}/${install}`, live(i.revisions, event));
       const causeRef = (revision as { spec?: { causeRef?: { kind: string; name: string } } }).spec?.causeRef;
       if (causeRef?.kind === 'AppUpgrade')
         this.queues.upgrade.add(`${revision.metadata!.namespace}/${causeRef.name}`);
       if (causeRef?.kind === 'AppRollback')
         this.queues.rollback.add(`${revision.metadata!.namespace}/${causeRef.name}`);
     });
-    i.secrets.on((_event, secret) => {
+    i.secrets.on((event, secret) => {
       const ns = secret.metadata?.namespace;
       for (const install of i.installs.list((o) => o.metadata?.namespace === ns))
-        if (namesSecret(install, secret.metadata!.name!)) this.queues.install.add(objectKey(install));
+        if (namesSecret(install, secret.metadata!.name!))
+          this.addInstall(objectKey(install), live(i.secrets, event));
     });
     for (const informer of [i.deployments, i.statefulsets]) {
-      informer.on((_event, workload) => {
+      informer.on((event, workload) => {
         const install = workload.metadata?.labels?.[LABEL_INSTALL];
-        if (install) this.queues.install.add(`${workload.metadata!.namespace}/${install}`);
+        if (install) this.addInstall(`${workload.metadata!.namespace}/${install}`, live(informer, event));
       });
     }
   }
