@@ -21,6 +21,7 @@ import { Metrics, resourceOfPath } from './runtime/metrics.js';
 import type { Handler } from './runtime/queue.js';
 import { Priority, WorkQueue } from './runtime/queue.js';
 import { InstallPriorities } from './install-priority.js';
+import { slimObject, slimWorkload } from './transforms.js';
 import { boundPort, startServer } from './runtime/server.js';
 import { reconcileTemplate } from './template/reconciler.js';
 import { reconcileUpgrade } from './upgrade/reconciler.js';
@@ -66,11 +67,20 @@ export class Manager {
     client.onApiError = (status, method) =>
       this.metrics.apiErrors.inc({ code: String(status), verb: method });
     const onError = (error: unknown) => log.warn({ err: error }, 'watch error; reconnecting');
+    // every cached object without managedFields and last-applied copies (transforms.ts)
     const informer = <T extends KubeObject>(
       ref: ObjectRef,
       labelSelector?: string,
       listOrder?: (a: T, b: T) => number,
-    ) => new Informer<T>(client, ref, { resyncMs: options.resyncMs, onError, labelSelector, listOrder });
+      transform: (o: T) => T = slimObject,
+    ) =>
+      new Informer<T>(client, ref, {
+        resyncMs: options.resyncMs,
+        onError,
+        labelSelector,
+        listOrder,
+        transform,
+      });
     this.informers = {
       templates: informer(ferryRef('AppTemplate')),
       installs: informer(ferryRef('AppInstall')),
@@ -78,8 +88,18 @@ export class Manager {
       upgrades: informer(ferryRef('AppUpgrade'), undefined, byCreation),
       rollbacks: informer(ferryRef('AppRollback'), undefined, byCreation),
       markets: informer(ferryRef('AppMarket')),
-      deployments: informer<Workload>({ apiVersion: 'apps/v1', kind: 'Deployment' }, LABEL_INSTALL),
-      statefulsets: informer<Workload>({ apiVersion: 'apps/v1', kind: 'StatefulSet' }, LABEL_INSTALL),
+      deployments: informer<Workload>(
+        { apiVersion: 'apps/v1', kind: 'Deployment' },
+        LABEL_INSTALL,
+        undefined,
+        slimWorkload,
+      ),
+      statefulsets: informer<Workload>(
+        { apiVersion: 'apps/v1', kind: 'StatefulSet' },
+        LABEL_INSTALL,
+        undefined,
+        slimWorkload,
+      ),
       // Only the Secrets an install's parameters name (the operator labels them), metadata only,
       // and of that only what tells a change: the operator never holds Secret data in its cache.
       secrets: new Informer<KubeObject>(
