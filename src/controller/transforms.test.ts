@@ -75,7 +75,9 @@ describe('informer transforms', () => {
     expect(slim.metadata!.labels).toEqual(full.metadata!.labels);
     expect(slim.metadata!.generation).toBe(3);
     expect(slim.spec!.replicas).toBe(2);
-    expect(slim.spec!.strategy).toEqual(full.spec!.strategy);
+    expect((slim.spec as { strategy?: unknown }).strategy).toEqual(
+      (full.spec as { strategy?: unknown }).strategy,
+    );
     expect(slim.spec!.template.spec!.containers).toEqual([{ name: 'api', image: 'api:2' }]);
     expect(slim.status).toEqual(full.status);
     expect(JSON.stringify(slim).length).toBeLessThan(JSON.stringify(full).length / 2);
