@@ -1,27 +1,27 @@
 import { Discovery } from './discovery.js';
 import { hostname } from 'node:os';
 import type http from 'node:http';
-import type { KubeClient, KubeObject, ObjectRef } from '../kube/client.js';
-import { ferryRef } from '../kube/client.js';
-import { LABEL_INSTALL, LABEL_PARAMETER_SECRET } from '../model/names.js';
+import type { KubeClient, KubeObject } from '../kube/client.js';
+import { LABEL_INSTALL } from '../model/names.js';
 import { ControllerCache, Expectations } from './cache.js';
-import type { ControllerContext, QueueName, Workload } from './context.js';
+import type { ControllerContext, QueueName } from './context.js';
 import { ProgressRecords } from './install/progress.js';
 import { reconcileInstall } from './install/reconciler.js';
 import { reconcileMarket } from './market/reconciler.js';
 import { MarketSchedule } from './market/schedule.js';
-import { RequestArrivals, byCreation } from './request-order.js';
+import { RequestArrivals } from './request-order.js';
 import { reconcileRollback } from './rollback/reconciler.js';
 import { EventRecorder } from './runtime/events.js';
-import type { InformerEvent } from './runtime/informer.js';
-import { Informer, objectKey } from './runtime/informer.js';
+import type { InformerEvent, Informer } from './runtime/informer.js';
+import { objectKey } from './runtime/informer.js';
 import { LeaderElector } from './runtime/leader.js';
 import type { Logger } from './runtime/logger.js';
 import { Metrics, resourceOfPath } from './runtime/metrics.js';
 import type { Handler } from './runtime/queue.js';
 import { Priority, WorkQueue } from './runtime/queue.js';
 import { InstallPriorities } from './install-priority.js';
-import { slimObject, slimWorkload } from './transforms.js';
+import type { ManagerInformers } from './informers.js';
+import { createInformers } from './informers.js';
 import { boundPort, startServer } from './runtime/server.js';
 import { reconcileTemplate } from './template/reconciler.js';
 import { reconcileUpgrade } from './upgrade/reconciler.js';
@@ -42,11 +42,7 @@ export interface ManagerOptions {
  */
 export class Manager {
   readonly metrics = new Metrics();
-  readonly informers: {
-    [
-      K in 'templates' | 'installs' | 'revisions' | 'upgrades' | 'rollbacks' | 'markets'
-    ]: Informer<KubeObject>;
-  } & { deployments: Informer<Workload>; statefulsets: Informer<Workload>; secrets: Informer<KubeObject> };
+  readonly informers: ManagerInformers;
   private readonly queues: Record<QueueName, WorkQueue>;
   private readonly ctx: ControllerContext;
   private readonly priorities = new InstallPriorities();
@@ -66,54 +62,9 @@ export class Manager {
     };
     client.onApiError = (status, method) =>
       this.metrics.apiErrors.inc({ code: String(status), verb: method });
-    const onError = (error: unknown) => log.warn({ err: error }, 'watch error; reconnecting');
-    // every cached object without managedFields and last-applied copies (transforms.ts)
-    const informer = <T extends KubeObject>(
-      ref: ObjectRef,
-      labelSelector?: string,
-      listOrder?: (a: T, b: T) => number,
-      transform: (o: T) => T = slimObject,
-    ) =>
-      new Informer<T>(client, ref, {
-        resyncMs: options.resyncMs,
-        onError,
-        labelSelector,
-        listOrder,
-        transform,
-      });
-    this.informers = {
-      templates: informer(ferryRef('AppTemplate')),
-      installs: informer(ferryRef('AppInstall')),
-      revisions: informer(ferryRef('AppRevision')),
-      upgrades: informer(ferryRef('AppUpgrade'), undefined, byCreation),
-      rollbacks: informer(ferryRef('AppRollback'), undefined, byCreation),
-      markets: informer(ferryRef('AppMarket')),
-      deployments: informer<Workload>(
-        { apiVersion: 'apps/v1', kind: 'Deployment' },
-        LABEL_INSTALL,
-        undefined,
-        slimWorkload,
-      ),
-      statefulsets: informer<Workload>(
-        { apiVersion: 'apps/v1', kind: 'StatefulSet' },
-        LABEL_INSTALL,
-        undefined,
-        slimWorkload,
-      ),
-      // Only the Secrets an install's parameters name (the operator labels them), metadata only,
-      // and of that only what tells a change: the operator never holds Secret data in its cache.
-      secrets: new Informer<KubeObject>(
-        client,
-        { apiVersion: 'v1', kind: 'Secret' },
-        {
-          resyncMs: options.resyncMs,
-          onError,
-          labelSelector: LABEL_PARAMETER_SECRET,
-          metadataOnly: true,
-          transform: secretVersion,
-        },
-      ),
-    };
+    this.informers = createInformers(client, options.resyncMs, (error) =>
+      log.warn({ err: error }, 'watch error; reconnecting'),
+    );
     this.queues = {
       install: new WorkQueue({
         priorityOf: (key) => (this.priorities.rolling(key) ? Priority.High : undefined),
@@ -320,18 +271,6 @@ export class Manager {
     }
   }
 }
-
-/** What the Secret cache keeps of a Secret: no annotations (kubectl's last-applied copy holds its data). */
-const secretVersion = (s: KubeObject): KubeObject => ({
-  apiVersion: 'v1',
-  kind: 'Secret',
-  metadata: {
-    name: s.metadata?.name,
-    namespace: s.metadata?.namespace,
-    uid: s.metadata?.uid,
-    resourceVersion: s.metadata?.resourceVersion,
-  },
-});
 
 const namesSecret = (install: KubeObject, secret: string) =>
   (

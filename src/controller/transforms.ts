@@ -86,3 +86,15 @@ export function slimWorkload(workload: Workload): Workload {
       : {}),
   } as Workload;
 }
+
+/** What the Secret cache keeps of a Secret: no annotations (kubectl's last-applied copy holds its data). */
+export const secretVersion = (s: KubeObject): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'Secret',
+  metadata: {
+    name: s.metadata?.name,
+    namespace: s.metadata?.namespace,
+    uid: s.metadata?.uid,
+    resourceVersion: s.metadata?.resourceVersion,
+  },
+});
