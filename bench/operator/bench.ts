@@ -33,7 +33,20 @@
 import { execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { cleanup, cleanupOnSignals, operatorBuild, startCluster } from './cluster.js';
-import { CONCURRENCY, HELP, N, ORDERED_FLOOR, USAGE, log, root, seconds } from './config.js';
+import {
+  CONCURRENCY,
+  HELP,
+  N,
+  ORDERED_FLOOR,
+  PROBE,
+  PROBE_NAMESPACE,
+  UPGRADE,
+  UPGRADE_VERSION,
+  USAGE,
+  log,
+  root,
+  seconds,
+} from './config.js';
 import { runFerry } from './ferry.js';
 import type { FloorResult } from './floor.js';
 import { floor } from './floor.js';
@@ -52,21 +65,33 @@ async function main(): Promise<void> {
   // --- floors ------------------------------------------------------------------------------
   // each floor starts in a cluster emptied of the previous phase's objects, as Ferry's run did
   log("deleting Ferry's namespaces before the floors");
-  await deleteNamespaces(client, 'bench');
+  await deleteNamespaces(client, 'bench', PROBE ? [PROBE_NAMESPACE] : []);
   log(`floor (unordered): applying ${N} installs' objects, ${CONCURRENCY} installs at a time`);
   const flat = await floor(client, 'floor', false);
   log(`floor (unordered): ${seconds(flat.ms)}`);
   let ordered: FloorResult | undefined;
+  let upgradeFloor: FloorResult | undefined;
   if (ORDERED_FLOOR) {
     log('deleting the unordered floor namespaces');
     await deleteNamespaces(client, 'floor');
     log('floor (ordered, level by level per install)');
     ordered = await floor(client, 'ofloor', true);
     log(`floor (ordered): ${seconds(ordered.ms)}`);
+    if (UPGRADE > 0) {
+      log(
+        `floor (ordered) of the mass upgrade: ${UPGRADE} installs' ${UPGRADE_VERSION} objects, level by level`,
+      );
+      upgradeFloor = await floor(client, 'ofloor', true, {
+        version: UPGRADE_VERSION,
+        revision: 2,
+        count: UPGRADE,
+      });
+      log(`floor (ordered upgrade): ${seconds(upgradeFloor.ms)}`);
+    }
   }
   client.close();
 
-  report(ferry, flat, ordered, { commit, runStart, load, serverVersion, nodes });
+  report(ferry, flat, ordered, upgradeFloor, { commit, runStart, load, serverVersion, nodes });
 }
 
 try {

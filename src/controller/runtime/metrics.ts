@@ -119,6 +119,16 @@ export class Metrics {
     'API requests the server answered with an error status (403 = forbidden by RBAC), by code and verb.',
   );
   readonly isLeader = new Gauge('ferry_leader', '1 while this replica holds the leader lease.');
+  readonly residentMemory = new Gauge('process_resident_memory_bytes', 'Resident set size of the process.');
+  readonly heapUsed = new Gauge(
+    'nodejs_heap_size_used_bytes',
+    'V8 heap in use (live objects and garbage not yet collected).',
+  );
+
+  constructor() {
+    this.residentMemory.collect({}, () => process.memoryUsage.rss());
+    this.heapUsed.collect({}, () => process.memoryUsage().heapUsed);
+  }
 
   render(): string {
     const all: Metric[] = [
@@ -130,6 +140,8 @@ export class Metrics {
       this.apiWrites,
       this.apiErrors,
       this.isLeader,
+      this.residentMemory,
+      this.heapUsed,
     ];
     return `${all.map((m) => m.render()).join('\n')}\n`;
   }
