@@ -8,8 +8,8 @@ import { Priority } from './runtime/queue.js';
  * Which installs have a rollout in progress (a revision without an outcome), from the AppRevision
  * informer's events, and the priority of an install's key in the queue that follows from it:
  * finishing a rollout that started goes first (High), then what users just changed (Normal), then the
- * backlog of the initial list and the periodic resyncs (Low). See WorkQueue for the aging that keeps
- * the lower ones moving.
+ * backlog of the initial list and the periodic resyncs (Low). WorkQueue serves them by weight, so the
+ * lower ones keep moving.
  */
 export class InstallPriorities {
   /** Install key → keys of its revisions in progress. */

@@ -114,7 +114,7 @@ describe('WorkQueue priorities', () => {
   }
 
   it('takes higher priorities first and keeps FIFO order within one', async () => {
-    const queue = new WorkQueue({ agingEvery: 0 });
+    const queue = new WorkQueue({ weight: 'strict' });
     queue.add('low-1', Priority.Low);
     queue.add('normal-1');
     queue.add('high-1', Priority.High);
@@ -126,7 +126,7 @@ describe('WorkQueue priorities', () => {
   });
 
   it('raises a queued key to a higher priority, never lowers it, and queues it once', async () => {
-    const queue = new WorkQueue({ agingEvery: 0 });
+    const queue = new WorkQueue({ weight: 'strict' });
     queue.add('a', Priority.Low);
     queue.add('b', Priority.Low);
     queue.add('c', Priority.Normal);
@@ -136,31 +136,44 @@ describe('WorkQueue priorities', () => {
     expect(await drain(queue, 3)).toEqual(['b', 'c', 'a']);
   });
 
-  it('does not starve lower priorities: every agingEvery-th pick takes the key that waited longest', async () => {
-    const queue = new WorkQueue({ agingEvery: 3 });
+  it('does not starve lower priorities: each is served by its weight (High 4, Normal 2, Low 1)', async () => {
+    const queue = new WorkQueue();
     queue.add('old-low', Priority.Low);
+    queue.add('low-2', Priority.Low);
     queue.add('new-normal', Priority.Normal);
     for (let i = 0; i < 5; i++) queue.add(`high-${i}`, Priority.High);
-    // each handled High key brings another one (a fleet that keeps the workers busy)
+    // each handled High key brings another one (a fleet whose rollouts keep the workers busy)
     let more = 5;
     const seen = await drain(queue, 8, (key) => {
       if (key.startsWith('high-')) queue.add(`high-${more++}`, Priority.High);
     });
-    expect(seen.slice(0, 6)).toEqual(['high-0', 'high-1', 'old-low', 'high-2', 'high-3', 'new-normal']);
+    expect(seen.slice(0, 8)).toEqual([
+      'high-0',
+      'new-normal', // a live change waits for one pick, not for the backlog
+      'old-low',
+      'high-1',
+      'high-2',
+      'high-3',
+      'high-4',
+      'low-2', // the backlog moves at a quarter of the High rate
+    ]);
   });
 
-  it('keeps the oldest place in time of a raised key for aging', async () => {
-    const queue = new WorkQueue({ agingEvery: 2 });
-    queue.add('first', Priority.Low);
-    queue.add('second', Priority.Low);
-    queue.add('h1', Priority.High);
-    queue.add('second', Priority.Normal);
-    // pick 1: the highest (h1); pick 2: the longest waiting (first, not the raised second)
-    expect(await drain(queue, 3)).toEqual(['h1', 'first', 'second']);
+  it('gives a priority that had nothing queued no credit for its idle time', async () => {
+    const queue = new WorkQueue();
+    for (let i = 0; i < 3; i++) queue.add(`high-${i}`, Priority.High);
+    let more = 3;
+    const seen = await drain(queue, 20, (key) => {
+      if (key.startsWith('high-')) queue.add(`high-${more++}`, Priority.High);
+      if (key === 'high-8') for (const low of ['l1', 'l2', 'l3']) queue.add(low, Priority.Low);
+    });
+    const lows = seen.slice(0, 20).flatMap((k, i) => (k.startsWith('l') ? [i] : []));
+    // not all three at once after the Highs ran alone: four Highs between two Lows
+    expect(lows).toEqual([10, 15]);
   });
 
   it('requeues with the priority the key has now (priorityOf), and merges a pending requeue with adds', async () => {
-    const q2 = new WorkQueue({ agingEvery: 0 });
+    const q2 = new WorkQueue({ weight: 'strict' });
     q2.addAfter('k', 10_000, Priority.High);
     q2.add('a', Priority.Normal);
     q2.add('k', Priority.Low); // a resync while k waits for its requeue: it keeps the High priority
@@ -171,7 +184,7 @@ describe('WorkQueue priorities', () => {
     // the Low keys queued meanwhile
     let started = false;
     const q3 = new WorkQueue({
-      agingEvery: 0,
+      weight: 'strict',
       priorityOf: (key) => (key === 'k' && started ? Priority.High : undefined),
     });
     const order: string[] = [];

@@ -5,10 +5,11 @@ export interface QueueOptions {
   /** Fraction of random extra delay added to each retry (spreads herds of failures). */
   jitter?: number;
   /**
-   * Every this many picks, the key that has waited longest goes first whatever its priority, so no
-   * priority starves the ones below it. 0 turns it off (strict priority).
+   * The share of picks of each priority while several have keys queued (stride scheduling: a lane of
+   * weight 4 is served four times as often as one of weight 1), so no priority starves the ones below
+   * it. Default: 2^(priority − Low): High 4, Normal 2, Low 1. `strict` serves priorities strictly.
    */
-  agingEvery?: number;
+  weight?: ((priority: number) => number) | 'strict';
   /** The priority of a key the queue adds again by itself (a requeue asked by the handler, a retry). */
   priorityOf?: (key: string) => number | undefined;
 }
@@ -26,14 +27,14 @@ export const Priority = { Low: -1, Normal: 0, High: 1 } as const;
 interface Entry {
   key: string;
   priority: number;
-  /** When the key was first queued (it keeps that when its priority is raised): for aging. */
-  since: number;
 }
 
 /** A FIFO of entries, some of them stale (their key was moved to another lane or taken). */
 class Lane {
   private items: Entry[] = [];
   private head = 0;
+  /** Stride scheduling: the lane with the lowest pass is served next; each pick adds 1 / weight. */
+  pass = 0;
   push(entry: Entry): void {
     this.items.push(entry);
   }
@@ -51,8 +52,8 @@ class Lane {
 /**
  * A work queue keyed by object. A key is queued at most once; a key being handled is never handled
  * by a second worker at the same time — if it is added meanwhile it runs again right after. Keys are
- * taken by priority, FIFO within one, except that every `agingEvery`-th pick takes the key that has
- * waited longest. A failed key is retried with per-key exponential backoff; success resets its backoff.
+ * taken FIFO within a priority; between priorities by weight (a higher one more often, none never).
+ * A failed key is retried with per-key exponential backoff; success resets its backoff.
  */
 export class WorkQueue {
   /** Queued keys and the entry that stands for each. */
@@ -65,12 +66,16 @@ export class WorkQueue {
   private readonly timers = new Map<string, { timer: NodeJS.Timeout; priority: number }>();
   private readonly waiters: (() => void)[] = [];
   private stopped = false;
-  private picks = 0;
-  private clock = 0;
   private readonly options: Required<Omit<QueueOptions, 'priorityOf'>> & Pick<QueueOptions, 'priorityOf'>;
 
   constructor(options: QueueOptions = {}) {
-    this.options = { baseDelayMs: 500, maxDelayMs: 300_000, jitter: 0.2, agingEvery: 4, ...options };
+    this.options = {
+      baseDelayMs: 500,
+      maxDelayMs: 300_000,
+      jitter: 0.2,
+      weight: (priority) => 2 ** Math.max(0, priority - Priority.Low),
+      ...options,
+    };
   }
 
   get depth(): number {
@@ -102,10 +107,13 @@ export class WorkQueue {
     }
     const queued = this.queued.get(key);
     if (queued && queued.priority >= priority) return;
-    // new, or raised: a raised key keeps its place in time for aging, and goes to the end of its new lane
-    const entry: Entry = { key, priority, since: queued?.since ?? this.clock++ };
+    // new, or raised (to the end of its new lane; its old entry is left behind, stale)
+    const entry: Entry = { key, priority };
+    const lane = this.lane(priority);
+    // a lane that had nothing queued gets no credit for the time it was idle
+    if (!this.hasQueued(priority)) lane.pass = Math.max(lane.pass, this.minPass());
     this.queued.set(key, entry);
-    this.lane(priority).push(entry);
+    lane.push(entry);
     if (!queued) this.waiters.shift()?.();
   }
 
@@ -153,18 +161,35 @@ export class WorkQueue {
     return lane;
   }
 
+  private readonly live = (e: Entry) => this.queued.get(e.key) === e;
+
+  private hasQueued(priority: number): boolean {
+    return this.lanes.get(priority)?.peek(this.live) !== undefined;
+  }
+
+  /** The lowest pass among lanes with keys queued (0 when none has). */
+  private minPass(): number {
+    let min = Infinity;
+    for (const lane of this.lanes.values()) if (lane.peek(this.live)) min = Math.min(min, lane.pass);
+    return min === Infinity ? 0 : min;
+  }
+
   /** The entry to take next, or undefined when nothing is queued. */
   private pick(): Entry | undefined {
-    const live = (e: Entry) => this.queued.get(e.key) === e;
-    const heads = [...this.lanes]
-      .sort((a, b) => b[0] - a[0])
-      .map(([, lane]) => lane.peek(live))
-      .filter((e): e is Entry => e !== undefined);
-    if (!heads.length) return undefined;
-    const every = this.options.agingEvery;
-    this.picks++;
-    if (every > 0 && this.picks % every === 0) return heads.reduce((a, b) => (b.since < a.since ? b : a));
-    return heads[0];
+    let best: { priority: number; lane: Lane; head: Entry } | undefined;
+    for (const [priority, lane] of this.lanes) {
+      const head = lane.peek(this.live);
+      if (!head) continue;
+      const better =
+        !best ||
+        (this.options.weight === 'strict'
+          ? priority > best.priority
+          : lane.pass < best.lane.pass || (lane.pass === best.lane.pass && priority > best.priority));
+      if (better) best = { priority, lane, head };
+    }
+    if (!best) return undefined;
+    if (this.options.weight !== 'strict') best.lane.pass += 1 / this.options.weight(best.priority);
+    return best.head;
   }
 
   private async next(): Promise<Entry | undefined> {
