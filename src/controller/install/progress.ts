@@ -5,7 +5,7 @@ import { canonicalJson } from '../../model/canonical.js';
  * While a rollout goes on and nothing that matters changes, its progress is written at most this
  * often (the revision's rows and message, the install's per-component replica counts).
  */
-export const PROGRESS_RECORD_MS = 30_000;
+export const PROGRESS_RECORD_MS = 120_000;
 
 const asNumber = (rv: string | undefined) => (rv && /^\d+$/.test(rv) ? BigInt(rv) : undefined);
 
