@@ -1,4 +1,4 @@
-import { InstallPriorities } from './install-priority.js';
+import { InstallPriorities, isLiveChange } from './install-priority.js';
 import { Priority } from './runtime/queue.js';
 
 const revision = (name: string, install: string, outcome?: string) => ({
@@ -28,5 +28,31 @@ describe('InstallPriorities', () => {
     expect(p.rolling('ns/b')).toBe(true);
     p.observe('delete', revision('b-r3', 'b'));
     expect(p.rolling('ns/b')).toBe(false);
+  });
+});
+
+describe('isLiveChange', () => {
+  const synced = { hasSynced: true };
+  const install = (generation: number, status?: unknown) => ({
+    apiVersion: 'ferry.dev/v1alpha1',
+    kind: 'AppInstall',
+    metadata: { name: 'a', namespace: 'ns', generation },
+    ...(status ? { status } : {}),
+  });
+
+  it('counts a new object and a spec change, not the list, a resync or a status write', () => {
+    expect(isLiveChange(synced, 'add', install(1), undefined)).toBe(true);
+    expect(isLiveChange({ hasSynced: false }, 'add', install(1), undefined)).toBe(false); // initial list
+    expect(isLiveChange(synced, 'resync', install(1), undefined)).toBe(false);
+    expect(isLiveChange(synced, 'update', install(2), install(1))).toBe(true); // spec.version edited
+    // the operator's own status write coming back: the backlog, not ahead of a new install
+    expect(isLiveChange(synced, 'update', install(1, { revision: 1 }), install(1))).toBe(false);
+    // objects without a generation (a Secret's metadata): every update is a change
+    const secret = (rv: string) => ({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 's', resourceVersion: rv },
+    });
+    expect(isLiveChange(synced, 'update', secret('2'), secret('1'))).toBe(true);
   });
 });

@@ -39,3 +39,22 @@ export class InstallPriorities {
     return live ? Priority.Normal : Priority.Low;
   }
 }
+
+/**
+ * Whether an informer event is a live change someone made (Normal priority for an install that has no
+ * rollout going on), not the backlog: not the initial list, not a resync, and not an update that
+ * left the spec as it was (metadata.generation unchanged: a status write — most often the operator's
+ * own, coming back — or a label). As controller-runtime's priority queue does with unchanged objects:
+ * otherwise the echoes of a fleet's status writes queue ahead of an install just created.
+ */
+export function isLiveChange(
+  informer: { hasSynced: boolean },
+  event: InformerEvent,
+  object: KubeObject,
+  old: KubeObject | undefined,
+): boolean {
+  if (event === 'resync' || !informer.hasSynced) return false;
+  if (event !== 'update' || !old) return true;
+  const generation = (o: KubeObject) => (o.metadata as { generation?: number } | undefined)?.generation;
+  return generation(object) === undefined || generation(object) !== generation(old);
+}

@@ -19,7 +19,7 @@ import type { Logger } from './runtime/logger.js';
 import { Metrics, resourceOfPath } from './runtime/metrics.js';
 import type { Handler } from './runtime/queue.js';
 import { Priority, WorkQueue } from './runtime/queue.js';
-import { InstallPriorities } from './install-priority.js';
+import { InstallPriorities, isLiveChange } from './install-priority.js';
 import type { ManagerInformers } from './informers.js';
 import { createInformers } from './informers.js';
 import { boundPort, startServer } from './runtime/server.js';
@@ -228,12 +228,13 @@ export class Manager {
         event === 'delete' ? this.ctx.arrivals.forget(request) : this.ctx.arrivals.observe(request),
       );
     }
-    const routeTo = (informer: Informer<KubeObject>) => (event: InformerEvent, object: KubeObject) => {
-      if (event === 'delete' && informer === i.markets) return this.queues.market.add(objectKey(object));
-      if (event === 'delete' && informer !== i.installs)
-        return this.queues[informer === i.templates ? 'template' : 'install'].add(objectKey(object));
-      this.route(informer, object, event !== 'resync' && informer.hasSynced);
-    };
+    const routeTo =
+      (informer: Informer<KubeObject>) => (event: InformerEvent, object: KubeObject, old?: KubeObject) => {
+        if (event === 'delete' && informer === i.markets) return this.queues.market.add(objectKey(object));
+        if (event === 'delete' && informer !== i.installs)
+          return this.queues[informer === i.templates ? 'template' : 'install'].add(objectKey(object));
+        this.route(informer, object, isLiveChange(informer, event, object, old));
+      };
     for (const informer of [i.templates, i.installs, i.upgrades, i.rollbacks, i.markets])
       informer.on(routeTo(informer));
     // what is held in memory for an install or a revision goes with it
@@ -246,27 +247,33 @@ export class Manager {
       if (event === 'delete') this.ctx.progress.forget(revision.metadata?.uid);
       this.priorities.observe(event, revision);
     });
-    const live = (informer: { hasSynced: boolean }, event: InformerEvent) =>
-      event !== 'resync' && informer.hasSynced;
-    i.revisions.on((event, revision) => {
+    i.revisions.on((event, revision, old) => {
       const install = revision.metadata?.labels?.[LABEL_INSTALL];
-      if (install) this.addInstall(`${revision.metadata!.namespace}/${install}`, live(i.revisions, event));
+      if (install)
+        this.addInstall(
+          `${revision.metadata!.namespace}/${install}`,
+          isLiveChange(i.revisions, event, revision, old),
+        );
       const causeRef = (revision as { spec?: { causeRef?: { kind: string; name: string } } }).spec?.causeRef;
       if (causeRef?.kind === 'AppUpgrade')
         this.queues.upgrade.add(`${revision.metadata!.namespace}/${causeRef.name}`);
       if (causeRef?.kind === 'AppRollback')
         this.queues.rollback.add(`${revision.metadata!.namespace}/${causeRef.name}`);
     });
-    i.secrets.on((event, secret) => {
+    i.secrets.on((event, secret, old) => {
       const ns = secret.metadata?.namespace;
       for (const install of i.installs.list((o) => o.metadata?.namespace === ns))
         if (namesSecret(install, secret.metadata!.name!))
-          this.addInstall(objectKey(install), live(i.secrets, event));
+          this.addInstall(objectKey(install), isLiveChange(i.secrets, event, secret, old));
     });
     for (const informer of [i.deployments, i.statefulsets]) {
-      informer.on((event, workload) => {
+      informer.on((event, workload, old) => {
         const install = workload.metadata?.labels?.[LABEL_INSTALL];
-        if (install) this.addInstall(`${workload.metadata!.namespace}/${install}`, live(informer, event));
+        if (install)
+          this.addInstall(
+            `${workload.metadata!.namespace}/${install}`,
+            isLiveChange(informer, event, workload, old),
+          );
       });
     }
   }
