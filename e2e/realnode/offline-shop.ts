@@ -54,13 +54,18 @@ export interface DeliveryOptions {
   versions?: readonly ('1.0.0' | '2.0.0')[];
   /** A site registry of its own (default: the world's, without auth) and the credentials import uses. */
   siteRegistry?: { address: string; username: string; password: string };
+  /**
+   * Images of this delivery's own (the same programs, other layer digests): a node that pulled the
+   * shared sample images for another suite has none of them, so its pods must really pull.
+   */
+  ownImages?: boolean;
   /** `ferry import --pull-secret NAME --pull-secret-namespace NS`: the namespace must exist. */
   pullSecret?: { name: string; namespace: string };
 }
 
 export async function deliverShop(
   app: string,
-  { edit1, edit2, versions = ['1.0.0', '2.0.0'], siteRegistry, pullSecret }: DeliveryOptions = {},
+  { edit1, edit2, versions = ['1.0.0', '2.0.0'], siteRegistry, pullSecret, ownImages }: DeliveryOptions = {},
 ): Promise<OfflineShop> {
   const vendor = startRegistry();
   const work = mkdtempSync(join(tmpdir(), `ferry-${app}-`));
@@ -73,7 +78,11 @@ export async function deliverShop(
       : []),
   ];
   try {
-    await pushSamples(`${vendor.address}/vendor`, { plainHttp: true, log: (l) => log.push(l) });
+    await pushSamples(`${vendor.address}/vendor`, {
+      plainHttp: true,
+      log: (l) => log.push(l),
+      ...(ownImages ? { mtime: 86_400 } : {}),
+    });
     const packages: string[] = [];
     for (const version of versions) {
       const template = shopTemplate(version, app, version === '2.0.0' ? edit2 : edit1);

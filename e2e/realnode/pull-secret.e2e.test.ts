@@ -29,6 +29,7 @@ beforeAll(async () => {
   ns = await createNamespace(client, 'pullsecret');
   shop = await deliverShop(APP, {
     siteRegistry: { address: registry.address, username: 'site', password: PASSWORD },
+    ownImages: true, // images no other suite's pods pulled: the node must fetch them with the Secret
     pullSecret: { name: PULL_SECRET, namespace: ns },
   });
   console.log(`offline delivery of ${APP} into a registry with auth:\n${shop.log.join('\n')}`);

@@ -17,25 +17,31 @@ const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export async function buildSamples(
   log: (line: string) => void = () => {},
+  options: { mtime?: number } = {},
 ): Promise<{ sample: SampleImage; image: PackedImage }[]> {
   const server = buildSampleServer(join(repoRoot, 'examples', 'sample-app'));
   log(
     `sample-app server ${server.key}: ${server.cached ? 'cached' : 'built'} in ${server.seconds.toFixed(1)} s (${server.path})`,
   );
-  return packSampleImages(server);
+  return packSampleImages(server, options);
 }
 
 /** Pushes every sample image to `target` (`HOST[/PREFIX]`), e.g. the demo's vendor registry. */
 export async function pushSamples(
   target: string,
-  options: { plainHttp?: boolean; log?: (line: string) => void } = {},
+  options: {
+    plainHttp?: boolean;
+    log?: (line: string) => void;
+    /** Files' mtime in the layers (default 0): another value makes a set of images of its own. */
+    mtime?: number;
+  } = {},
 ): Promise<void> {
   const slash = target.indexOf('/');
   const host = slash < 0 ? target : target.slice(0, slash);
   const prefix = slash < 0 ? '' : `${target.slice(slash + 1).replace(/\/+$/, '')}/`;
   const client = new RegistryClient(host, { plainHttp: options.plainHttp });
   try {
-    for (const { sample, image } of await buildSamples(options.log)) {
+    for (const { sample, image } of await buildSamples(options.log, { mtime: options.mtime })) {
       await pushPackedImage(client, `${prefix}${sample.repository}`, sample.tag, image);
       options.log?.(`${host}/${prefix}${sample.repository}:${sample.tag} ${image.root.digest}`);
     }
