@@ -10,20 +10,19 @@ export type Install = KubeObject & {
   status?: { observedGeneration?: number; conditions?: Condition[] };
 };
 
-/** The bench app at `version` (1.0.0; 1.1.0, the mass upgrade's, differs only in its images' tags). */
-export function templateObject(version = VERSION): KubeObject {
+export function templateObject(): KubeObject {
   return {
     apiVersion: 'ferry.dev/v1alpha1',
     kind: 'AppTemplate',
-    metadata: { name: `${APP}.${version}` },
+    metadata: { name: `${APP}.${VERSION}` },
     spec: {
       app: APP,
-      version,
+      version: VERSION,
       description: 'Benchmark application: web -> api -> db, one replica each, no volumes.',
       components: [
         {
           name: 'db',
-          image: `registry.example.com/bench/db:${version}`,
+          image: 'registry.example.com/bench/db:1.0.0',
           replicas: 1,
           ports: [{ name: 'postgres', port: 5432 }],
           env: [
@@ -33,7 +32,7 @@ export function templateObject(version = VERSION): KubeObject {
         },
         {
           name: 'api',
-          image: `registry.example.com/bench/api:${version}`,
+          image: 'registry.example.com/bench/api:1.0.0',
           replicas: 1,
           dependsOn: ['db'],
           ports: [{ name: 'http', port: 8080 }],
@@ -45,7 +44,7 @@ export function templateObject(version = VERSION): KubeObject {
         },
         {
           name: 'web',
-          image: `registry.example.com/bench/web:${version}`,
+          image: 'registry.example.com/bench/web:1.0.0',
           replicas: 1,
           dependsOn: ['api'],
           ports: [{ name: 'http', port: 80 }],

@@ -1,5 +1,4 @@
 import { Writable } from 'node:stream';
-import { ProgressRecords } from '../controller/install/progress.js';
 import fastJsonPatch from 'fast-json-patch';
 import type { Operation } from 'fast-json-patch';
 import type { KubeObject, ObjectRef } from '../kube/client.js';
@@ -308,7 +307,6 @@ export function fakeContext(cluster = new FakeCluster(), start = new Date('2026-
     informers,
     cache: new ControllerCache(informers, arrivals),
     expectations: new Expectations(),
-    progress: new ProgressRecords(() => clock.now.getTime()),
     events: new EventRecorder(cluster.client, () => undefined),
     metrics: new Metrics(),
     log: createLogger('debug', sink),

@@ -2,8 +2,7 @@ import type { KubeClient, KubeObject, ObjectRef } from '../../kube/client.js';
 import { KubeApiError } from '../../kube/client.js';
 
 export type InformerEvent = 'add' | 'update' | 'delete' | 'resync';
-/** `old`: on an update, the object as cached before it. */
-export type InformerHandler<T> = (event: InformerEvent, object: T, old?: T) => void;
+export type InformerHandler<T> = (event: InformerEvent, object: T) => void;
 
 export interface InformerOptions<T extends KubeObject = KubeObject> {
   labelSelector?: string;
@@ -74,10 +73,10 @@ export class Informer<T extends KubeObject> {
     if (this.resyncTimer) clearTimeout(this.resyncTimer);
   }
 
-  private emit(event: InformerEvent, object: T, old?: T): void {
+  private emit(event: InformerEvent, object: T): void {
     for (const handler of this.handlers) {
       try {
-        handler(event, object, old);
+        handler(event, object);
       } catch (error) {
         this.options.onError?.(error);
       }
@@ -132,8 +131,7 @@ export class Informer<T extends KubeObject> {
       const old = this.cache.get(key);
       this.cache.set(key, item);
       if (!old) this.emit('add', item);
-      else if (old.metadata?.resourceVersion !== item.metadata?.resourceVersion)
-        this.emit('update', item, old);
+      else if (old.metadata?.resourceVersion !== item.metadata?.resourceVersion) this.emit('update', item);
     }
     for (const [key, old] of this.cache) {
       if (!seen.has(key)) {
@@ -158,9 +156,9 @@ export class Informer<T extends KubeObject> {
       this.emit('delete', object);
       return;
     }
-    const old = this.cache.get(key);
+    const existed = this.cache.has(key);
     this.cache.set(key, object);
-    this.emit(old ? 'update' : 'add', object, old);
+    this.emit(existed ? 'update' : 'add', object);
   }
 
   private scheduleResync(): void {
