@@ -146,9 +146,11 @@ describe('a failing upgrade', () => {
       stallMs: 60_000,
     });
     expect(status.message).toMatch(/did not roll out within 10s.*rolled back to revision 1 as revision 3/);
-    const install = await waitFor('install status at revision 3', async () => {
+    // The AppUpgrade turns RolledBack from revision 3's record; the install's status is written by its
+    // own reconcile right after: wait for the one that ended the operation.
+    const install = await waitFor('install status at revision 3, its operation ended', async () => {
       const i = await getInstall(client, ns);
-      return i.status?.revision === 3 && i;
+      return i.status?.revision === 3 && !i.status.operation ? i : notYet(i.status);
     });
     expect(install.status.version).toBe('1.0.0');
     expect(condition(install, 'Ready')).toMatchObject({ status: 'False', reason: 'UpgradeFailed' });
