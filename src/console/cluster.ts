@@ -9,9 +9,9 @@ import {
   revisionName,
 } from '../api/index.js';
 import { clusterTemplates } from '../cli/commands/cluster-templates.js';
+import { installRevisions } from '../cli/commands/install-revisions.js';
 import type { KubeClient, KubeObject } from '../kube/client.js';
 import { KubeApiError, ferryRef } from '../kube/client.js';
-import { LABEL_INSTALL } from '../model/names.js';
 import type { Access } from './layout.js';
 import type { SecretChoices } from './pages/templates.js';
 
@@ -124,18 +124,7 @@ export async function install(
 }
 
 /** Revisions of this incarnation of the install (owned by its uid), oldest first. */
-export async function revisions(client: KubeClient, install: AppInstall): Promise<AppRevision[]> {
-  const list = await client.list(ferryRef('AppRevision', install.metadata.namespace), {
-    labelSelector: `${LABEL_INSTALL}=${install.metadata.name}`,
-  });
-  return parsed(appRevisionSchema, list.items)
-    .filter(
-      (r) =>
-        !r.metadata.ownerReferences?.length ||
-        r.metadata.ownerReferences.some((o) => (o as { uid?: string }).uid === install.metadata.uid),
-    )
-    .sort((a, b) => a.spec.revision - b.spec.revision);
-}
+export const revisions = installRevisions;
 
 /**
  * The revision a request produced (status.revision), if it still exists and belongs to that install;

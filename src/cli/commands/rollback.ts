@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import type { AppRollback, UpgradePlan } from '../../api/index.js';
-import { GROUP_VERSION, appInstallSchema, appRevisionSchema } from '../../api/index.js';
+import { GROUP_VERSION, appInstallSchema } from '../../api/index.js';
 import type { KubeClient } from '../../kube/client.js';
 import { ferryRef } from '../../kube/client.js';
-import { LABEL_INSTALL } from '../../model/names.js';
 import { planRollbackRequest } from '../../model/requests.js';
 import { decodeSnapshot } from '../../model/snapshot.js';
 import { formatPlan } from '../format-plan.js';
@@ -12,6 +11,7 @@ import type { Output } from '../output.js';
 import { ProblemsFound, UsageError } from '../output.js';
 import { clusterHelp, clusterOptions, connect } from './cluster-args.js';
 import { follow } from './follow.js';
+import { installRevisions } from './install-revisions.js';
 
 export const rollbackHelp = `Usage: ferry rollback INSTALL [--to-revision N] [--prune-added-components] [--preview] [-n NS] [--kubeconfig FILE]
 
@@ -92,17 +92,7 @@ async function previewRollback(
   const raw = await client.get(ferryRef('AppInstall', namespace, install));
   if (!raw) throw new ProblemsFound(`AppInstall ${namespace}/${install} not found`);
   const object = appInstallSchema.parse(raw);
-  const list = await client.list(ferryRef('AppRevision', namespace), {
-    labelSelector: `${LABEL_INSTALL}=${install}`,
-  });
-  const revisions = list.items
-    .map((o) => appRevisionSchema.parse(o))
-    .filter(
-      (r) =>
-        !r.metadata.ownerReferences?.length ||
-        r.metadata.ownerReferences.some((o) => o.uid === object.metadata.uid),
-    )
-    .sort((a, b) => a.spec.revision - b.spec.revision);
+  const revisions = await installRevisions(client, object);
   const request = {
     metadata: { name: `${install}-rollback-preview`, namespace },
     spec: { install, ...(toRevision ? { toRevision } : {}), pruneAddedComponents },
