@@ -45,11 +45,11 @@ afterAll(async () => {
 });
 
 /** The image of the imported api component, by digest in the site registry. */
-async function siteImageOfApi(): Promise<string> {
+async function siteImageOfApi(version = '1.0.0'): Promise<string> {
   const templates = await client.list<Obj>({ apiVersion: 'ferry.dev/v1alpha1', kind: 'AppTemplate' });
-  const template = templates.items.find((t) => t.spec.app === APP && t.spec.version === '1.0.0');
+  const template = templates.items.find((t) => t.spec.app === APP && t.spec.version === version);
   const api = template?.spec.components.find((c: { name: string }) => c.name === 'api');
-  if (!api) throw new Error(`no AppTemplate of ${APP} 1.0.0 with an api component`);
+  if (!api) throw new Error(`no AppTemplate of ${APP} ${version} with an api component`);
   return api.image as string;
 }
 
@@ -161,10 +161,17 @@ describe('site registry credentials on the real node', () => {
       expect(revision!.status.hooks).toEqual([
         expect.objectContaining({ name: 'migrate', state: 'Succeeded', exitCode: 0 }),
       ]);
-      for (const pod of (await pods(client, ns)).filter(
-        (p) => p.metadata.labels?.['ferry.dev/component'] === 'api',
-      )) {
-        expect(pod.spec.containers[0]!.image.startsWith(`${registry.address}/site/`)).toBe(true);
+      // Pods of 1.0.0 may still be terminating when the upgrade reports Succeeded; the ones that
+      // serve now must be 2.0.0's, pulled from the site registry with the Secret and ready.
+      const api2 = await siteImageOfApi('2.0.0');
+      expect(api2.startsWith(`${registry.address}/site/`)).toBe(true);
+      const serving = (await pods(client, ns)).filter(
+        (p) => p.metadata.labels?.['ferry.dev/component'] === 'api' && !p.metadata.deletionTimestamp,
+      );
+      expect(serving.length).toBeGreaterThan(0);
+      for (const pod of serving) {
+        expect(pod.spec.containers[0]!.image).toBe(api2);
+        expect(pod.status.containerStatuses?.[0]?.imageID).toBe(api2);
         expect(pod.status.containerStatuses?.[0]?.ready).toBe(true);
       }
     },
