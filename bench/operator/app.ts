@@ -10,19 +10,20 @@ export type Install = KubeObject & {
   status?: { observedGeneration?: number; conditions?: Condition[] };
 };
 
-export function templateObject(): KubeObject {
+/** The bench app at `version` (1.0.0; 1.1.0, the mass upgrade's, differs only in its images' tags). */
+export function templateObject(version = VERSION): KubeObject {
   return {
     apiVersion: 'ferry.dev/v1alpha1',
     kind: 'AppTemplate',
-    metadata: { name: `${APP}.${VERSION}` },
+    metadata: { name: `${APP}.${version}` },
     spec: {
       app: APP,
-      version: VERSION,
+      version,
       description: 'Benchmark application: web -> api -> db, one replica each, no volumes.',
       components: [
         {
           name: 'db',
-          image: 'registry.example.com/bench/db:1.0.0',
+          image: `registry.example.com/bench/db:${version}`,
           replicas: 1,
           ports: [{ name: 'postgres', port: 5432 }],
           env: [
@@ -32,7 +33,7 @@ export function templateObject(): KubeObject {
         },
         {
           name: 'api',
-          image: 'registry.example.com/bench/api:1.0.0',
+          image: `registry.example.com/bench/api:${version}`,
           replicas: 1,
           dependsOn: ['db'],
           ports: [{ name: 'http', port: 8080 }],
@@ -44,7 +45,7 @@ export function templateObject(): KubeObject {
         },
         {
           name: 'web',
-          image: 'registry.example.com/bench/web:1.0.0',
+          image: `registry.example.com/bench/web:${version}`,
           replicas: 1,
           dependsOn: ['api'],
           ports: [{ name: 'http', port: 80 }],

@@ -14,7 +14,6 @@ import { nodeObject } from './app.js';
 import {
   CONCURRENCY,
   DIST,
-  FLOORS,
   KCM_QPS,
   N,
   PODS_PER_INSTALL,
@@ -183,7 +182,9 @@ export async function startCluster(): Promise<Cluster> {
   kubectl('apply', '--server-side', '-f', join(root, 'crds'));
   kubectl('wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s');
 
-  const pods = N * PODS_PER_INSTALL * (1 + FLOORS);
+  // the phases run one after the other, each in a cluster emptied of the one before: one phase's pods
+  // (and the probes') at a time
+  const pods = (N + 2) * PODS_PER_INSTALL;
   const nodesNeeded = Math.ceil((pods * 1.15) / PODS_PER_NODE);
   const existing = 3; // e2e/cluster.sh's kwok-node-0..2
   const extra = Math.max(0, nodesNeeded - existing);

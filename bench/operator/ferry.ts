@@ -9,7 +9,21 @@ import { sleep } from '../../src/util/sleep.js';
 import type { Install } from './app.js';
 import { benchNamespace, installName, templateObject } from './app.js';
 import { stopFirst, work } from './cluster.js';
-import { APP, CONCURRENCY, N, NAMESPACES, RESYNC, VERSION, WORKERS, log, seconds } from './config.js';
+import {
+  APP,
+  CONCURRENCY,
+  N,
+  NAMESPACES,
+  PROBE,
+  PROBE_NAMESPACE,
+  RESYNC,
+  UPGRADE,
+  UPGRADE_VERSION,
+  VERSION,
+  WORKERS,
+  log,
+  seconds,
+} from './config.js';
 import { Tracker, createNamespaces, follow, pool, retry, ssa } from './kube.js';
 import type { Metrics } from './metrics.js';
 import { BenchOperator } from './operator.js';
@@ -37,15 +51,83 @@ export interface FerryResult {
   revisionsTotal: number;
   /** Warning and error messages with their counts, most frequent first. */
   warnings: [string, number][];
+  /** RSS of an operator with nothing to reconcile (empty cluster, caches synced), MiB. */
+  baselineRss: number;
+  /** RSS and V8 heap in use at the end of the no-op window, MiB. */
+  endRss: number;
+  endHeap: number;
+  probe?: ProbeResult;
+  upgrade?: UpgradeResult;
+}
+
+export interface ProbeResult {
+  /** The probe's create → Ready while the fleet converged, and when it was created. */
+  loadedMs: number;
+  createdAtMs: number;
+  fleetReadyAtCreate: number;
+  /** The same install created on the idle operator (after the no-op window). */
+  idleMs: number;
+}
+
+export interface UpgradeResult {
+  count: number;
+  /** First spec.version patch → all upgraded installs Ready at 1.1.0. */
+  ms: number;
+  patchMs: number;
+  readyTimes: number[];
+  before: Metrics;
+  after: Metrics;
+  reconciles: number;
+}
+
+const isReady = (o: Install) =>
+  o.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true &&
+  o.status?.observedGeneration === o.metadata?.generation;
+
+const installObject = (namespace: string, name: string): KubeObject => ({
+  apiVersion: 'ferry.dev/v1alpha1',
+  kind: 'AppInstall',
+  metadata: { name, namespace },
+  spec: { app: APP, version: VERSION },
+});
+
+/** Creates one install in the probe namespace and resolves with its create → Ready time. */
+async function probeInstall(client: KubeClient, name: string): Promise<number> {
+  const tracker = new Tracker<Install>(
+    client,
+    { ...ferryRef('AppInstall'), namespace: PROBE_NAMESPACE },
+    (o) => o.metadata?.name === name,
+    isReady,
+    1,
+  );
+  const created = performance.now();
+  await retry(`create probe ${name}`, () => client.create(installObject(PROBE_NAMESPACE, name)));
+  await follow(`probe ${name} Ready`, tracker as Tracker<KubeObject>, 1);
+  return tracker.doneAt.get(`${PROBE_NAMESPACE}/${name}`)! - created;
+}
+
+/** The RSS of an operator started on the empty cluster, once its caches synced and it settled. */
+async function baselineRss(kubeconfig: string, dist: string): Promise<number> {
+  const op = new BenchOperator();
+  stopFirst.operator = op;
+  await op.start(dist, kubeconfig, join(work, 'operator-baseline.log'));
+  for (let i = 0; i < 100 && op.syncedAt === undefined; i++) await sleep(100);
+  await sleep(5000);
+  const rss = op.rssMiB();
+  await op.stop();
+  return rss;
 }
 
 export async function runFerry(client: KubeClient, kubeconfig: string, dist: string): Promise<FerryResult> {
   // --- Ferry -------------------------------------------------------------------------------
-  await createNamespaces(
-    client,
-    Array.from({ length: NAMESPACES }, (_, k) => benchNamespace(k)),
-  );
+  await createNamespaces(client, [
+    ...Array.from({ length: NAMESPACES }, (_, k) => benchNamespace(k)),
+    ...(PROBE ? [PROBE_NAMESPACE] : []),
+  ]);
   await ssa(client, templateObject(), 'ferry-bench');
+  log('baseline: the operator on a cluster with nothing to reconcile');
+  const baseline = await baselineRss(kubeconfig, dist);
+  log(`baseline RSS ${baseline.toFixed(0)} MiB`);
   log(`creating ${N} AppInstalls, ${CONCURRENCY} at a time`);
   const createStart = performance.now();
   await pool(
@@ -53,22 +135,15 @@ export async function runFerry(client: KubeClient, kubeconfig: string, dist: str
     CONCURRENCY,
     async (i) => {
       await retry(`create AppInstall ${i}`, () =>
-        client.create({
-          apiVersion: 'ferry.dev/v1alpha1',
-          kind: 'AppInstall',
-          metadata: { name: installName(i), namespace: benchNamespace(i) },
-          spec: { app: APP, version: VERSION },
-        }),
+        client.create(installObject(benchNamespace(i), installName(i))),
       );
     },
   );
   const createMs = performance.now() - createStart;
   log(`created ${N} AppInstalls in ${seconds(createMs)}`);
 
-  const isReady = (o: Install) =>
-    o.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true &&
-    o.status?.observedGeneration === o.metadata?.generation;
-  const installs = new Tracker<Install>(client, ferryRef('AppInstall'), () => true, isReady, N);
+  const inFleet = (o: KubeObject) => o.metadata?.namespace?.startsWith('bench-') ?? false;
+  const installs = new Tracker<Install>(client, ferryRef('AppInstall'), inFleet, isReady, N);
   // counts the operator's AppRevision creates and status writes while the installs converge
   const revisionWrites = new Tracker<KubeObject>(
     client,
@@ -78,16 +153,31 @@ export async function runFerry(client: KubeClient, kubeconfig: string, dist: str
     Infinity,
   );
 
-  log(`starting the operator (--workers ${WORKERS} --resync ${RESYNC})`);
+  log(
+    `starting the operator (${WORKERS === undefined ? 'default workers' : `--workers ${WORKERS}`} --resync ${RESYNC})`,
+  );
   const op = new BenchOperator();
   stopFirst.operator = op;
   await op.start(dist, kubeconfig, join(work, 'operator.log'));
+  // the probe: one install created while the fleet converges (once a quarter of it is Ready)
+  const probeLoaded = PROBE
+    ? (async () => {
+        while (installs.doneAt.size < N / 4) await sleep(100);
+        const createdAtMs = performance.now() - op.spawnedAt;
+        const fleetReadyAtCreate = installs.doneAt.size;
+        log(`creating the probe install (${fleetReadyAtCreate}/${N} Ready)`);
+        const loadedMs = await probeInstall(client, 'probe-loaded');
+        log(`probe Ready ${seconds(loadedMs)} after its creation`);
+        return { loadedMs, createdAtMs, fleetReadyAtCreate };
+      })()
+    : undefined;
   await follow('AppInstalls Ready', installs as Tracker<KubeObject>, N, async () => {
     const m = await op.metrics();
     return `install queue ${m.sum('ferry_workqueue_depth', { queue: 'install' })}, reconciles ${m.sum('ferry_reconcile_total', { kind: 'install' })}, writes ${m.sum('ferry_api_writes_total')}`;
   });
   const readyAt = Math.max(...installs.doneAt.values());
   revisionWrites.stop();
+  const loaded = await probeLoaded;
   const mReady = await op.metrics();
   const cpuReady = op.cpuSeconds();
   const readyTimes = [...installs.doneAt.values()].map((t) => t - op.spawnedAt).sort((a, b) => a - b);
@@ -129,6 +219,16 @@ export async function runFerry(client: KubeClient, kubeconfig: string, dist: str
   const rvAfterRevisions = await rvOf('AppRevision');
   const installsChanged = changed(rvInstalls, rvAfterInstalls);
   const revisionsChanged = changed(rvRevisions, rvAfterRevisions);
+  const endRss = op.rssMiB();
+  const endHeap = mWindow1.sum('nodejs_heap_size_used_bytes') / 1024 ** 2;
+
+  let probe: ProbeResult | undefined;
+  if (loaded) {
+    log('probe on the idle operator');
+    probe = { ...loaded, idleMs: await probeInstall(client, 'probe-idle') };
+    log(`idle probe Ready ${seconds(probe.idleMs)} after its creation`);
+  }
+  const upgrade = UPGRADE > 0 ? await massUpgrade(client, op) : undefined;
   log('stopping the operator');
   await op.stop();
   const warnings = [...op.warnings].sort((a, b) => b[1] - a[1]);
@@ -153,5 +253,66 @@ export async function runFerry(client: KubeClient, kubeconfig: string, dist: str
     installsTotal: rvAfterInstalls.size,
     revisionsTotal: rvAfterRevisions.size,
     warnings,
+    baselineRss: baseline,
+    endRss,
+    endHeap,
+    probe,
+    upgrade,
+  };
+}
+
+/**
+ * The GitOps mass upgrade: bench.1.1.0 published, then spec.version bumped from 1.0.0 to 1.1.0 on
+ * the first UPGRADE installs (CONCURRENCY patches at a time, as a sync would); done when each is Ready
+ * with status.version 1.1.0 for its new generation.
+ */
+async function massUpgrade(client: KubeClient, op: BenchOperator): Promise<UpgradeResult> {
+  await ssa(client, templateObject(UPGRADE_VERSION), 'ferry-bench');
+  await sleep(2000); // the template's own reconcile, and availableUpgrades on every install, first
+  const names = new Set(Array.from({ length: UPGRADE }, (_, i) => `${benchNamespace(i)}/${installName(i)}`));
+  const upgraded = (o: Install) =>
+    isReady(o) && (o.status as { version?: string } | undefined)?.version === UPGRADE_VERSION;
+  const tracker = new Tracker<Install>(
+    client,
+    ferryRef('AppInstall'),
+    (o) => names.has(`${o.metadata?.namespace}/${o.metadata?.name}`),
+    upgraded,
+    UPGRADE,
+  );
+  const before = await op.metrics();
+  log(`mass upgrade: spec.version ${VERSION} -> ${UPGRADE_VERSION} on ${UPGRADE} installs`);
+  const t0 = performance.now();
+  await pool(
+    Array.from({ length: UPGRADE }, (_, i) => i),
+    CONCURRENCY,
+    async (i) => {
+      await retry(`upgrade AppInstall ${i}`, () =>
+        client.mergePatch(ferryRef('AppInstall', benchNamespace(i), installName(i)), {
+          spec: { version: UPGRADE_VERSION },
+        }),
+      );
+    },
+  );
+  const patchMs = performance.now() - t0;
+  await follow('AppInstalls upgraded', tracker as Tracker<KubeObject>, UPGRADE, async () => {
+    const m = await op.metrics();
+    return `install queue ${m.sum('ferry_workqueue_depth', { queue: 'install' })}, writes ${m.sum('ferry_api_writes_total') - before.sum('ferry_api_writes_total')}`;
+  });
+  const readyTimes = [...tracker.doneAt.values()].map((t) => t - t0).sort((a, b) => a - b);
+  const ms = readyTimes.at(-1)!;
+  log(`mass upgrade: all ${UPGRADE} Ready at ${UPGRADE_VERSION} after ${seconds(ms)}`);
+  // let the records of the last ones land before the writes are counted
+  await sleep(3000);
+  const after = await op.metrics();
+  return {
+    count: UPGRADE,
+    ms,
+    patchMs,
+    readyTimes,
+    before,
+    after,
+    reconciles:
+      after.sum('ferry_reconcile_total', { kind: 'install' }) -
+      before.sum('ferry_reconcile_total', { kind: 'install' }),
   };
 }

@@ -11,7 +11,7 @@ import { render } from '../../src/model/render.js';
 import { rolloutState } from '../../src/model/rollout.js';
 import { sleep } from '../../src/util/sleep.js';
 import { LEVEL_OF, installName, templateObject } from './app.js';
-import { CONCURRENCY, N, NAMESPACES, PODS_PER_INSTALL } from './config.js';
+import { CONCURRENCY, N, NAMESPACES, PODS_PER_INSTALL, VERSION } from './config.js';
 import { Tracker, createNamespaces, follow, pool, retry, ssa } from './kube.js';
 
 export interface FloorResult {
@@ -21,16 +21,34 @@ export interface FloorResult {
   deployments: number;
 }
 
-export async function floor(client: KubeClient, prefix: string, ordered: boolean): Promise<FloorResult> {
-  const spec = appTemplateSpecSchema.parse(templateObject().spec);
-  const namespaces = Array.from({ length: NAMESPACES }, (_, k) => `${prefix}-${k}`);
+export interface FloorOptions {
+  /** The template version whose objects are applied (1.0.0; 1.1.0 for the mass upgrade). */
+  version?: string;
+  /** The revision number they are rendered for (1; 2 for the upgrade). */
+  revision?: number;
+  /** How many installs (the first ones): N, or UPGRADE for the upgrade. */
+  count?: number;
+}
+
+/**
+ * Applies `count` installs' objects into namespaces `prefix-*` (created when missing) and waits until
+ * each of their Deployments has rolled out `revision`.
+ */
+export async function floor(
+  client: KubeClient,
+  prefix: string,
+  ordered: boolean,
+  { version = VERSION, revision = 1, count = N }: FloorOptions = {},
+): Promise<FloorResult> {
+  const spec = appTemplateSpecSchema.parse(templateObject(version).spec);
+  const namespaces = Array.from({ length: Math.min(NAMESPACES, count) }, (_, k) => `${prefix}-${k}`);
   await createNamespaces(client, namespaces);
-  // per install, its components' objects by level, as Ferry renders them for revision 1
-  const installs = Array.from({ length: N }, (_, i) => {
+  // per install, its components' objects by level, as Ferry renders them for the revision
+  const installs = Array.from({ length: count }, (_, i) => {
     const components = render({
       install: { name: installName(i), namespace: `${prefix}-${i % NAMESPACES}`, uid: randomUUID() },
       spec,
-      revision: 1,
+      revision,
       parameters: new Map(),
       overrides: [],
     });
@@ -71,16 +89,18 @@ export async function floor(client: KubeClient, prefix: string, ordered: boolean
   const tracker = new Tracker<KubeObject>(
     client,
     { apiVersion: 'apps/v1', kind: 'Deployment' },
-    (o) => o.metadata?.namespace?.startsWith(`${prefix}-`) ?? false,
-    (o) => rolloutState(o as Parameters<typeof rolloutState>[0], 1).complete,
-    N * PODS_PER_INSTALL,
+    (o) =>
+      (o.metadata?.namespace?.startsWith(`${prefix}-`) ?? false) &&
+      o.metadata?.labels?.['ferry.dev/revision'] === String(revision),
+    (o) => rolloutState(o as Parameters<typeof rolloutState>[0], revision).complete,
+    count * PODS_PER_INSTALL,
     onDone,
   );
   const t0 = performance.now();
   let halt = false;
   const applying = ordered
     ? (() => {
-        for (let i = 0; i < N; i++) queue.push([i, 0]);
+        for (let i = 0; i < count; i++) queue.push([i, 0]);
         return Promise.all(
           Array.from({ length: CONCURRENCY }, async () => {
             while (!tracker.complete && !halt) {
@@ -101,7 +121,11 @@ export async function floor(client: KubeClient, prefix: string, ordered: boolean
   let applyMs = NaN;
   const applied = applying.then(() => (applyMs = performance.now() - t0));
   try {
-    await follow(`floor (${prefix}) Deployments rolled out`, tracker, N * PODS_PER_INSTALL);
+    await follow(
+      `floor (${prefix}, revision ${revision}) Deployments rolled out`,
+      tracker,
+      count * PODS_PER_INSTALL,
+    );
   } finally {
     halt = true;
   }

@@ -163,8 +163,12 @@ export async function follow(
  * starts in a cluster as empty as the first one did. AppInstalls lose their finalizer first: the
  * operator that would remove it is stopped by then.
  */
-export async function deleteNamespaces(client: KubeClient, prefix: string): Promise<void> {
-  const names = Array.from({ length: NAMESPACES }, (_, k) => `${prefix}-${k}`);
+export async function deleteNamespaces(
+  client: KubeClient,
+  prefix: string,
+  extra: string[] = [],
+): Promise<void> {
+  const names = [...Array.from({ length: NAMESPACES }, (_, k) => `${prefix}-${k}`), ...extra];
   const installs = (await client.list(ferryRef('AppInstall'))).items.filter((o) =>
     names.includes(o.metadata?.namespace ?? ''),
   );

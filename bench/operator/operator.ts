@@ -30,12 +30,12 @@ export class BenchOperator {
   readonly warnings = new Map<string, number>();
   private process?: OperatorProcess;
 
-  /** Spawns `operator --resync RESYNC --workers WORKERS` at info level; its output goes to `logPath`. */
+  /** Spawns `operator --resync RESYNC [--workers W]` at info level; its output goes to `logPath`. */
   async start(dist: string, kubeconfig: string, logPath: string): Promise<void> {
     this.process = await OperatorProcess.start({
       main: `${dist}/cli/main.js`,
       kubeconfig,
-      args: ['--resync', String(RESYNC), '--workers', String(WORKERS)],
+      args: ['--resync', String(RESYNC), ...(WORKERS === undefined ? [] : ['--workers', String(WORKERS)])],
       logLevel: 'info',
       logFile: logPath,
       keepLogs: false,
@@ -67,6 +67,12 @@ export class BenchOperator {
     const stat = readFileSync(`/proc/${this.running.pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  }
+
+  /** Resident set size now (VmRSS), MiB. */
+  rssMiB(): number {
+    const status = readFileSync(`/proc/${this.running.pid}/status`, 'utf8');
+    return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? NaN) / 1024;
   }
 
   /** Peak resident set size (VmHWM), MiB. */

@@ -31,10 +31,26 @@ export interface RunContext {
   nodes: number;
 }
 
+/** Writes between two scrapes per install, by `VERB resource`, most first (Events included). */
+function writesByResource(after: Metrics, before: Metrics | undefined, installs: number): [string, number][] {
+  const out = new Map<string, number>();
+  for (const s of after.samples.filter((x) => x.name === 'ferry_api_writes_total')) {
+    const key = `${s.labels.verb} ${s.labels.resource ?? '?'}`;
+    const base = before?.sum('ferry_api_writes_total', s.labels) ?? 0;
+    if (s.value - base > 0) out.set(key, (out.get(key) ?? 0) + (s.value - base) / installs);
+  }
+  return [...out].sort((a, b) => b[1] - a[1]);
+}
+const perInstall = (list: [string, number][]) => list.map(([k, n]) => `${k} ${n.toFixed(2)}`).join(', ');
+const eventsAside = (list: [string, number][]) =>
+  list.filter(([k]) => !k.endsWith(' events')).reduce((n, [, v]) => n + v, 0);
+const ofTotal = (ms: number, total: number) => `${((ms / total) * 100).toFixed(0)} %`;
+
 export function report(
   ferry: FerryResult,
   flat: FloorResult,
   ordered: FloorResult | undefined,
+  upgradeFloor: FloorResult | undefined,
   run: RunContext,
 ): void {
   const { op, readyAt, readyTimes, mReady, mWindow0, mWindow1, createMs, windowMs, warnings } = ferry;
@@ -61,8 +77,13 @@ export function report(
   const windowReconciles =
     mWindow1.sum('ferry_reconcile_total', { kind: 'install' }) -
     mWindow0.sum('ferry_reconcile_total', { kind: 'install' });
-  const pct = (q: number) =>
-    seconds(readyTimes[Math.min(readyTimes.length - 1, Math.floor(q * readyTimes.length))]!);
+  const at = (q: number) => readyTimes[Math.min(readyTimes.length - 1, Math.floor(q * readyTimes.length))]!;
+  const pct = (q: number) => seconds(at(q));
+  // the loaded probe's writes are in the totals until all Ready
+  const counted = N + (ferry.probe ? 1 : 0);
+  const byResource = writesByResource(mReady, undefined, counted);
+  const { probe, upgrade } = ferry;
+  const perInstallKiB = ((ferry.endRss - ferry.baselineRss) * 1024) / N;
 
   const rows: [string, string][] = [
     [
@@ -84,6 +105,23 @@ export function report(
       `${seconds(readyTimes[0]!)} / ${pct(0.5)} / ${pct(0.99)} / ${seconds(readyTimes.at(-1)!)}`,
     ],
     [
+      '**fairness: first / median / last AppInstall Ready, as % of the total time** (target: median ≤ 30 %)',
+      `**${ofTotal(readyTimes[0]!, ferryMs)} / ${ofTotal(at(0.5), ferryMs)} / ${ofTotal(readyTimes.at(-1)!, ferryMs)}**`,
+    ],
+    ...(probe
+      ? ([
+          [
+            'probe install created mid-convergence (when a quarter of the fleet was Ready): create → Ready',
+            `${seconds(probe.loadedMs)} (created at ${seconds(probe.createdAtMs)}, ${probe.fleetReadyAtCreate}/${N} Ready then)`,
+          ],
+          [
+            'the same install created on the idle operator (after the no-op window): create → Ready',
+            seconds(probe.idleMs),
+          ],
+          ['**probe under load / idle** (target ≤ 3)', `**${(probe.loadedMs / probe.idleMs).toFixed(2)}**`],
+        ] as [string, string][])
+      : []),
+    [
       'install reconciles until all Ready (success + error)',
       `${reconciles} (${(reconciles / N).toFixed(1)} per install; ${errors} errors)`,
     ],
@@ -95,6 +133,10 @@ export function report(
     [
       'API writes until all Ready',
       `${writesReady} (${(writesReady / N).toFixed(1)} per install: ${verbs(mReady)})`,
+    ],
+    [
+      `**API writes per install, by verb and resource** (${counted} installs${ferry.probe ? ', the mid-load probe included' : ''})`,
+      `**${eventsAside(byResource).toFixed(2)} without Events** (target ≤ 10), ${byResource.reduce((n, [, v]) => n + v, 0).toFixed(2)} with them: ${perInstall(byResource)}`,
     ],
     [
       'of which changed an AppInstall (finalizer, status) / created / changed an AppRevision (watch events)',
@@ -129,7 +171,15 @@ export function report(
       'operator CPU in the no-op window',
       `${(cpuWindow1 - cpuWindow0).toFixed(1)} s (${(((cpuWindow1 - cpuWindow0) / windowMs) * 1000 * 100).toFixed(1)} % of one core)`,
     ],
-    ['operator peak RSS (VmHWM)', `${peakRss.toFixed(0)} MiB`],
+    ['**operator peak RSS (VmHWM)** (target ≤ 300 MiB)', `**${peakRss.toFixed(0)} MiB**`],
+    [
+      'operator RSS: empty cluster (baseline) / at the end of the no-op window (V8 heap in use then)',
+      `${ferry.baselineRss.toFixed(0)} MiB / ${ferry.endRss.toFixed(0)} MiB (${ferry.endHeap.toFixed(0)} MiB)`,
+    ],
+    [
+      'memory per install: (RSS at the end − baseline) ÷ N; projected RSS at 10,000 installs',
+      `${perInstallKiB.toFixed(0)} KiB; ${(ferry.baselineRss + (perInstallKiB * 10_000) / 1024).toFixed(0)} MiB`,
+    ],
     ['operator warnings/errors logged', `${warnings.reduce((n, [, c]) => n + c, 0)}`],
     [
       `**floor (unordered): first apply → all ${N * 3} Deployments rolled out**`,
@@ -142,18 +192,52 @@ export function report(
       `**${seconds(ordered.ms)}** (${ordered.writes} writes)`,
     ]);
   rows.push(['**ratio Ferry / floor (unordered)**', `**${(ferryMs / flat.ms).toFixed(2)}**`]);
-  if (ordered) rows.push(['**ratio Ferry / floor (ordered)**', `**${(ferryMs / ordered.ms).toFixed(2)}**`]);
+  if (ordered)
+    rows.push([
+      '**ratio Ferry / floor (ordered)** (target ≤ 1.2)',
+      `**${(ferryMs / ordered.ms).toFixed(2)}**`,
+    ]);
+  if (upgrade) {
+    const up = writesByResource(upgrade.after, upgrade.before, upgrade.count);
+    const q = (f: number) => upgrade.readyTimes[Math.min(upgrade.count - 1, Math.floor(f * upgrade.count))]!;
+    rows.push(
+      [
+        `**mass upgrade: spec.version ${'1.0.0'} → 1.1.0 on ${upgrade.count} installs (patches ${CONCURRENCY} at a time, done in ${seconds(upgrade.patchMs)}): first patch → all Ready at 1.1.0**`,
+        `**${seconds(upgrade.ms)}**`,
+      ],
+      [
+        'mass upgrade: first / median / last install Ready (from the first patch; as % of the total)',
+        `${seconds(upgrade.readyTimes[0]!)} / ${seconds(q(0.5))} / ${seconds(upgrade.ms)} (${ofTotal(upgrade.readyTimes[0]!, upgrade.ms)} / ${ofTotal(q(0.5), upgrade.ms)} / 100 %)`,
+      ],
+      [
+        'mass upgrade: install reconciles; API writes per upgraded install, by verb and resource',
+        `${upgrade.reconciles} (${(upgrade.reconciles / upgrade.count).toFixed(1)} per install); ${eventsAside(up).toFixed(2)} without Events, ${up.reduce((n, [, v]) => n + v, 0).toFixed(2)} with: ${perInstall(up)}`,
+      ],
+    );
+    if (upgradeFloor)
+      rows.push(
+        [
+          `**floor (ordered) of the upgrade: the ${upgrade.count} installs' 1.1.0 objects applied level by level**`,
+          `**${seconds(upgradeFloor.ms)}** (${upgradeFloor.writes} writes)`,
+        ],
+        [
+          '**ratio Ferry / floor, mass upgrade (ordered)**',
+          `**${(upgrade.ms / upgradeFloor.ms).toFixed(2)}**`,
+        ],
+      );
+  }
 
-  const runKey = `N=${N} kcm-qps=${KCM_QPS} workers=${WORKERS} concurrency=${CONCURRENCY}`;
+  const workers = WORKERS === undefined ? 'default' : String(WORKERS);
+  const runKey = `N=${N} kcm-qps=${KCM_QPS} workers=${workers} concurrency=${CONCURRENCY}`;
   const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   const command = `npm run bench:operator -- ${process.argv.slice(2).join(' ') || '(defaults)'}`;
   const memGiB = (totalmem() / 1024 ** 3).toFixed(1);
   const cpuModel = cpus()[0]?.model ?? 'unknown CPU';
   const block = [
     `<!-- run ${runKey} -->`,
-    `### N = ${N}, ${WORKERS} workers, floor concurrency ${CONCURRENCY}, ${KCM_QPS ? `kube-controller-manager at ${KCM_QPS} QPS` : 'stock kube-controller-manager (20 QPS)'}`,
+    `### N = ${N}, ${WORKERS === undefined ? "the operator's default workers" : `${WORKERS} workers`}, floor concurrency ${CONCURRENCY}, ${KCM_QPS ? `kube-controller-manager at ${KCM_QPS} QPS` : 'stock kube-controller-manager (20 QPS)'}`,
     '',
-    `- command: \`${command}\` (installs ${N}, namespaces ${NAMESPACES}, concurrency ${CONCURRENCY}, workers ${WORKERS}, resync ${RESYNC} s)`,
+    `- command: \`${command}\` (installs ${N}, namespaces ${NAMESPACES}, concurrency ${CONCURRENCY}, workers ${workers}, resync ${RESYNC} s)`,
     `- operator: built from ${commit} at the start of the run; date: ${date}; whole run ${seconds(performance.now() - runStart)} (build, cluster up/down included)`,
     `- machine: ${execFileSync('nproc', { encoding: 'utf8' }).trim()} cores (${cpuModel}), ${memGiB} GiB memory, load average ${load} at start and ${loadavg()[0]!.toFixed(2)} at the end (other work on the machine shares its cores); Node ${process.versions.node}; cluster ${serverVersion ?? '?'} (e2e/cluster.sh, ${run.nodes} KWOK nodes of ${PODS_PER_NODE} pods)`,
     '',

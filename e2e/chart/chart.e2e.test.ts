@@ -742,7 +742,7 @@ describe('Helm chart charts/ferry', () => {
       const errors = apiErrors(metrics);
       // the family is exported, and the operator did write through the client that counts
       expect(metrics).toContain('# TYPE ferry_kube_api_errors_total counter');
-      expect(metrics).toMatch(/^ferry_api_writes_total\{verb="PATCH"\} [1-9]/m);
+      expect(metrics).toMatch(/^ferry_api_writes_total\{verb="PATCH",resource="[^"]+"\} [1-9]/m);
       expect({ forbidden: errors.get('403') ?? 0, errors: Object.fromEntries(errors) }).toMatchObject({
         forbidden: 0,
       });

@@ -77,6 +77,83 @@ describe('GitOps, no-op reconciles, invalid input, deletion', () => {
       .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
   }
 
+  /** ferry_api_writes_total by `verb resource` (e.g. `PATCH appinstalls/status`). */
+  async function writesByResource(): Promise<Map<string, number>> {
+    const text = await (await fetch(`http://127.0.0.1:${operator.probePort}/metrics`)).text();
+    const out = new Map<string, number>();
+    for (const m of text.matchAll(/^ferry_api_writes_total\{verb="(\w+)",resource="([^"]+)"\} (\d+)$/gm))
+      out.set(`${m[1]} ${m[2]}`, Number(m[3]));
+    return out;
+  }
+
+  async function quiet(): Promise<void> {
+    let before = await apiWrites();
+    await waitFor(
+      'the operator to go quiet',
+      async () => {
+        await sleep(3000);
+        const now = await apiWrites();
+        const still = now === before;
+        before = now;
+        return still;
+      },
+      { timeoutMs: 60_000, intervalMs: 0 },
+    );
+  }
+
+  it('writes at most 10 requests (Events aside) for a fresh 3-component install: its objects and its records', async () => {
+    // the shape of the operator benchmark's app: db <- api <- web, a Service and a Deployment each
+    const component = (name: string, port: number, dependsOn: string[]) => ({
+      name,
+      image: `registry.example.com/writes/${name}:1.0.0`,
+      replicas: 1,
+      ports: [{ name: 'http', port }],
+      dependsOn,
+    });
+    await userApply(client, {
+      apiVersion: 'ferry.dev/v1alpha1',
+      kind: 'AppTemplate',
+      metadata: { name: 'writes.1.0.0' },
+      spec: {
+        app: 'writes',
+        version: '1.0.0',
+        components: [
+          component('db', 5432, []),
+          component('api', 8080, ['db']),
+          component('web', 80, ['api']),
+        ],
+      },
+    } as KubeObject);
+    const wns = await createNamespace(client, 'writes');
+    await quiet();
+    const before = await writesByResource();
+    await userApply(client, {
+      apiVersion: 'ferry.dev/v1alpha1',
+      kind: 'AppInstall',
+      metadata: { name: 'app', namespace: wns },
+      spec: { app: 'writes', version: '1.0.0' },
+    } as KubeObject);
+    await waitReady(client, wns, 1, 90_000, 'app');
+    await quiet();
+    const writes = Object.fromEntries(
+      [...(await writesByResource())]
+        .map(([k, n]) => [k, n - (before.get(k) ?? 0)] as const)
+        .filter(([, n]) => n > 0),
+    );
+    // the floor's 6 applies, the revision, its record at the end, the install's status at the start
+    // and at Ready; no finalizer (volumeDeletionPolicy Retain), no progress in between
+    expect(writes).toEqual({
+      'PATCH services': 3,
+      'PATCH deployments': 3,
+      'POST apprevisions': 1,
+      'PATCH apprevisions/status': 1,
+      'PATCH appinstalls/status': 2,
+      'POST events': 2,
+    });
+    const total = Object.entries(writes).reduce((n, [k, v]) => n + (k.endsWith(' events') ? 0 : v), 0);
+    expect(total).toBeLessThanOrEqual(10);
+  });
+
   it('upgrades when spec.version is edited, and re-applying the same manifest writes nothing', async () => {
     await userApply(client, shopInstall(ns, APP, '1.0.0'));
     await waitReady(client, ns, 1);

@@ -89,7 +89,7 @@ export class ControllerCache {
   readonly upgrades: TypedView<AppUpgrade>;
   readonly rollbacks: TypedView<AppRollback>;
   readonly markets: TypedView<AppMarket>;
-  private readonly decoded = new Map<string, RevisionContent>();
+  private readonly decoded = new Map<string, { data: string; content: RevisionContent }>();
 
   constructor(
     private readonly informers: Informers,
@@ -103,15 +103,19 @@ export class ControllerCache {
     this.markets = new TypedView(informers.markets, appMarketSchema);
   }
 
-  /** The decoded snapshot of a revision, cached by uid (revisions are immutable). */
+  /**
+   * The decoded snapshot of a revision, cached by the snapshot's sha256 (revisions are immutable):
+   * the revisions of a fleet installed from one template with the same inputs share one decoded copy.
+   * Callers never change it.
+   */
   readonly contentOf = (revision: AppRevision): RevisionContent => {
-    const uid = revision.metadata.uid ?? `${revision.metadata.namespace}/${revision.metadata.name}`;
-    let content = this.decoded.get(uid);
-    if (!content) {
-      content = decodeSnapshot(revision.spec.snapshot);
-      if (this.decoded.size >= SNAPSHOT_CACHE_ENTRIES) this.decoded.delete(this.decoded.keys().next().value!);
-      this.decoded.set(uid, content);
-    }
+    const { snapshot } = revision.spec;
+    const cached = this.decoded.get(snapshot.sha256);
+    // the same data, not only the same claimed digest: what was decoded was checked against it
+    if (cached?.data === snapshot.data) return cached.content;
+    const content = decodeSnapshot(snapshot);
+    if (this.decoded.size >= SNAPSHOT_CACHE_ENTRIES) this.decoded.delete(this.decoded.keys().next().value!);
+    this.decoded.set(snapshot.sha256, { data: snapshot.data, content });
     return content;
   };
 
@@ -195,8 +199,8 @@ export class Expectations {
     return true;
   }
 
-  forget(install: AppInstall): void {
-    this.installs.delete(install.metadata.uid ?? '');
-    this.revisions.delete(install.metadata.uid ?? '');
+  forget(install: { metadata?: { uid?: string } }): void {
+    this.installs.delete(install.metadata?.uid ?? '');
+    this.revisions.delete(install.metadata?.uid ?? '');
   }
 }

@@ -1,6 +1,7 @@
 import type { V1Deployment, V1StatefulSet } from '@kubernetes/client-node';
 import type { KubeClient, KubeObject } from '../kube/client.js';
 import type { ControllerCache, Expectations } from './cache.js';
+import type { ProgressRecords } from './install/progress.js';
 import type { ServedApis } from './discovery.js';
 import type { MarketSchedule } from './market/schedule.js';
 import type { RequestArrivals } from './request-order.js';
@@ -47,6 +48,8 @@ export interface ControllerContext {
   cache: ControllerCache;
   /** What this manager wrote and its informers may not show yet. */
   expectations: Expectations;
+  /** Rollout progress held in memory until a write that matters (install/progress.ts). */
+  progress: ProgressRecords;
   events: EventRecorder;
   metrics: Metrics;
   log: Logger;

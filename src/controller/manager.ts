@@ -1,24 +1,27 @@
 import { Discovery } from './discovery.js';
 import { hostname } from 'node:os';
 import type http from 'node:http';
-import type { KubeClient, KubeObject, ObjectRef } from '../kube/client.js';
-import { ferryRef } from '../kube/client.js';
-import { LABEL_HOOK_INSTALL, LABEL_INSTALL, LABEL_PARAMETER_SECRET } from '../model/names.js';
+import type { KubeClient, KubeObject } from '../kube/client.js';
+import { LABEL_HOOK_INSTALL, LABEL_INSTALL } from '../model/names.js';
 import { ControllerCache, Expectations } from './cache.js';
-import type { ControllerContext, QueueName, Workload } from './context.js';
+import type { ControllerContext, QueueName } from './context.js';
+import { ProgressRecords } from './install/progress.js';
 import { reconcileInstall } from './install/reconciler.js';
 import { reconcileMarket } from './market/reconciler.js';
 import { MarketSchedule } from './market/schedule.js';
-import { RequestArrivals, byCreation } from './request-order.js';
+import { RequestArrivals } from './request-order.js';
 import { reconcileRollback } from './rollback/reconciler.js';
 import { EventRecorder } from './runtime/events.js';
-import type { InformerEvent } from './runtime/informer.js';
-import { Informer, objectKey } from './runtime/informer.js';
+import type { InformerEvent, Informer } from './runtime/informer.js';
+import { objectKey } from './runtime/informer.js';
 import { LeaderElector } from './runtime/leader.js';
 import type { Logger } from './runtime/logger.js';
-import { Metrics } from './runtime/metrics.js';
+import { Metrics, resourceOfPath } from './runtime/metrics.js';
 import type { Handler } from './runtime/queue.js';
-import { WorkQueue } from './runtime/queue.js';
+import { Priority, WorkQueue } from './runtime/queue.js';
+import { InstallPriorities, isLiveChange } from './install-priority.js';
+import type { ManagerInformers } from './informers.js';
+import { createInformers } from './informers.js';
 import { boundPort, startServer } from './runtime/server.js';
 import { reconcileTemplate } from './template/reconciler.js';
 import { reconcileUpgrade } from './upgrade/reconciler.js';
@@ -39,20 +42,10 @@ export interface ManagerOptions {
  */
 export class Manager {
   readonly metrics = new Metrics();
-  readonly informers: {
-    [
-      K in 'templates' | 'installs' | 'revisions' | 'upgrades' | 'rollbacks' | 'markets'
-    ]: Informer<KubeObject>;
-  } & {
-    deployments: Informer<Workload>;
-    statefulsets: Informer<Workload>;
-    secrets: Informer<KubeObject>;
-    /** Hook Jobs and their pods, metadata only: a wake-up for their install, never read by a reconciler. */
-    hookJobs: Informer<KubeObject>;
-    hookPods: Informer<KubeObject>;
-  };
+  readonly informers: ManagerInformers;
   private readonly queues: Record<QueueName, WorkQueue>;
   private readonly ctx: ControllerContext;
+  private readonly priorities = new InstallPriorities();
   private server?: http.Server;
   private elector?: LeaderElector;
   private running: Promise<void>[] = [];
@@ -64,44 +57,18 @@ export class Manager {
     private readonly options: ManagerOptions,
   ) {
     client.onWrite = (method, path) => {
-      this.metrics.apiWrites.inc({ verb: method });
+      this.metrics.apiWrites.inc({ verb: method, resource: resourceOfPath(path) });
       log.debug({ method, path }, 'api write');
     };
     client.onApiError = (status, method) =>
       this.metrics.apiErrors.inc({ code: String(status), verb: method });
-    const onError = (error: unknown) => log.warn({ err: error }, 'watch error; reconnecting');
-    const informer = <T extends KubeObject>(
-      ref: ObjectRef,
-      labelSelector?: string,
-      listOrder?: (a: T, b: T) => number,
-    ) => new Informer<T>(client, ref, { resyncMs: options.resyncMs, onError, labelSelector, listOrder });
-    const metadataInformer = (
-      ref: ObjectRef,
-      labelSelector: string,
-      transform: (o: KubeObject) => KubeObject,
-    ) =>
-      new Informer<KubeObject>(client, ref, {
-        resyncMs: options.resyncMs,
-        ...{ onError, labelSelector, metadataOnly: true, transform },
-      });
-    this.informers = {
-      templates: informer(ferryRef('AppTemplate')),
-      installs: informer(ferryRef('AppInstall')),
-      revisions: informer(ferryRef('AppRevision')),
-      upgrades: informer(ferryRef('AppUpgrade'), undefined, byCreation),
-      rollbacks: informer(ferryRef('AppRollback'), undefined, byCreation),
-      markets: informer(ferryRef('AppMarket')),
-      deployments: informer<Workload>({ apiVersion: 'apps/v1', kind: 'Deployment' }, LABEL_INSTALL),
-      statefulsets: informer<Workload>({ apiVersion: 'apps/v1', kind: 'StatefulSet' }, LABEL_INSTALL),
-      // Only the Secrets an install's parameters name (the operator labels them), metadata only,
-      // and of that only what tells a change: the operator never holds Secret data in its cache.
-      secrets: metadataInformer({ apiVersion: 'v1', kind: 'Secret' }, LABEL_PARAMETER_SECRET, secretVersion),
-      // A hook Job or its pod finishing wakes its install at once (any change moves the resourceVersion)
-      hookJobs: metadataInformer({ apiVersion: 'batch/v1', kind: 'Job' }, LABEL_HOOK_INSTALL, hookObject),
-      hookPods: metadataInformer({ apiVersion: 'v1', kind: 'Pod' }, LABEL_HOOK_INSTALL, hookObject),
-    };
+    this.informers = createInformers(client, options.resyncMs, (error) =>
+      log.warn({ err: error }, 'watch error; reconnecting'),
+    );
     this.queues = {
-      install: new WorkQueue(),
+      install: new WorkQueue({
+        priorityOf: (key) => (this.priorities.rolling(key) ? Priority.High : undefined),
+      }),
       upgrade: new WorkQueue(),
       rollback: new WorkQueue(),
       template: new WorkQueue(),
@@ -116,6 +83,7 @@ export class Manager {
       informers: this.informers,
       cache: new ControllerCache(this.informers, arrivals),
       expectations: new Expectations(),
+      progress: new ProgressRecords(() => Date.now()),
       events: new EventRecorder(client, (error) => log.warn({ err: error }, 'could not record event')),
       metrics: this.metrics,
       log,
@@ -183,7 +151,7 @@ export class Manager {
       this.informers.rollbacks,
       this.informers.markets,
     ]) {
-      for (const object of informer.list()) this.route(informer, object);
+      for (const object of informer.list()) this.route(informer, object, false);
     }
     const run = (
       name: QueueName,
@@ -218,14 +186,19 @@ export class Manager {
     run('market', 2, reconcileMarket);
   }
 
-  private route(informer: Informer<KubeObject>, object: KubeObject): void {
+  /** Queues an install: `live` for a watch event, not for the initial list or a resync. */
+  private addInstall(key: string, live: boolean): void {
+    this.queues.install.add(key, this.priorities.of(key, live));
+  }
+
+  private route(informer: Informer<KubeObject>, object: KubeObject, live: boolean): void {
     const i = this.informers;
     const ns = object.metadata?.namespace;
     const spec = (object as { spec?: { install?: string } }).spec;
     if (informer === i.templates) this.queues.template.add(objectKey(object));
     else if (informer === i.markets) this.queues.market.add(objectKey(object));
     else if (informer === i.installs) {
-      this.queues.install.add(objectKey(object));
+      this.addInstall(objectKey(object), live);
       for (const r of i.upgrades.list(
         (u) =>
           u.metadata?.namespace === ns &&
@@ -240,10 +213,10 @@ export class Manager {
         this.queues.rollback.add(objectKey(r));
     } else if (informer === i.upgrades) {
       this.queues.upgrade.add(objectKey(object));
-      if (spec?.install) this.queues.install.add(`${ns}/${spec.install}`);
+      if (spec?.install) this.addInstall(`${ns}/${spec.install}`, live);
     } else if (informer === i.rollbacks) {
       this.queues.rollback.add(objectKey(object));
-      if (spec?.install) this.queues.install.add(`${ns}/${spec.install}`);
+      if (spec?.install) this.addInstall(`${ns}/${spec.install}`, live);
     }
   }
 
@@ -255,27 +228,43 @@ export class Manager {
         event === 'delete' ? this.ctx.arrivals.forget(request) : this.ctx.arrivals.observe(request),
       );
     }
-    const routeTo = (informer: Informer<KubeObject>) => (event: InformerEvent, object: KubeObject) => {
-      if (event === 'delete' && informer === i.markets) return this.queues.market.add(objectKey(object));
-      if (event === 'delete' && informer !== i.installs)
-        return this.queues[informer === i.templates ? 'template' : 'install'].add(objectKey(object));
-      this.route(informer, object);
-    };
+    const routeTo =
+      (informer: Informer<KubeObject>) => (event: InformerEvent, object: KubeObject, old?: KubeObject) => {
+        if (event === 'delete' && informer === i.markets) return this.queues.market.add(objectKey(object));
+        if (event === 'delete' && informer !== i.installs)
+          return this.queues[informer === i.templates ? 'template' : 'install'].add(objectKey(object));
+        this.route(informer, object, isLiveChange(informer, event, object, old));
+      };
     for (const informer of [i.templates, i.installs, i.upgrades, i.rollbacks, i.markets])
       informer.on(routeTo(informer));
-    i.revisions.on((_event, revision) => {
+    // what is held in memory for an install or a revision goes with it
+    i.installs.on((event, install) => {
+      if (event !== 'delete') return;
+      this.ctx.progress.forget(install.metadata?.uid);
+      this.ctx.expectations.forget(install);
+    });
+    i.revisions.on((event, revision) => {
+      if (event === 'delete') this.ctx.progress.forget(revision.metadata?.uid);
+      this.priorities.observe(event, revision);
+    });
+    i.revisions.on((event, revision, old) => {
       const install = revision.metadata?.labels?.[LABEL_INSTALL];
-      if (install) this.queues.install.add(`${revision.metadata!.namespace}/${install}`);
+      if (install)
+        this.addInstall(
+          `${revision.metadata!.namespace}/${install}`,
+          isLiveChange(i.revisions, event, revision, old),
+        );
       const causeRef = (revision as { spec?: { causeRef?: { kind: string; name: string } } }).spec?.causeRef;
       if (causeRef?.kind === 'AppUpgrade')
         this.queues.upgrade.add(`${revision.metadata!.namespace}/${causeRef.name}`);
       if (causeRef?.kind === 'AppRollback')
         this.queues.rollback.add(`${revision.metadata!.namespace}/${causeRef.name}`);
     });
-    i.secrets.on((_event, secret) => {
+    i.secrets.on((event, secret, old) => {
       const ns = secret.metadata?.namespace;
       for (const install of i.installs.list((o) => o.metadata?.namespace === ns))
-        if (namesSecret(install, secret.metadata!.name!)) this.queues.install.add(objectKey(install));
+        if (namesSecret(install, secret.metadata!.name!))
+          this.addInstall(objectKey(install), isLiveChange(i.secrets, event, secret, old));
     });
     for (const informer of [i.hookJobs, i.hookPods]) {
       informer.on((event, object) => {
@@ -285,35 +274,17 @@ export class Manager {
       });
     }
     for (const informer of [i.deployments, i.statefulsets]) {
-      informer.on((_event, workload) => {
+      informer.on((event, workload, old) => {
         const install = workload.metadata?.labels?.[LABEL_INSTALL];
-        if (install) this.queues.install.add(`${workload.metadata!.namespace}/${install}`);
+        if (install)
+          this.addInstall(
+            `${workload.metadata!.namespace}/${install}`,
+            isLiveChange(informer, event, workload, old),
+          );
       });
     }
   }
 }
-
-/** What the Secret cache keeps of a Secret: no annotations (kubectl's last-applied copy holds its data). */
-const secretVersion = (s: KubeObject): KubeObject => ({
-  apiVersion: 'v1',
-  kind: 'Secret',
-  metadata: {
-    name: s.metadata?.name,
-    namespace: s.metadata?.namespace,
-    uid: s.metadata?.uid,
-    resourceVersion: s.metadata?.resourceVersion,
-  },
-});
-
-/** What the hook Job and pod caches keep: which install to wake. */
-const hookObject = ({ apiVersion, kind, metadata: m }: KubeObject): KubeObject => ({
-  apiVersion,
-  kind,
-  metadata: {
-    ...secretVersion({ metadata: m }).metadata,
-    labels: { [LABEL_HOOK_INSTALL]: m?.labels?.[LABEL_HOOK_INSTALL] ?? '' },
-  },
-});
 
 const namesSecret = (install: KubeObject, secret: string) =>
   (

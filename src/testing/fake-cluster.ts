@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { ProgressRecords } from '../controller/install/progress.js';
 import fastJsonPatch from 'fast-json-patch';
 import type { Operation } from 'fast-json-patch';
 import type { KubeObject, ObjectRef } from '../kube/client.js';
@@ -307,6 +308,7 @@ export function fakeContext(cluster = new FakeCluster(), start = new Date('2026-
     informers,
     cache: new ControllerCache(informers, arrivals),
     expectations: new Expectations(),
+    progress: new ProgressRecords(() => clock.now.getTime()),
     events: new EventRecorder(cluster.client, () => undefined),
     metrics: new Metrics(),
     log: createLogger('debug', sink),

@@ -21,7 +21,7 @@ export async function operatorCommand(args: string[], _output: Output): Promise<
     args,
     options: {
       kubeconfig: { type: 'string' },
-      workers: { type: 'string', default: '4' },
+      workers: { type: 'string', default: '16' },
       resync: { type: 'string', default: '600' },
       'probe-address': { type: 'string', default: '0.0.0.0:8081' },
       'leader-elect': { type: 'boolean', default: false },

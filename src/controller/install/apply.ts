@@ -139,18 +139,23 @@ export function renderRevision(
 
 const ROUTE_KINDS = new Set(['Ingress', 'HTTPRoute']);
 
+/** What a component's pods read when they start: applied before the workload. */
+const POD_INPUTS = new Set(['ConfigMap', 'Secret', 'PersistentVolumeClaim']);
+
 /**
- * Applies a component's objects in order (workload last) and returns the applied workload. A route
- * whose API the cluster does not serve is left out (the install status says so; it is applied once
- * the API appears); Services and routes the component no longer renders are deleted.
+ * Applies a component's objects and returns the applied workload: first what its pods read
+ * (ConfigMaps, Secrets, PVCs), then the workload with its Services and routes — each group's
+ * requests at once, so a component costs two round trips, not one per object. A route whose API the
+ * cluster does not serve is left out (the install status says so; it is applied once the API
+ * appears); Services and routes the component no longer renders are deleted.
  */
 export async function applyComponent(
   ctx: ControllerContext,
   component: RenderedComponent,
 ): Promise<Workload> {
   let workload: Workload | undefined;
-  for (const object of component.objects) {
-    if (ROUTE_KINDS.has(object.kind!) && !(await ctx.apis.serves(object.apiVersion!, object.kind!))) continue;
+  const applyOne = async (object: RenderedComponent['objects'][number]) => {
+    if (ROUTE_KINDS.has(object.kind!) && !(await ctx.apis.serves(object.apiVersion!, object.kind!))) return;
     try {
       const applied = await ctx.client.apply(object as KubeObject);
       if (object.kind === 'Deployment' || object.kind === 'StatefulSet') workload = applied as Workload;
@@ -164,6 +169,14 @@ export async function applyComponent(
       }
       throw error;
     }
+  };
+  const inputs = component.objects.filter((o) => POD_INPUTS.has(o.kind!));
+  const rest = component.objects.filter((o) => !POD_INPUTS.has(o.kind!));
+  for (const group of [inputs, rest]) {
+    // all of a group settle before an error is thrown: no request is left running unawaited
+    const results = await Promise.allSettled(group.map(applyOne));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
   await deleteOtherWorkloadKind(ctx, workload!);
   const labels = workload!.metadata!.labels!;

@@ -1,6 +1,7 @@
-import type { AppInstall } from '../../api/index.js';
+import type { AppInstall, AppRevision } from '../../api/index.js';
 import { fakeContext } from '../../testing/fake-cluster.js';
 import { rollOut, seedShopInstall, seedShopTemplates, shopSecret } from '../../testing/install-world.js';
+import { PROGRESS_RECORD_MS } from './progress.js';
 import { reconcileInstall } from './reconciler.js';
 
 const condition = (install: AppInstall | undefined, type: string) =>
@@ -16,21 +17,46 @@ function world() {
 }
 
 describe('reconcileInstall', () => {
-  it('installs shop step by step, reports progress, ends Ready, and then writes nothing', async () => {
+  it('installs shop step by step: status at the start, the records at the end, nothing between; then nothing', async () => {
     const { cluster, reconcile, install } = world();
-    seedShopInstall(cluster, (i) => (i.metadata.finalizers = []));
+    seedShopInstall(cluster, (i) => (i.metadata.finalizers = [])); // volumeDeletionPolicy Retain
 
-    expect(await reconcile()).toBeUndefined();
-    expect(cluster.writeLines()).toEqual(['merge-patch AppInstall/shop']); // the finalizer, nothing else
-
+    // no finalizer (nothing to finalize with Retain): the revision, level 1, and the status saying so
     expect(await reconcile()).toEqual({ requeueAfterMs: 2000 });
+    expect(cluster.writeLines()).toEqual([
+      'merge-patch Secret/shop-secrets',
+      'create AppRevision/shop-r1',
+      'apply ConfigMap/shop-db-config',
+      'apply Secret/shop-db-secret',
+      'apply PersistentVolumeClaim/shop-db-data',
+      'apply Service/shop-db',
+      'apply Service/shop-db-headless',
+      'apply StatefulSet/shop-db',
+      'apply AppInstall/shop/status',
+    ]);
+    expect(install()!.metadata.finalizers).toEqual([]);
     expect(condition(install(), 'Reconciling')).toMatchObject({ status: 'True', reason: 'Installing' });
     expect(install()!.status!.operation).toEqual({ kind: 'Install', revision: 1 });
 
-    for (let i = 0; i < 3; i++) {
+    // the next levels: only their objects (the progress is held, see progress.ts)
+    for (const objects of [
+      ['apply Secret/shop-api-secret', 'apply Service/shop-api', 'apply Deployment/shop-api'],
+      ['apply Service/shop-web', 'apply Ingress/shop-web-public', 'apply Deployment/shop-web'],
+    ]) {
+      cluster.writes.length = 0;
       rollOut(cluster, 'shop');
-      await reconcile();
+      expect(await reconcile()).toEqual({ requeueAfterMs: 2000 });
+      expect(cluster.writeLines().sort()).toEqual(objects.sort()); // a level's objects go at once
     }
+    expect(cluster.get('AppRevision', 'shop', 'shop-r1')!.status).toBeUndefined();
+
+    cluster.writes.length = 0;
+    rollOut(cluster, 'shop');
+    expect(await reconcile()).toBeUndefined();
+    expect(cluster.writeLines()).toEqual([
+      'merge-patch AppRevision/shop-r1/status',
+      'apply AppInstall/shop/status',
+    ]);
     expect(condition(install(), 'Ready')).toMatchObject({ status: 'True', reason: 'InstallSucceeded' });
     expect(install()!.status).toMatchObject({ version: '1.0.0', revision: 1, availableUpgrades: ['2.0.0'] });
     expect(install()!.status!.components!.map((c) => `${c.name}:${c.state}`)).toEqual([
@@ -38,11 +64,72 @@ describe('reconcileInstall', () => {
       'api:Ready',
       'web:Ready',
     ]);
+    // the revision's record is complete: every level with its start and end, in order
+    const rows = cluster.get<AppRevision>('AppRevision', 'shop', 'shop-r1')!.status!.components!;
+    expect(rows.map((r) => `${r.name}:${r.level}:${r.state}`)).toEqual([
+      'db:0:Ready',
+      'api:1:Ready',
+      'web:2:Ready',
+    ]);
+    for (const r of rows) expect(r.startedAt! <= r.finishedAt!).toBe(true);
+    expect(cluster.all('Event', 'shop').map((e) => e.reason)).toEqual(['Installing', 'Succeeded']);
 
     cluster.writes.length = 0;
     expect(await reconcile()).toBeUndefined();
     expect(await reconcile()).toBeUndefined();
     expect(cluster.writes).toEqual([]);
+  });
+
+  it('writes the progress of a rollout that goes on at most every PROGRESS_RECORD_MS', async () => {
+    const { cluster, reconcile, install, advance } = world();
+    seedShopInstall(cluster);
+    await reconcile();
+    const revision = () => cluster.get<AppRevision>('AppRevision', 'shop', 'shop-r1')!;
+    rollOut(cluster, 'shop', false); // db applied, not available yet
+    cluster.writes.length = 0;
+    advance(PROGRESS_RECORD_MS - 1000);
+    await reconcile();
+    expect(cluster.writeLines()).toEqual([]);
+    advance(1000);
+    rollOut(cluster, 'shop'); // db rolled out: api starts
+    await reconcile();
+    expect(cluster.writeLines()).toEqual([
+      'apply Secret/shop-api-secret',
+      'apply Service/shop-api',
+      'apply Deployment/shop-api',
+      'merge-patch AppRevision/shop-r1/status',
+      'apply AppInstall/shop/status',
+    ]);
+    expect(revision().status!.components!.map((r) => `${r.name}:${r.state}`)).toEqual([
+      'db:Ready',
+      'api:Progressing',
+      'web:Pending',
+    ]);
+    expect(install()!.status!.components!.find((c) => c.name === 'db')).toMatchObject({ state: 'Ready' });
+
+    // an operator that restarts here (nothing held) resumes from the record and the workloads
+    const { ctx } = fakeContext(cluster);
+    rollOut(cluster, 'shop');
+    await reconcileInstall(ctx, 'shop/shop');
+    rollOut(cluster, 'shop');
+    await reconcileInstall(ctx, 'shop/shop');
+    expect(revision().status).toMatchObject({ outcome: 'Succeeded' });
+    expect(cluster.all('AppRevision', 'shop')).toHaveLength(1);
+    // db's end, recorded before the restart, stays
+    expect(revision().status!.components![0]!.finishedAt).toBe(
+      new Date(Date.parse('2026-01-01T00:00:00Z') + PROGRESS_RECORD_MS).toISOString().replace('.000Z', 'Z'),
+    );
+  });
+
+  it('adds its finalizer only when deleting the install has work: volumeDeletionPolicy Delete', async () => {
+    const { cluster, reconcile, install } = world();
+    seedShopInstall(cluster, (i) => {
+      i.metadata.finalizers = [];
+      i.spec.volumeDeletionPolicy = 'Delete';
+    });
+    expect(await reconcile()).toBeUndefined();
+    expect(cluster.writeLines()).toEqual(['merge-patch AppInstall/shop']);
+    expect(install()!.metadata.finalizers).toEqual(['ferry.dev/cleanup']);
   });
 
   it('waits for a missing parameter Secret without failing (Reconciling, not Stalled)', async () => {

@@ -9,7 +9,7 @@ import { reportInvalidObject } from '../invalid-object.js';
 import { autoRollback } from './actions/auto-rollback.js';
 import { continueRevision } from './actions/continue.js';
 import { correctDrift } from './actions/correct-drift.js';
-import { addFinalizer, finalize } from './actions/finalize.js';
+import { addFinalizer, finalize, needsFinalizer } from './actions/finalize.js';
 import { start } from './actions/start.js';
 import type { InstallAction, Rotation } from './decide.js';
 import { lostFieldsOf } from './field-drift.js';
@@ -39,7 +39,9 @@ export async function reconcileInstall(ctx: ControllerContext, key: string): Pro
   if (!found.ok) return reportInvalidObject(ctx, found.raw, found.problem);
   const install = found.object;
   if (install.metadata.deletionTimestamp) return finalize(ctx, install);
-  if (!install.metadata.finalizers?.includes(FINALIZER)) return addFinalizer(ctx, install); // its watch event brings the install back
+  // its watch event brings the install back
+  if (needsFinalizer(install) && !install.metadata.finalizers?.includes(FINALIZER))
+    return addFinalizer(ctx, install);
 
   const work = startWork(ctx, key, install);
   if (ctx.expectations.cacheLagsBehind(install, work.revisions)) return { requeueAfterMs: 200 };
@@ -87,11 +89,10 @@ function earliest(a: ActionResult, b: ActionResult): ActionResult {
 function startWork(ctx: ControllerContext, key: string, install: AppInstall): InstallWork {
   return {
     install,
-    revisions: ctx.cache.revisionsOf(
-      install.metadata.namespace!,
-      install.metadata.name,
-      install.metadata.uid,
-    ),
+    // with the progress this process holds for a rollout and has not written yet
+    revisions: ctx.cache
+      .revisionsOf(install.metadata.namespace!, install.metadata.name, install.metadata.uid)
+      .map((r) => ctx.progress.overlay(r)),
     templates: ctx.cache.templatesOf(install.spec.app),
     lastAppliedSpecDigest: install.status?.lastAppliedSpecDigest,
     generation: install.metadata.generation,

@@ -1,5 +1,11 @@
 import type { AppInstall, AppRevision, AppRevisionSpec, AppRevisionStatus } from '../../api/index.js';
-import { GROUP_VERSION, Reason, appRevisionSchema, revisionName } from '../../api/index.js';
+import {
+  GROUP_VERSION,
+  Reason,
+  appRevisionSchema,
+  appRevisionStatusSchema,
+  revisionName,
+} from '../../api/index.js';
 import type { KubeObject } from '../../kube/client.js';
 import { KubeApiError } from '../../kube/client.js';
 import type { RevisionDraft } from '../../model/drafts.js';
@@ -132,13 +138,14 @@ export async function writeRevisionStatus(
   revision: AppRevision,
   status: AppRevisionStatus,
 ): Promise<AppRevision> {
-  // A merge patch keeps keys it does not mention: fields the new status dropped are nulled.
+  // A merge patch keeps keys it does not mention: fields the new status dropped are nulled (all the
+  // schema knows: the status in hand may be progress held in memory, not what is stored).
   const cleared = Object.fromEntries(
-    Object.keys(revision.status ?? {})
+    [...new Set([...Object.keys(appRevisionStatusSchema.shape), ...Object.keys(revision.status ?? {})])]
       .filter((k) => !(k in status))
       .map((k) => [k, null]),
   );
-  await ctx.client.mergePatch(
+  const written = await ctx.client.mergePatch(
     {
       apiVersion: GROUP_VERSION,
       kind: 'AppRevision',
@@ -148,6 +155,7 @@ export async function writeRevisionStatus(
     { status: { ...cleared, ...status } },
     'status',
   );
+  ctx.progress.written(revision, status, written.metadata?.resourceVersion);
   return { ...revision, status };
 }
 

@@ -1,7 +1,6 @@
 import type { AppInstallStatus } from '../../api/index.js';
 import { ConditionType, GROUP_VERSION } from '../../api/index.js';
 import type { KubeObject } from '../../kube/client.js';
-import { canonicalJson } from '../../model/canonical.js';
 import { computeInstallStatus, templateOrigin } from '../../model/install-status.js';
 import { sortedVersions } from '../cache.js';
 import type { ControllerContext } from '../context.js';
@@ -26,7 +25,8 @@ export async function writeInstallStatus(ctx: ControllerContext, work: InstallWo
     problem: work.problem,
     now: ctx.now(),
   });
-  if (canonicalJson(status) === canonicalJson(install.status ?? {})) return;
+  // unchanged, or only the replica counts and messages of an operation that goes on (progress.ts)
+  if (!ctx.progress.installStatusChanged(install, status)) return;
   await recordStalledEvent(ctx, work, status);
   // resourceVersion makes the write conditional: a status computed from a stale cache is refused
   // (409) and recomputed, so nothing recorded in it (lastAppliedSpecDigest) can be lost.
@@ -44,6 +44,7 @@ export async function writeInstallStatus(ctx: ControllerContext, work: InstallWo
     { subresource: 'status' },
   );
   ctx.expectations.wroteInstall(install, written.metadata?.resourceVersion);
+  ctx.progress.wroteInstall(install, status);
 }
 
 async function recordStalledEvent(ctx: ControllerContext, work: InstallWork, status: AppInstallStatus) {

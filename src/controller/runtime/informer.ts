@@ -2,7 +2,8 @@ import type { KubeClient, KubeObject, ObjectRef } from '../../kube/client.js';
 import { KubeApiError } from '../../kube/client.js';
 
 export type InformerEvent = 'add' | 'update' | 'delete' | 'resync';
-export type InformerHandler<T> = (event: InformerEvent, object: T) => void;
+/** `old`: on an update, the object as cached before it. */
+export type InformerHandler<T> = (event: InformerEvent, object: T, old?: T) => void;
 
 export interface InformerOptions<T extends KubeObject = KubeObject> {
   labelSelector?: string;
@@ -73,10 +74,10 @@ export class Informer<T extends KubeObject> {
     if (this.resyncTimer) clearTimeout(this.resyncTimer);
   }
 
-  private emit(event: InformerEvent, object: T): void {
+  private emit(event: InformerEvent, object: T, old?: T): void {
     for (const handler of this.handlers) {
       try {
-        handler(event, object);
+        handler(event, object, old);
       } catch (error) {
         this.options.onError?.(error);
       }
@@ -131,7 +132,8 @@ export class Informer<T extends KubeObject> {
       const old = this.cache.get(key);
       this.cache.set(key, item);
       if (!old) this.emit('add', item);
-      else if (old.metadata?.resourceVersion !== item.metadata?.resourceVersion) this.emit('update', item);
+      else if (old.metadata?.resourceVersion !== item.metadata?.resourceVersion)
+        this.emit('update', item, old);
     }
     for (const [key, old] of this.cache) {
       if (!seen.has(key)) {
@@ -156,9 +158,9 @@ export class Informer<T extends KubeObject> {
       this.emit('delete', object);
       return;
     }
-    const existed = this.cache.has(key);
+    const old = this.cache.get(key);
     this.cache.set(key, object);
-    this.emit(existed ? 'update' : 'add', object);
+    this.emit(old ? 'update' : 'add', object, old);
   }
 
   private scheduleResync(): void {

@@ -1,4 +1,4 @@
-import { Histogram, Metrics } from './metrics.js';
+import { Histogram, Metrics, resourceOfPath } from './metrics.js';
 
 const sample = (text: string, series: string) =>
   text
@@ -28,4 +28,17 @@ describe('Metrics', () => {
     expect(sample(text, 'ferry_kube_api_errors_total{code="403",verb="GET"}')).toBe('2');
     expect(sample(text, 'ferry_kube_api_errors_total{code="404",verb="GET"}')).toBe('1');
   });
+});
+
+describe('resourceOfPath', () => {
+  it.each([
+    ['/apis/ferry.dev/v1alpha1/namespaces/a/appinstalls/b/status', 'appinstalls/status'],
+    ['/apis/ferry.dev/v1alpha1/namespaces/a/appinstalls/b', 'appinstalls'],
+    ['/apis/ferry.dev/v1alpha1/namespaces/a/apprevisions', 'apprevisions'],
+    ['/api/v1/namespaces/a/events', 'events'],
+    ['/apis/apps/v1/namespaces/a/deployments/d?fieldManager=ferry-operator&force=true', 'deployments'],
+    ['/apis/ferry.dev/v1alpha1/apptemplates/t.1.0.0/status', 'apptemplates/status'],
+    ['/api/v1/namespaces/a', 'namespaces'],
+    ['/apis/coordination.k8s.io/v1/namespaces/ferry/leases/l', 'leases'],
+  ])('%s → %s', (path, resource) => expect(resourceOfPath(path)).toBe(resource));
 });

@@ -112,13 +112,23 @@ export class Metrics {
   );
   readonly apiWrites = new Counter(
     'ferry_api_writes_total',
-    'Write requests sent to the API server, by verb.',
+    'Write requests sent to the API server (Events included), by verb and resource (e.g. appinstalls/status).',
   );
   readonly apiErrors = new Counter(
     'ferry_kube_api_errors_total',
     'API requests the server answered with an error status (403 = forbidden by RBAC), by code and verb.',
   );
   readonly isLeader = new Gauge('ferry_leader', '1 while this replica holds the leader lease.');
+  readonly residentMemory = new Gauge('process_resident_memory_bytes', 'Resident set size of the process.');
+  readonly heapUsed = new Gauge(
+    'nodejs_heap_size_used_bytes',
+    'V8 heap in use (live objects and garbage not yet collected).',
+  );
+
+  constructor() {
+    this.residentMemory.collect({}, () => process.memoryUsage.rss());
+    this.heapUsed.collect({}, () => process.memoryUsage().heapUsed);
+  }
 
   render(): string {
     const all: Metric[] = [
@@ -130,7 +140,22 @@ export class Metrics {
       this.apiWrites,
       this.apiErrors,
       this.isLeader,
+      this.residentMemory,
+      this.heapUsed,
     ];
     return `${all.map((m) => m.render()).join('\n')}\n`;
   }
+}
+
+/**
+ * The resource a request path names, with its subresource: `/apis/ferry.dev/v1alpha1/namespaces/a/appinstalls/b/status`
+ * → `appinstalls/status`, `/api/v1/namespaces/a/events` → `events`, `/api/v1/namespaces/a` → `namespaces`.
+ */
+export function resourceOfPath(path: string): string {
+  const parts = path.split('?')[0]!.split('/').filter(Boolean);
+  // /api/v1/... or /apis/<group>/<version>/...
+  let rest = parts[0] === 'api' ? parts.slice(2) : parts.slice(3);
+  if (rest[0] === 'namespaces' && rest.length > 2) rest = rest.slice(2);
+  if (!rest[0]) return 'unknown';
+  return rest[2] ? `${rest[0]}/${rest[2]}` : rest[0];
 }

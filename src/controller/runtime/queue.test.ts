@@ -1,4 +1,4 @@
-import { WorkQueue } from './queue.js';
+import { Priority, WorkQueue } from './queue.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -89,5 +89,122 @@ describe('WorkQueue', () => {
     queue.stop();
     await running;
     expect(runs).toBe(2);
+  });
+});
+
+describe('WorkQueue priorities', () => {
+  /** Runs one worker over what is queued until `count` keys were handled; returns them in order. */
+  async function drain(queue: WorkQueue, count: number, onKey?: (key: string) => void): Promise<string[]> {
+    const seen: string[] = [];
+    let done!: () => void;
+    const finished = new Promise<void>((r) => (done = r));
+    const running = queue.run(
+      1,
+      async (key) => {
+        seen.push(key);
+        onKey?.(key);
+        if (seen.length >= count) done();
+      },
+      () => {},
+    );
+    await Promise.race([finished, sleep(1000)]);
+    queue.stop();
+    await running;
+    return seen;
+  }
+
+  it('takes higher priorities first and keeps FIFO order within one', async () => {
+    const queue = new WorkQueue({ weight: 'strict' });
+    queue.add('low-1', Priority.Low);
+    queue.add('normal-1');
+    queue.add('high-1', Priority.High);
+    queue.add('low-2', Priority.Low);
+    queue.add('high-2', Priority.High);
+    queue.add('normal-2', Priority.Normal);
+    expect(queue.depthOf(Priority.Low)).toBe(2);
+    expect(await drain(queue, 6)).toEqual(['high-1', 'high-2', 'normal-1', 'normal-2', 'low-1', 'low-2']);
+  });
+
+  it('raises a queued key to a higher priority, never lowers it, and queues it once', async () => {
+    const queue = new WorkQueue({ weight: 'strict' });
+    queue.add('a', Priority.Low);
+    queue.add('b', Priority.Low);
+    queue.add('c', Priority.Normal);
+    queue.add('b', Priority.High); // b's rollout started: it goes first
+    queue.add('c', Priority.Low); // a resync of c does not push it back
+    expect(queue.depth).toBe(3);
+    expect(await drain(queue, 3)).toEqual(['b', 'c', 'a']);
+  });
+
+  it('does not starve lower priorities: each is served by its weight (High 4, Normal 2, Low 1)', async () => {
+    const queue = new WorkQueue();
+    queue.add('old-low', Priority.Low);
+    queue.add('low-2', Priority.Low);
+    queue.add('new-normal', Priority.Normal);
+    for (let i = 0; i < 5; i++) queue.add(`high-${i}`, Priority.High);
+    // each handled High key brings another one (a fleet whose rollouts keep the workers busy)
+    let more = 5;
+    const seen = await drain(queue, 8, (key) => {
+      if (key.startsWith('high-')) queue.add(`high-${more++}`, Priority.High);
+    });
+    expect(seen.slice(0, 8)).toEqual([
+      'high-0',
+      'new-normal', // a live change waits for one pick, not for the backlog
+      'old-low',
+      'high-1',
+      'high-2',
+      'high-3',
+      'high-4',
+      'low-2', // the backlog moves at a quarter of the High rate
+    ]);
+  });
+
+  it('gives a priority that had nothing queued no credit for its idle time', async () => {
+    const queue = new WorkQueue();
+    for (let i = 0; i < 3; i++) queue.add(`high-${i}`, Priority.High);
+    let more = 3;
+    const seen = await drain(queue, 20, (key) => {
+      if (key.startsWith('high-')) queue.add(`high-${more++}`, Priority.High);
+      if (key === 'high-8') for (const low of ['l1', 'l2', 'l3']) queue.add(low, Priority.Low);
+    });
+    const lows = seen.slice(0, 20).flatMap((k, i) => (k.startsWith('l') ? [i] : []));
+    // not all three at once after the Highs ran alone: four Highs between two Lows
+    expect(lows).toEqual([10, 15]);
+  });
+
+  it('requeues with the priority the key has now (priorityOf), and merges a pending requeue with adds', async () => {
+    const q2 = new WorkQueue({ weight: 'strict' });
+    q2.addAfter('k', 10_000, Priority.High);
+    q2.add('a', Priority.Normal);
+    q2.add('k', Priority.Low); // a resync while k waits for its requeue: it keeps the High priority
+    expect(q2.depthOf(Priority.High)).toBe(1);
+    expect(await drain(q2, 2)).toEqual(['k', 'a']);
+
+    // a handler that asks for a requeue: the key comes back with priorityOf's answer (High), ahead of
+    // the Low keys queued meanwhile
+    let started = false;
+    const q3 = new WorkQueue({
+      weight: 'strict',
+      priorityOf: (key) => (key === 'k' && started ? Priority.High : undefined),
+    });
+    const order: string[] = [];
+    const running = q3.run(
+      1,
+      async (key) => {
+        order.push(key);
+        if (key === 'k' && !started) {
+          started = true;
+          for (const other of ['x', 'y', 'z']) q3.add(other, Priority.Low);
+          return { requeueAfterMs: 10 };
+        }
+        if (key === 'x') await sleep(40); // k's requeue comes due meanwhile
+      },
+      () => {},
+    );
+    q3.add('k', Priority.Low);
+    await sleep(150);
+    q3.stop();
+    await running;
+    expect(order).toEqual(['k', 'x', 'k', 'y', 'z']);
   });
 });

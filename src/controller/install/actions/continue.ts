@@ -7,6 +7,7 @@ import { rfc3339 } from '../../../model/time.js';
 import { ROLLOUT_POLL_MS } from '../../context.js';
 import type { ControllerContext } from '../../context.js';
 import { updateRevisionStatus } from '../revisions.js';
+import { replaceRevision } from '../work.js';
 import { stepRevision } from '../step-revision.js';
 import type { ActionResult, InstallWork } from '../work.js';
 
@@ -36,7 +37,12 @@ export async function continueRevision(
 
   if (result.state === 'progressing') {
     status.message = result.message;
-    if (canonicalJson(status) !== before) await updateRevisionStatus(ctx, work, revision, status);
+    if (canonicalJson(status) === before) return { requeueAfterMs: ROLLOUT_POLL_MS };
+    // progress that only moves (levels, messages) is held in memory and written with the next write
+    // that matters (progress.ts); the outcome below is always written
+    if (ctx.progress.mustWrite(revision, revision.status, status))
+      await updateRevisionStatus(ctx, work, revision, status);
+    else replaceRevision(work, { ...revision, status });
     return { requeueAfterMs: ROLLOUT_POLL_MS };
   }
   status.outcome = result.state === 'succeeded' ? 'Succeeded' : 'Failed';

@@ -4,6 +4,14 @@ import { LABEL_INSTALL } from '../../../model/names.js';
 import { FINALIZER } from '../../context.js';
 import type { ControllerContext } from '../../context.js';
 
+/**
+ * Whether deleting the install has work for the operator: only volumeDeletionPolicy Delete (its PVCs
+ * are deleted explicitly). Everything else the install owns goes by garbage collection, so an install
+ * that keeps its volumes carries no finalizer — one write fewer per install, and a deletion that does
+ * not wait for a running operator. A finalizer added before (or under Delete) stays until deletion.
+ */
+export const needsFinalizer = (install: AppInstall) => install.spec.volumeDeletionPolicy === 'Delete';
+
 /** Adds Ferry's finalizer, so a deletion waits for `finalize`. */
 export async function addFinalizer(ctx: ControllerContext, install: AppInstall): Promise<void> {
   const finalizers = [...(install.metadata.finalizers ?? []), FINALIZER];
