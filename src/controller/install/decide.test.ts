@@ -80,6 +80,18 @@ const summary = (a: InstallAction) => {
 describe('nextAction', () => {
   const autoRollback = install((i) => (i.spec.upgradePolicy.autoRollback = true));
   const at2 = install((i) => (i.spec.version = '2.0.0'));
+  const autoAt2 = install((i) => {
+    i.spec.upgradePolicy.autoRollback = true;
+    i.spec.version = '2.0.0';
+  });
+  const restoredAs3 = (i: AppInstall) =>
+    revisionOf(
+      i,
+      3,
+      draftInstall(shopTemplate('1.0.0').spec, install().spec),
+      { outcome: 'Succeeded' },
+      { [ANNOTATION_AUTO_ROLLBACK_OF]: '2' },
+    );
   const cases: [string, Partial<DecideInput>, string][] = [
     ['a new install starts its first revision', {}, 'Start Install 1.0.0 by AppInstall'],
     [
@@ -131,6 +143,31 @@ describe('nextAction', () => {
         workloadRevision: allAt(2),
       },
       'InSync',
+    ],
+    [
+      'after an automatic rollback the failed spec is not retried, even when the record of it was lost',
+      {
+        install: autoAt2,
+        revisions: [installed('Succeeded', autoAt2), upgraded('Failed', autoAt2), restoredAs3(autoAt2)],
+        // the status write that recorded 2.0.0 as applied was refused (409) and not repeated
+        lastAppliedSpecDigest: appliedDigest(autoRollback),
+        workloadRevision: allAt(3),
+      },
+      'InSync (records the applied spec)',
+    ],
+    [
+      'after an automatic rollback a spec edited since starts again',
+      {
+        install: install((i) => {
+          i.spec.upgradePolicy.autoRollback = true;
+          i.spec.version = '2.0.0';
+          i.spec.parameters!.find((p) => p.name === 'PUBLIC_URL')!.value = 'https://shop.example';
+        }),
+        revisions: [installed('Succeeded', autoAt2), upgraded('Failed', autoAt2), restoredAs3(autoAt2)],
+        lastAppliedSpecDigest: appliedDigest(autoAt2),
+        workloadRevision: allAt(3),
+      },
+      'Start Upgrade 2.0.0 by AppInstall',
     ],
     [
       'a failed first install has nothing to roll back to',

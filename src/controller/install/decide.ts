@@ -13,7 +13,7 @@ import {
 import { formatProblem } from '../../model/problems.js';
 import { planRollbackRequest, planUpgradeRequest } from '../../model/requests.js';
 import type { ContentOf } from '../../model/revisions.js';
-import { activeRevision, isAutoRollback } from '../../model/revisions.js';
+import { ANNOTATION_AUTO_ROLLBACK_OF, activeRevision, isAutoRollback } from '../../model/revisions.js';
 import { installProblems } from '../../model/validate.js';
 import { volumeChangeProblems } from '../../model/volume-changes.js';
 import type { PendingRequest } from '../cache.js';
@@ -102,6 +102,18 @@ function autoRollback({ install, revisions, contentOf }: DecideInput): InstallAc
   return { type: 'AutoRollback', failed, draft };
 }
 
+/**
+ * Whether the latest revision is an automatic rollback of a revision that applied this very spec: a
+ * failed spec is not retried on its own (only an edit of the spec or a request starts again). Derived
+ * from the revisions, so it holds even when the status write that recorded the spec was lost.
+ */
+function restoredAfter(revisions: readonly AppRevision[], specDigest: string): boolean {
+  const latest = revisions.at(-1);
+  if (!latest || !isAutoRollback(latest)) return false;
+  const failed = Number(latest.metadata.annotations![ANNOTATION_AUTO_ROLLBACK_OF]);
+  return revisions.find((r) => r.spec.revision === failed)?.spec.inputsDigest === specDigest;
+}
+
 /** A changed spec (version, parameters, overrides) becomes a new revision, once. */
 function startFromSpec(input: DecideInput): InstallAction {
   const { install, revisions, templates, contentOf } = input;
@@ -109,7 +121,8 @@ function startFromSpec(input: DecideInput): InstallAction {
   const specDigest = draftDigest(spec.version, spec);
   if (specDigest === input.lastAppliedSpecDigest) return { type: 'InSync' };
   const latest = revisions.at(-1);
-  if (latest?.spec.inputsDigest === specDigest) return { type: 'InSync', appliedSpecDigest: specDigest };
+  if (latest?.spec.inputsDigest === specDigest || restoredAfter(revisions, specDigest))
+    return { type: 'InSync', appliedSpecDigest: specDigest };
   const template = templates.get(spec.version);
   if (!template) return templateProblem(input);
 
