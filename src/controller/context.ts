@@ -2,6 +2,7 @@ import type { V1Deployment, V1StatefulSet } from '@kubernetes/client-node';
 import type { KubeClient, KubeObject } from '../kube/client.js';
 import type { ControllerCache, Expectations } from './cache.js';
 import type { ProgressRecords } from './install/progress.js';
+import type { RolloutSlots } from './install/rollout-slots.js';
 import type { ServedApis } from './discovery.js';
 import type { MarketSchedule } from './market/schedule.js';
 import type { RequestArrivals } from './request-order.js';
@@ -50,6 +51,8 @@ export interface ControllerContext {
   expectations: Expectations;
   /** Rollout progress held in memory until a write that matters (install/progress.ts). */
   progress: ProgressRecords;
+  /** How many installs may roll out at once, and who waits (install/rollout-slots.ts). */
+  slots: RolloutSlots;
   events: EventRecorder;
   metrics: Metrics;
   log: Logger;

@@ -14,19 +14,19 @@ describe('InstallPriorities', () => {
     expect(p.of('ns/a', true)).toBe(Priority.Normal);
     expect(p.of('ns/a', false)).toBe(Priority.Low);
 
-    p.observe('add', revision('a-r1', 'a')); // no status yet: in progress
+    expect(p.observe('add', revision('a-r1', 'a'))).toBe('ns/a'); // no status yet: in progress (started)
     expect(p.of('ns/a', false)).toBe(Priority.High);
-    p.observe('update', revision('a-r1', 'a', 'Progressing'));
+    expect(p.observe('update', revision('a-r1', 'a', 'Progressing'))).toBeUndefined(); // no change
     expect(p.rolling('ns/a')).toBe(true);
-    p.observe('update', revision('a-r1', 'a', 'Succeeded'));
+    expect(p.observe('update', revision('a-r1', 'a', 'Succeeded'))).toBe('ns/a'); // ended
     expect(p.of('ns/a', true)).toBe(Priority.Normal);
 
     // two revisions in progress (a rollback started on a failed upgrade's heels): both must end
     p.observe('add', revision('b-r2', 'b'));
     p.observe('add', revision('b-r3', 'b'));
-    p.observe('update', revision('b-r2', 'b', 'Failed'));
+    expect(p.observe('update', revision('b-r2', 'b', 'Failed'))).toBeUndefined();
     expect(p.rolling('ns/b')).toBe(true);
-    p.observe('delete', revision('b-r3', 'b'));
+    expect(p.observe('delete', revision('b-r3', 'b'))).toBe('ns/b');
     expect(p.rolling('ns/b')).toBe(false);
   });
 });

@@ -15,10 +15,12 @@ export class InstallPriorities {
   /** Install key → keys of its revisions in progress. */
   private readonly active = new Map<string, Set<string>>();
 
-  observe(event: InformerEvent, revision: KubeObject): void {
+  /** Follows a revision's event; returns its install's key when the install started or stopped rolling. */
+  observe(event: InformerEvent, revision: KubeObject): string | undefined {
     const install = revision.metadata?.labels?.[LABEL_INSTALL];
-    if (!install) return;
+    if (!install) return undefined;
     const key = `${revision.metadata!.namespace}/${install}`;
+    const before = this.active.has(key);
     const status = (revision as { status?: { outcome?: string } }).status;
     const inProgress = event !== 'delete' && (!status?.outcome || status.outcome === 'Progressing');
     const revisions = this.active.get(key);
@@ -26,6 +28,7 @@ export class InstallPriorities {
       if (revisions) revisions.add(objectKey(revision));
       else this.active.set(key, new Set([objectKey(revision)]));
     } else if (revisions?.delete(objectKey(revision)) && !revisions.size) this.active.delete(key);
+    return before === this.active.has(key) ? undefined : key;
   }
 
   /** Whether the install has a rollout in progress. */

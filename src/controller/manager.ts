@@ -20,6 +20,7 @@ import { Metrics, resourceOfPath } from './runtime/metrics.js';
 import type { Handler } from './runtime/queue.js';
 import { Priority, WorkQueue } from './runtime/queue.js';
 import { InstallPriorities, isLiveChange } from './install-priority.js';
+import { RolloutSlots } from './install/rollout-slots.js';
 import type { ManagerInformers } from './informers.js';
 import { createInformers } from './informers.js';
 import { boundPort, startServer } from './runtime/server.js';
@@ -28,6 +29,8 @@ import { reconcileUpgrade } from './upgrade/reconciler.js';
 
 export interface ManagerOptions {
   workers: number;
+  /** Installs rolling out at once (0: no limit); see install/rollout-slots.ts. */
+  maxRollouts: number;
   resyncMs: number;
   /** host:port of /healthz, /readyz and /metrics; port 0 picks a free one. */
   probeAddress: string;
@@ -46,6 +49,7 @@ export class Manager {
   private readonly queues: Record<QueueName, WorkQueue>;
   private readonly ctx: ControllerContext;
   private readonly priorities = new InstallPriorities();
+  private readonly slots: RolloutSlots;
   private server?: http.Server;
   private elector?: LeaderElector;
   private running: Promise<void>[] = [];
@@ -65,6 +69,10 @@ export class Manager {
     this.informers = createInformers(client, options.resyncMs, (error) =>
       log.warn({ err: error }, 'watch error; reconnecting'),
     );
+    // a slot granted goes first: the install's next reconcile starts its rollout
+    this.slots = new RolloutSlots(options.maxRollouts, (key) => this.queues.install.add(key, Priority.High));
+    this.metrics.rollouts.collect({ state: 'rolling' }, () => this.slots.inUse);
+    this.metrics.rollouts.collect({ state: 'waiting' }, () => this.slots.waitingCount);
     this.queues = {
       install: new WorkQueue({
         priorityOf: (key) => (this.priorities.rolling(key) ? Priority.High : undefined),
@@ -84,6 +92,7 @@ export class Manager {
       cache: new ControllerCache(this.informers, arrivals),
       expectations: new Expectations(),
       progress: new ProgressRecords(() => Date.now()),
+      slots: this.slots,
       events: new EventRecorder(client, (error) => log.warn({ err: error }, 'could not record event')),
       metrics: this.metrics,
       log,
@@ -240,12 +249,14 @@ export class Manager {
     // what is held in memory for an install or a revision goes with it
     i.installs.on((event, install) => {
       if (event !== 'delete') return;
+      this.slots.forget(objectKey(install));
       this.ctx.progress.forget(install.metadata?.uid);
       this.ctx.expectations.forget(install);
     });
     i.revisions.on((event, revision) => {
       if (event === 'delete') this.ctx.progress.forget(revision.metadata?.uid);
-      this.priorities.observe(event, revision);
+      const changed = this.priorities.observe(event, revision);
+      if (changed) this.slots.rollingChanged(changed, this.priorities.rolling(changed));
     });
     i.revisions.on((event, revision, old) => {
       const install = revision.metadata?.labels?.[LABEL_INSTALL];

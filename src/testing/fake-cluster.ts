@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { RolloutSlots } from '../controller/install/rollout-slots.js';
 import { ProgressRecords } from '../controller/install/progress.js';
 import fastJsonPatch from 'fast-json-patch';
 import type { Operation } from 'fast-json-patch';
@@ -290,7 +291,11 @@ function matchesSelector(o: KubeObject, selector?: string): boolean {
 }
 
 /** A controller context over a fake cluster, with a clock the test moves and the log lines kept. */
-export function fakeContext(cluster = new FakeCluster(), start = new Date('2026-01-01T00:00:00Z')) {
+export function fakeContext(
+  cluster = new FakeCluster(),
+  start = new Date('2026-01-01T00:00:00Z'),
+  maxRollouts = 0,
+) {
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk, _enc, done) {
@@ -309,6 +314,11 @@ export function fakeContext(cluster = new FakeCluster(), start = new Date('2026-
     cache: new ControllerCache(informers, arrivals),
     expectations: new Expectations(),
     progress: new ProgressRecords(() => clock.now.getTime()),
+    slots: new RolloutSlots(
+      maxRollouts,
+      (key) => enqueued.push({ queue: 'install', key }),
+      () => clock.now.getTime(),
+    ),
     events: new EventRecorder(cluster.client, () => undefined),
     metrics: new Metrics(),
     log: createLogger('debug', sink),

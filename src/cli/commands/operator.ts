@@ -5,8 +5,8 @@ import { KubeClient } from '../../kube/client.js';
 import type { Output } from '../output.js';
 import { UsageError } from '../output.js';
 
-export const operatorHelp = `Usage: ferry operator [--kubeconfig FILE] [--workers N] [--resync SECONDS]
-                      [--probe-address HOST:PORT] [--leader-elect] [--leader-election-namespace NS]
+export const operatorHelp = `Usage: ferry operator [--kubeconfig FILE] [--workers N] [--max-rollouts N]
+                      [--resync SECONDS] [--probe-address HOST:PORT] [--leader-elect] [--leader-election-namespace NS]
                       [--namespace NS]
 
 Runs the Ferry operator against the current kubeconfig (or the in-cluster service account):
@@ -14,7 +14,11 @@ reconciles AppTemplates, AppInstalls, AppUpgrades and AppRollbacks, and syncs Ap
 AppTemplates (their credentials and CA Secrets are read from --namespace, default $POD_NAMESPACE or
 ferry-system). Serves /healthz, /readyz and
 /metrics on --probe-address (default 0.0.0.0:8081). Logs JSON lines (FERRY_LOG_LEVEL=debug for more).
-Stops gracefully on SIGTERM or SIGINT.`;
+Stops gracefully on SIGTERM or SIGINT.
+
+--max-rollouts N (default 32; 0: no limit): how many installs roll out at once. A change of a whole
+fleet starts N rollouts; the others wait (Ready False, reason WaitingForRolloutSlot) and start as
+rollouts end, a namespace at a time. Automatic rollbacks never wait.`;
 
 export async function operatorCommand(args: string[], _output: Output): Promise<void> {
   const { values } = parseArgs({
@@ -22,6 +26,7 @@ export async function operatorCommand(args: string[], _output: Output): Promise<
     options: {
       kubeconfig: { type: 'string' },
       workers: { type: 'string', default: '16' },
+      'max-rollouts': { type: 'string', default: '32' },
       resync: { type: 'string', default: '600' },
       'probe-address': { type: 'string', default: '0.0.0.0:8081' },
       'leader-elect': { type: 'boolean', default: false },
@@ -30,13 +35,17 @@ export async function operatorCommand(args: string[], _output: Output): Promise<
     },
   });
   const workers = Number(values.workers);
+  const maxRollouts = Number(values['max-rollouts']);
   const resync = Number(values.resync);
   if (!Number.isInteger(workers) || workers < 1) throw new UsageError('--workers must be a positive integer');
+  if (!Number.isInteger(maxRollouts) || maxRollouts < 0)
+    throw new UsageError('--max-rollouts must be a whole number (0: no limit)');
   if (!Number.isFinite(resync) || resync < 0) throw new UsageError('--resync must be a number of seconds');
 
   const log = createLogger();
   const manager = new Manager(KubeClient.fromDefault(values.kubeconfig), log, {
     workers,
+    maxRollouts,
     resyncMs: resync * 1000,
     probeAddress: values['probe-address'],
     namespace: values.namespace,
@@ -53,6 +62,6 @@ export async function operatorCommand(args: string[], _output: Output): Promise<
     process.once('SIGINT', () => shutdown('SIGINT'));
   });
   await manager.start();
-  log.info({ workers, resyncSeconds: resync }, 'operator started');
+  log.info({ workers, maxRollouts, resyncSeconds: resync }, 'operator started');
   await stopped;
 }

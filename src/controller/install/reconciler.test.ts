@@ -213,6 +213,38 @@ describe('reconcileInstall', () => {
     expect(install()!.metadata.labels).toMatchObject({ team: 'erp' });
   });
 
+  it('with every rollout slot taken, a new install waits (WaitingForRolloutSlot) and starts when one ends', async () => {
+    const { cluster, ctx, enqueued } = fakeContext(undefined, undefined, 1); // --max-rollouts 1
+    seedShopTemplates(cluster);
+    shopSecret(cluster);
+    seedShopInstall(cluster, (i) => (i.metadata.finalizers = []));
+    seedShopInstall(cluster, (i) => {
+      i.metadata.name = 'shop2';
+      i.metadata.finalizers = [];
+    });
+    const shop2 = () => cluster.get<AppInstall>('AppInstall', 'shop', 'shop2');
+    await reconcileInstall(ctx, 'shop/shop'); // takes the slot
+    ctx.slots.rollingChanged('shop/shop', true); // as the manager does on its revision's watch event
+
+    cluster.writes.length = 0;
+    expect(await reconcileInstall(ctx, 'shop/shop2')).toBeUndefined(); // no polling: it is woken
+    expect(cluster.writeLines()).toEqual(['apply AppInstall/shop2/status']);
+    expect(cluster.get('AppRevision', 'shop', 'shop2-r1')).toBeUndefined();
+    expect(condition(shop2(), 'Ready')).toMatchObject({ status: 'False', reason: 'WaitingForRolloutSlot' });
+    expect(condition(shop2(), 'Ready')!.message).toContain('at most 1 rollouts at once (--max-rollouts)');
+    expect(condition(shop2(), 'Reconciling')).toMatchObject({ status: 'True' });
+    expect(condition(shop2(), 'Stalled')?.status).not.toBe('True');
+    cluster.writes.length = 0;
+    await reconcileInstall(ctx, 'shop/shop2'); // a resync while it waits writes nothing
+    expect(cluster.writes).toEqual([]);
+
+    ctx.slots.rollingChanged('shop/shop', false); // shop's rollout ended
+    expect(enqueued).toContainEqual({ queue: 'install', key: 'shop/shop2' });
+    await reconcileInstall(ctx, 'shop/shop2');
+    expect(cluster.get('AppRevision', 'shop', 'shop2-r1')).toBeDefined();
+    expect(condition(shop2(), 'Reconciling')).toMatchObject({ status: 'True', reason: 'Installing' });
+  });
+
   it('does not act on a cache older than what it wrote', async () => {
     const { cluster, reconcile } = world();
     seedShopInstall(cluster);

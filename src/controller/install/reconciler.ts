@@ -1,4 +1,6 @@
 import type { AppInstall } from '../../api/index.js';
+import { Reason } from '../../api/index.js';
+import type { SpecProblem } from '../../model/install-status.js';
 import { LABEL_REVISION } from '../../model/names.js';
 import { activeRevision } from '../../model/revisions.js';
 import { isTerminal, producedBy } from '../../model/requests.js';
@@ -64,6 +66,8 @@ export async function reconcileInstall(ctx: ControllerContext, key: string): Pro
     result = { requeueAfterMs: outcome.requeueAfterMs };
     if (outcome.retry) failure = error;
   } finally {
+    // a slot granted for a change that did not start after all goes to the next install in line
+    if (!activeRevision(work.revisions)) ctx.slots.release(key);
     await writeInstallStatus(ctx, work).catch((error: unknown) => {
       if (failure === undefined) throw error;
       work.log.warn({ err: error }, 'could not write the status of a failed reconcile');
@@ -138,6 +142,10 @@ async function act(ctx: ControllerContext, work: InstallWork, action: InstallAct
     case 'AutoRollback':
       return autoRollback(ctx, work, action.failed, action.draft);
     case 'Start':
+      if (!ctx.slots.acquire(`${work.install.metadata.namespace}/${work.install.metadata.name}`)) {
+        work.problem = waitingForSlot(ctx.slots.limit);
+        return {}; // woken when a slot is granted (rollout-slots.ts)
+      }
       return start(ctx, work, action.draft, action.causeRef, action.from);
     case 'CorrectDrift':
       return correctDrift(ctx, work, action.revision, action.components, action.fields);
@@ -149,3 +157,9 @@ async function act(ctx: ControllerContext, work: InstallWork, action: InstallAct
       return {};
   }
 }
+
+const waitingForSlot = (limit: number): SpecProblem => ({
+  reason: Reason.WaitingForRolloutSlot,
+  message: `waiting for a rollout slot: this operator runs at most ${limit} rollouts at once (--max-rollouts) and starts this change when one ends`,
+  waiting: true,
+});

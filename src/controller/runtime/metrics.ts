@@ -106,6 +106,10 @@ export class Metrics {
     'Reconcile duration by kind.',
   );
   readonly queueDepth = new Gauge('ferry_workqueue_depth', 'Keys waiting in the work queue, by kind.');
+  readonly rollouts = new Gauge(
+    'ferry_rollouts',
+    'Installs holding a rollout slot (state="rolling": rolling out, or about to start) and waiting for one (state="waiting"); see --max-rollouts.',
+  );
   readonly upgrades = new Counter(
     'ferry_upgrades_total',
     'Finished upgrades and rollbacks by cause and outcome.',
@@ -136,6 +140,7 @@ export class Metrics {
       this.reconcileErrors,
       this.reconcileDuration,
       this.queueDepth,
+      this.rollouts,
       this.upgrades,
       this.apiWrites,
       this.apiErrors,
