@@ -1,8 +1,8 @@
 /**
  * Operator benchmark (not a test): `npm run bench:operator -- [--installs N] [--namespaces K]
- * [--concurrency C] [--workers W] [--resync S] [--kcm-qps Q] [--upgrade U] [--no-probe]
+ * [--concurrency C] [--workers W] [--max-rollouts R] [--resync S] [--kcm-qps Q] [--upgrade U] [--no-probe]
  * [--no-ordered-floor] [--phase-timeout SECONDS] [--results FILE] [--dist DIR]`. Defaults: N 500, K 10,
- * C 4, W not passed (the operator's own default: the targets are for default settings), S 15, Q 200,
+ * C 4, W and R not passed (the operator's own defaults: the targets are for default settings), S 15, Q 200,
  * U 500 (capped at N).
  *
  * 1. Brings up its own local cluster (e2e/cluster.sh: etcd, kube-apiserver, kube-controller-manager,
@@ -32,7 +32,7 @@
  *    Before each floor the previous phase's namespaces are deleted and waited for, so every phase
  *    starts in a cluster as empty as Ferry's did.
  * 6. Prints a markdown table and writes it into --results (default bench/operator/RESULTS.md),
- *    replacing an earlier run with the same N, --kcm-qps, --workers and --concurrency.
+ *    replacing an earlier run with the same N, --kcm-qps, --workers, --concurrency and --max-rollouts.
  *
  * Files here: config.ts (options), cluster.ts (cluster up/down, the private build), ferry.ts (the
  * Ferry phase: fleet, probes, no-op window, mass upgrade), operator.ts (the operator process and its

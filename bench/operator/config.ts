@@ -6,9 +6,9 @@ import { parseArgs } from 'node:util';
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export const USAGE = `npm run bench:operator -- [--installs N] [--namespaces K] [--concurrency C] [--workers W]
-  [--resync S] [--kcm-qps Q] [--upgrade U] [--no-probe] [--phase-timeout SECONDS] [--no-ordered-floor]
+  [--max-rollouts R] [--resync S] [--kcm-qps Q] [--upgrade U] [--no-probe] [--phase-timeout SECONDS] [--no-ordered-floor]
   [--results FILE] [--dist DIR]
-Defaults: N 500, K 10, C 4, W the operator's own default (not passed), S 15, Q 200, U 500 (capped at N;
+Defaults: N 500, K 10, C 4, W and R the operator's own defaults (not passed), S 15, Q 200, U 500 (capped at N;
 0 skips the mass upgrade), phase timeout 900 s, results bench/operator/RESULTS.md. What it measures:
 the comment at the top of bench/operator/bench.ts.`;
 
@@ -18,6 +18,7 @@ const { values: opts } = parseArgs({
     namespaces: { type: 'string', default: '10' },
     concurrency: { type: 'string', default: '4' },
     workers: { type: 'string' },
+    'max-rollouts': { type: 'string' },
     upgrade: { type: 'string', default: '500' },
     'no-probe': { type: 'boolean', default: false },
     resync: { type: 'string', default: '15' },
@@ -35,6 +36,8 @@ export const NAMESPACES = Math.min(Number(opts.namespaces), N);
 export const CONCURRENCY = Number(opts.concurrency);
 /** --workers, or undefined: the operator runs with its own default (what the targets are measured at). */
 export const WORKERS = opts.workers === undefined ? undefined : Number(opts.workers);
+/** --max-rollouts, or undefined: the operator's own default. */
+export const MAX_ROLLOUTS = opts['max-rollouts'] === undefined ? undefined : Number(opts['max-rollouts']);
 export const UPGRADE = Math.min(Number(opts.upgrade), N);
 export const PROBE = !opts['no-probe'];
 export const RESYNC = Number(opts.resync);

@@ -21,6 +21,7 @@ import {
   UPGRADE_VERSION,
   VERSION,
   WORKERS,
+  MAX_ROLLOUTS,
   log,
   seconds,
 } from './config.js';
@@ -154,7 +155,7 @@ export async function runFerry(client: KubeClient, kubeconfig: string, dist: str
   );
 
   log(
-    `starting the operator (${WORKERS === undefined ? 'default workers' : `--workers ${WORKERS}`} --resync ${RESYNC})`,
+    `starting the operator (${WORKERS === undefined ? 'default workers' : `--workers ${WORKERS}`}${MAX_ROLLOUTS === undefined ? '' : ` --max-rollouts ${MAX_ROLLOUTS}`} --resync ${RESYNC})`,
   );
   const op = new BenchOperator();
   stopFirst.operator = op;

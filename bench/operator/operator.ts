@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { OperatorProcess } from '../../src/tools/operator-process.js';
-import { RESYNC, WORKERS } from './config.js';
+import { MAX_ROLLOUTS, RESYNC, WORKERS } from './config.js';
 import { Metrics } from './metrics.js';
 
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
@@ -30,12 +30,17 @@ export class BenchOperator {
   readonly warnings = new Map<string, number>();
   private process?: OperatorProcess;
 
-  /** Spawns `operator --resync RESYNC [--workers W]` at info level; its output goes to `logPath`. */
+  /** Spawns `operator --resync RESYNC [--workers W] [--max-rollouts R]` at info level; its output goes to `logPath`. */
   async start(dist: string, kubeconfig: string, logPath: string): Promise<void> {
     this.process = await OperatorProcess.start({
       main: `${dist}/cli/main.js`,
       kubeconfig,
-      args: ['--resync', String(RESYNC), ...(WORKERS === undefined ? [] : ['--workers', String(WORKERS)])],
+      args: [
+        '--resync',
+        String(RESYNC),
+        ...(WORKERS === undefined ? [] : ['--workers', String(WORKERS)]),
+        ...(MAX_ROLLOUTS === undefined ? [] : ['--max-rollouts', String(MAX_ROLLOUTS)]),
+      ],
       logLevel: 'info',
       logFile: logPath,
       keepLogs: false,

@@ -12,6 +12,7 @@ import {
   RESULTS,
   RESYNC,
   WORKERS,
+  MAX_ROLLOUTS,
   log,
   root,
   seconds,
@@ -228,14 +229,15 @@ export function report(
   }
 
   const workers = WORKERS === undefined ? 'default' : String(WORKERS);
-  const runKey = `N=${N} kcm-qps=${KCM_QPS} workers=${workers} concurrency=${CONCURRENCY}`;
+  const slots = MAX_ROLLOUTS === undefined ? '' : ` max-rollouts=${MAX_ROLLOUTS}`;
+  const runKey = `N=${N} kcm-qps=${KCM_QPS} workers=${workers} concurrency=${CONCURRENCY}${slots}`;
   const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   const command = `npm run bench:operator -- ${process.argv.slice(2).join(' ') || '(defaults)'}`;
   const memGiB = (totalmem() / 1024 ** 3).toFixed(1);
   const cpuModel = cpus()[0]?.model ?? 'unknown CPU';
   const block = [
     `<!-- run ${runKey} -->`,
-    `### N = ${N}, ${WORKERS === undefined ? "the operator's default workers" : `${WORKERS} workers`}, floor concurrency ${CONCURRENCY}, ${KCM_QPS ? `kube-controller-manager at ${KCM_QPS} QPS` : 'stock kube-controller-manager (20 QPS)'}`,
+    `### N = ${N}, ${WORKERS === undefined ? "the operator's default workers" : `${WORKERS} workers`}${MAX_ROLLOUTS === undefined ? '' : `, --max-rollouts ${MAX_ROLLOUTS}`}, floor concurrency ${CONCURRENCY}, ${KCM_QPS ? `kube-controller-manager at ${KCM_QPS} QPS` : 'stock kube-controller-manager (20 QPS)'}`,
     '',
     `- command: \`${command}\` (installs ${N}, namespaces ${NAMESPACES}, concurrency ${CONCURRENCY}, workers ${workers}, resync ${RESYNC} s)`,
     `- operator: built from ${commit} at the start of the run; date: ${date}; whole run ${seconds(performance.now() - runStart)} (build, cluster up/down included)`,
