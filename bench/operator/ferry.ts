@@ -174,7 +174,9 @@ export async function runFerry(client: KubeClient, kubeconfig: string, dist: str
     : undefined;
   await follow('AppInstalls Ready', installs as Tracker<KubeObject>, N, async () => {
     const m = await op.metrics();
-    return `install queue ${m.sum('ferry_workqueue_depth', { queue: 'install' })}, reconciles ${m.sum('ferry_reconcile_total', { kind: 'install' })}, writes ${m.sum('ferry_api_writes_total')}`;
+    const lanes = ['high', 'normal', 'low'].map((p) => m.sum('ferry_install_queue_depth', { priority: p }));
+    const slots = ['rolling', 'waiting'].map((state) => m.sum('ferry_rollouts', { state }));
+    return `install queue ${m.sum('ferry_workqueue_depth', { queue: 'install' })} (high/normal/low ${lanes.join('/')}), rollouts ${slots[0]} (${slots[1]} waiting), reconciles ${m.sum('ferry_reconcile_total', { kind: 'install' })}, writes ${m.sum('ferry_api_writes_total')}`;
   });
   const readyAt = Math.max(...installs.doneAt.values());
   revisionWrites.stop();

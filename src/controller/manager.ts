@@ -84,6 +84,10 @@ export class Manager {
     };
     for (const [name, queue] of Object.entries(this.queues))
       this.metrics.queueDepth.collect({ queue: name }, () => queue.depth);
+    for (const [name, priority] of Object.entries(Priority))
+      this.metrics.installQueueDepth.collect({ priority: name.toLowerCase() }, () =>
+        this.queues.install.depthOf(priority),
+      );
     const arrivals = new RequestArrivals();
     this.ctx = {
       client,

@@ -1,5 +1,5 @@
 import type { AppInstall } from '../../api/index.js';
-import { Reason } from '../../api/index.js';
+import { ConditionType, Reason } from '../../api/index.js';
 import type { SpecProblem } from '../../model/install-status.js';
 import { LABEL_REVISION } from '../../model/names.js';
 import { activeRevision } from '../../model/revisions.js';
@@ -47,6 +47,8 @@ export async function reconcileInstall(ctx: ControllerContext, key: string): Pro
 
   const work = startWork(ctx, key, install);
   if (ctx.expectations.cacheLagsBehind(install, work.revisions)) return { requeueAfterMs: 200 };
+  // in line for a rollout slot, with the spec it was put in line with: it is woken when granted one
+  if (ctx.slots.waits(key) && waitsWithSameSpec(install)) return;
 
   let result: ActionResult = {};
   let failure: unknown;
@@ -67,7 +69,7 @@ export async function reconcileInstall(ctx: ControllerContext, key: string): Pro
     if (outcome.retry) failure = error;
   } finally {
     // a slot granted for a change that did not start after all goes to the next install in line
-    if (!activeRevision(work.revisions)) ctx.slots.release(key);
+    if (!activeRevision(work.revisions) && !work.waitsForSlot) ctx.slots.release(key);
     await writeInstallStatus(ctx, work).catch((error: unknown) => {
       if (failure === undefined) throw error;
       work.log.warn({ err: error }, 'could not write the status of a failed reconcile');
@@ -144,6 +146,7 @@ async function act(ctx: ControllerContext, work: InstallWork, action: InstallAct
     case 'Start':
       if (!ctx.slots.acquire(`${work.install.metadata.namespace}/${work.install.metadata.name}`)) {
         work.problem = waitingForSlot(ctx.slots.limit);
+        work.waitsForSlot = true;
         return {}; // woken when a slot is granted (rollout-slots.ts)
       }
       return start(ctx, work, action.draft, action.causeRef, action.from);
@@ -163,3 +166,10 @@ const waitingForSlot = (limit: number): SpecProblem => ({
   message: `waiting for a rollout slot: this operator runs at most ${limit} rollouts at once (--max-rollouts) and starts this change when one ends`,
   waiting: true,
 });
+
+/** The install's status already says it waits for a slot, for its current spec. */
+const waitsWithSameSpec = (install: AppInstall) =>
+  install.status?.observedGeneration === install.metadata.generation &&
+  install.status?.conditions?.some(
+    (c) => c.type === ConditionType.Ready && c.reason === Reason.WaitingForRolloutSlot,
+  ) === true;

@@ -61,6 +61,10 @@ describe('RolloutSlots', () => {
     expect(s.inUse).toBe(0);
     s.release('a/9'); // holds nothing: no effect
     expect(s.acquire('a/4')).toBe(true);
+    expect(s.acquire('a/5')).toBe(false);
+    expect(s.waits('a/5')).toBe(true);
+    s.release('a/5'); // its spec went back: it leaves the line
+    expect([s.waits('a/5'), s.waitingCount]).toEqual([false, 0]);
   });
 
   it('expires a reservation that was never used, so a lost reconcile cannot hold a slot', () => {

@@ -64,8 +64,18 @@ export class RolloutSlots {
     return this.reserved.has(installKey);
   }
 
-  /** The install's reconcile ended without starting the rollout it was granted a slot for. */
+  /** Whether the install waits in line for a slot. */
+  waits(installKey: string): boolean {
+    return this.waiting.has(installKey);
+  }
+
+  /**
+   * The install's reconcile ended without starting a rollout nor asking for a slot (its spec needs no
+   * change any more, or it waits for something else): it gives back a slot granted to it and leaves
+   * the line.
+   */
   release(installKey: string): void {
+    this.leaveLine(installKey);
     if (this.reserved.delete(installKey)) this.grant();
   }
 

@@ -13,6 +13,8 @@ export interface InstallWork {
   /** Set when this reconcile changed the AppInstall itself (spec.version), for the status precondition. */
   resourceVersion?: string;
   problem?: SpecProblem;
+  /** This reconcile asked for a rollout slot and waits in line for one. */
+  waitsForSlot?: boolean;
   log: Logger;
 }
 

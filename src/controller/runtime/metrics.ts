@@ -106,6 +106,10 @@ export class Metrics {
     'Reconcile duration by kind.',
   );
   readonly queueDepth = new Gauge('ferry_workqueue_depth', 'Keys waiting in the work queue, by kind.');
+  readonly installQueueDepth = new Gauge(
+    'ferry_install_queue_depth',
+    'AppInstall keys waiting in the work queue by priority: high (a rollout in progress, or granted a slot), normal (live changes), low (initial list, resyncs).',
+  );
   readonly rollouts = new Gauge(
     'ferry_rollouts',
     'Installs holding a rollout slot (state="rolling": rolling out, or about to start) and waiting for one (state="waiting"); see --max-rollouts.',
@@ -140,6 +144,7 @@ export class Metrics {
       this.reconcileErrors,
       this.reconcileDuration,
       this.queueDepth,
+      this.installQueueDepth,
       this.rollouts,
       this.upgrades,
       this.apiWrites,
