@@ -7,7 +7,7 @@ interface Condition {
   status: string;
 }
 export type Install = KubeObject & {
-  status?: { observedGeneration?: number; conditions?: Condition[] };
+  status?: { observedGeneration?: number; conditions?: Condition[]; operation?: unknown };
 };
 
 /** The bench app at `version` (1.0.0; 1.1.0, the mass upgrade's, differs only in its images' tags). */

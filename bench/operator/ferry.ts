@@ -68,6 +68,8 @@ export interface ProbeResult {
   fleetReadyAtCreate: number;
   /** The same install created on the idle operator (after the no-op window). */
   idleMs: number;
+  loaded: ProbeTimes;
+  idle: ProbeTimes;
 }
 
 export interface UpgradeResult {
@@ -92,20 +94,36 @@ const installObject = (namespace: string, name: string): KubeObject => ({
   spec: { app: APP, version: VERSION },
 });
 
-/** Creates one install in the probe namespace and resolves with its create → Ready time. */
-async function probeInstall(client: KubeClient, name: string): Promise<number> {
-  const tracker = new Tracker<Install>(
-    client,
-    { ...ferryRef('AppInstall'), namespace: PROBE_NAMESPACE },
-    (o) => o.metadata?.name === name,
-    isReady,
-    1,
-  );
+/** A probe's milestones, from its creation: the operator's first status write, its rollout's start, Ready. */
+export interface ProbeTimes {
+  readyMs: number;
+  firstStatusMs: number;
+  startedMs: number;
+}
+
+/** Creates one install in the probe namespace and times it from its creation to each milestone. */
+async function probeInstall(client: KubeClient, name: string): Promise<ProbeTimes> {
+  const watch = (done: (o: Install) => boolean) =>
+    new Tracker<Install>(
+      client,
+      { ...ferryRef('AppInstall'), namespace: PROBE_NAMESPACE },
+      (o) => o.metadata?.name === name,
+      done,
+      1,
+    );
+  const ready = watch(isReady);
+  const firstStatus = watch((o) => o.status !== undefined || isReady(o));
+  const started = watch((o) => o.status?.operation !== undefined || isReady(o));
   const created = performance.now();
   await retry(`create probe ${name}`, () => client.create(installObject(PROBE_NAMESPACE, name)));
-  await follow(`probe ${name} Ready`, tracker as Tracker<KubeObject>, 1);
-  return tracker.doneAt.get(`${PROBE_NAMESPACE}/${name}`)! - created;
+  await follow(`probe ${name} Ready`, ready as Tracker<KubeObject>, 1);
+  for (const t of [firstStatus, started]) await t.finished;
+  const since = (t: Tracker<Install>) => t.doneAt.get(`${PROBE_NAMESPACE}/${name}`)! - created;
+  return { readyMs: since(ready), firstStatusMs: since(firstStatus), startedMs: since(started) };
 }
+
+const describeProbe = (t: ProbeTimes) =>
+  `Ready ${seconds(t.readyMs)} after its creation (first status ${seconds(t.firstStatusMs)}, rollout started ${seconds(t.startedMs)})`;
 
 /** The RSS of an operator started on the empty cluster, once its caches synced and it settled. */
 async function baselineRss(kubeconfig: string, dist: string): Promise<number> {
@@ -167,9 +185,9 @@ export async function runFerry(client: KubeClient, kubeconfig: string, dist: str
         const createdAtMs = performance.now() - op.spawnedAt;
         const fleetReadyAtCreate = installs.doneAt.size;
         log(`creating the probe install (${fleetReadyAtCreate}/${N} Ready)`);
-        const loadedMs = await probeInstall(client, 'probe-loaded');
-        log(`probe Ready ${seconds(loadedMs)} after its creation`);
-        return { loadedMs, createdAtMs, fleetReadyAtCreate };
+        const loaded = await probeInstall(client, 'probe-loaded');
+        log(`probe ${describeProbe(loaded)}`);
+        return { loadedMs: loaded.readyMs, loaded, createdAtMs, fleetReadyAtCreate };
       })()
     : undefined;
   await follow('AppInstalls Ready', installs as Tracker<KubeObject>, N, async () => {
@@ -228,8 +246,9 @@ export async function runFerry(client: KubeClient, kubeconfig: string, dist: str
   let probe: ProbeResult | undefined;
   if (loaded) {
     log('probe on the idle operator');
-    probe = { ...loaded, idleMs: await probeInstall(client, 'probe-idle') };
-    log(`idle probe Ready ${seconds(probe.idleMs)} after its creation`);
+    const idle = await probeInstall(client, 'probe-idle');
+    probe = { ...loaded, idleMs: idle.readyMs, idle };
+    log(`idle probe ${describeProbe(idle)}`);
   }
   const upgrade = UPGRADE > 0 ? await massUpgrade(client, op) : undefined;
   log('stopping the operator');

@@ -113,11 +113,11 @@ export function report(
       ? ([
           [
             'probe install created mid-convergence (when a quarter of the fleet was Ready): create → Ready',
-            `${seconds(probe.loadedMs)} (created at ${seconds(probe.createdAtMs)}, ${probe.fleetReadyAtCreate}/${N} Ready then)`,
+            `${seconds(probe.loadedMs)} (created at ${seconds(probe.createdAtMs)}, ${probe.fleetReadyAtCreate}/${N} Ready then); its first status after ${seconds(probe.loaded.firstStatusMs)}, its rollout started after ${seconds(probe.loaded.startedMs)}`,
           ],
           [
             'the same install created on the idle operator (after the no-op window): create → Ready',
-            seconds(probe.idleMs),
+            `${seconds(probe.idleMs)} (first status ${seconds(probe.idle.firstStatusMs)}, rollout started ${seconds(probe.idle.startedMs)})`,
           ],
           ['**probe under load / idle** (target ≤ 3)', `**${(probe.loadedMs / probe.idleMs).toFixed(2)}**`],
         ] as [string, string][])
