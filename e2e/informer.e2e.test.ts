@@ -38,7 +38,7 @@ function throughProxy(proxy: SlowProxy): KubeClient {
   config.clusters = config.clusters.map((c) =>
     c.name === cluster.name ? { ...c, server: server.toString().replace(/\/$/, '') } : c,
   );
-  return new KubeClient(config);
+  return KubeClient.fromKubeConfig(config);
 }
 
 /** etcd of the local cluster global setup started (e2e/cluster.sh); none with an outside KUBECONFIG. */
@@ -76,7 +76,7 @@ describe('Informer', () => {
 
   beforeAll(async () => {
     admin = kube();
-    const server = new URL(admin.config.getCurrentCluster()!.server);
+    const server = new URL(admin.apiServer);
     proxy = await SlowProxy.start(`${server.hostname}:${server.port || 443}`, 1e9);
     watcher = throughProxy(proxy);
     ns = await createNamespace(admin, 'informer');

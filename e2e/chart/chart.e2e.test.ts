@@ -131,7 +131,7 @@ function tokenConfig(token: string): KubeConfig {
 }
 
 async function serviceAccountClient(admin: KubeClient, namespace: string, name: string) {
-  return new KubeClient(tokenConfig(await tokenFor(admin, namespace, name)));
+  return KubeClient.fromKubeConfig(tokenConfig(await tokenFor(admin, namespace, name)));
 }
 
 const appInstall = (namespace: string, name: string): KubeObject => ({

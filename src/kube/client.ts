@@ -1,6 +1,8 @@
 import http from 'node:http';
 import https from 'node:https';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Credentials } from './credentials.js';
+import { loadCredentials } from './credentials.js';
 
 /** The one field manager Ferry applies with (server-side apply). */
 export const FIELD_MANAGER = 'ferry-operator';
@@ -130,9 +132,9 @@ const METADATA_ONLY = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.
 const METADATA_ONLY_WATCH = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1';
 
 /**
- * A thin client over the Kubernetes REST API. @kubernetes/client-node's KubeConfig supplies
- * credentials (kubeconfig, in-cluster, exec plugins); requests are plain HTTP so server-side apply,
- * status subresources and watch streams behave exactly as the API server defines them.
+ * A thin client over the Kubernetes REST API. Credentials come from credentials.ts (kubeconfig,
+ * in-cluster; exec plugins through @kubernetes/client-node); requests are plain HTTP so server-side
+ * apply, status subresources and watch streams behave exactly as the API server defines them.
  */
 export class KubeClient {
   private readonly server: URL;
@@ -143,22 +145,39 @@ export class KubeClient {
   onApiError?: (status: number, method: string, path: string) => void;
 
   constructor(
-    readonly config: KubeConfig,
+    private readonly credentials: Credentials,
     private readonly userAgent = 'ferry',
   ) {
-    const cluster = config.getCurrentCluster();
-    if (!cluster) throw new Error('kubeconfig has no current cluster');
-    this.server = new URL(cluster.server);
+    this.server = new URL(credentials.server);
     const options = { keepAlive: true, maxSockets: 64 };
     this.agent = this.server.protocol === 'https:' ? new https.Agent(options) : new http.Agent(options);
   }
 
   /** From KUBECONFIG / ~/.kube/config, or in-cluster service account when running in a pod. */
+  /** The API server's URL, as the credentials name it. */
+  get apiServer(): string {
+    return this.credentials.server;
+  }
+
+  /** The namespace of the kubeconfig's current context (or the pod's), if any. */
+  get contextNamespace(): string | undefined {
+    return this.credentials.namespace;
+  }
+
   static fromDefault(kubeconfigPath?: string): KubeClient {
-    const config = new KubeConfig();
-    if (kubeconfigPath) config.loadFromFile(kubeconfigPath);
-    else config.loadFromDefault();
-    return new KubeClient(config);
+    return new KubeClient(loadCredentials(kubeconfigPath));
+  }
+
+  /** From a KubeConfig object of @kubernetes/client-node (tests build token configs this way). */
+  static fromKubeConfig(config: KubeConfig): KubeClient {
+    const cluster = config.getCurrentCluster();
+    if (!cluster) throw new Error('kubeconfig has no current cluster');
+    const namespace = config.getContextObject(config.getCurrentContext())?.namespace;
+    return new KubeClient({
+      server: cluster.server,
+      ...(namespace ? { namespace } : {}),
+      apply: (o) => config.applyToHTTPSOptions(o),
+    });
   }
 
   close(): void {
@@ -359,7 +378,7 @@ export class KubeClient {
       },
       signal: options.signal,
     };
-    await this.config.applyToHTTPSOptions(requestOptions);
+    await this.credentials.apply(requestOptions);
     requestOptions.agent = this.agent;
     const transport = url.protocol === 'https:' ? https : http;
     return new Promise((resolve, reject) => {

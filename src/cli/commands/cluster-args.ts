@@ -15,8 +15,7 @@ export function connect(flags: { kubeconfig?: string; namespace?: string }): {
   namespace: string;
 } {
   const client = KubeClient.fromDefault(flags.kubeconfig);
-  const contextNamespace = client.config.getContextObject(client.config.getCurrentContext())?.namespace;
-  return { client, namespace: flags.namespace ?? contextNamespace ?? 'default' };
+  return { client, namespace: flags.namespace ?? client.contextNamespace ?? 'default' };
 }
 
 export const age = (since: string | undefined, now = Date.now()) => {

@@ -39,7 +39,7 @@ export async function consoleCommand(args: string[], output: Output): Promise<vo
     {
       client,
       namespace,
-      page: { user, cluster: client.config.getCurrentCluster()?.server ?? '', csrf: '', markets },
+      page: { user, cluster: client.apiServer, csrf: '', markets },
     },
     port,
   );
