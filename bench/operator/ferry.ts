@@ -194,7 +194,7 @@ export async function runFerry(client: KubeClient, kubeconfig: string, dist: str
     const m = await op.metrics();
     const lanes = ['high', 'normal', 'low'].map((p) => m.sum('ferry_install_queue_depth', { priority: p }));
     const slots = ['rolling', 'waiting'].map((state) => m.sum('ferry_rollouts', { state }));
-    return `install queue ${m.sum('ferry_workqueue_depth', { queue: 'install' })} (high/normal/low ${lanes.join('/')}), rollouts ${slots[0]} (${slots[1]} waiting), reconciles ${m.sum('ferry_reconcile_total', { kind: 'install' })}, writes ${m.sum('ferry_api_writes_total')}`;
+    return `install queue ${m.sum('ferry_workqueue_depth', { queue: 'install' })} (high/normal/low ${lanes.join('/')}), rollouts ${slots[0]} (${slots[1]} waiting), reconciles ${m.sum('ferry_reconcile_total', { kind: 'install' })}, writes ${m.sum('ferry_api_writes_total')}, RSS ${op.rssMiB().toFixed(0)} MiB (peak ${op.peakRssMiB().toFixed(0)})`;
   });
   const readyAt = Math.max(...installs.doneAt.values());
   revisionWrites.stop();
@@ -318,7 +318,7 @@ async function massUpgrade(client: KubeClient, op: BenchOperator): Promise<Upgra
   const patchMs = performance.now() - t0;
   await follow('AppInstalls upgraded', tracker as Tracker<KubeObject>, UPGRADE, async () => {
     const m = await op.metrics();
-    return `install queue ${m.sum('ferry_workqueue_depth', { queue: 'install' })}, writes ${m.sum('ferry_api_writes_total') - before.sum('ferry_api_writes_total')}`;
+    return `install queue ${m.sum('ferry_workqueue_depth', { queue: 'install' })}, rollouts ${m.sum('ferry_rollouts', { state: 'rolling' })} (${m.sum('ferry_rollouts', { state: 'waiting' })} waiting), writes ${m.sum('ferry_api_writes_total') - before.sum('ferry_api_writes_total')}, RSS ${op.rssMiB().toFixed(0)} MiB (peak ${op.peakRssMiB().toFixed(0)})`;
   });
   const readyTimes = [...tracker.doneAt.values()].map((t) => t - t0).sort((a, b) => a - b);
   const ms = readyTimes.at(-1)!;
