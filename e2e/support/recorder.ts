@@ -142,6 +142,8 @@ interface PodSeen {
   createdAt: string;
   /** The resourceVersion at which it was first seen Ready. */
   readyAt?: string;
+  /** The resourceVersion of its deletion, if it was deleted. */
+  deletedAt?: string;
 }
 
 type Pod = {
@@ -180,7 +182,7 @@ export class PodRecorder {
             from,
             (e) => {
               if (e.object.metadata?.resourceVersion) from = e.object.metadata.resourceVersion;
-              if (e.type !== 'BOOKMARK') this.record(e.object);
+              if (e.type !== 'BOOKMARK') this.record(e.object, e.type === 'DELETED');
             },
             { signal: this.abort.signal, timeoutSeconds: 600 },
           );
@@ -198,7 +200,7 @@ export class PodRecorder {
     if (this.error) throw new Error(`pod recorder lost events: ${this.error}`);
   }
 
-  private record(pod: Pod): void {
+  private record(pod: Pod, deleted = false): void {
     const uid = pod.metadata?.uid;
     const component = pod.metadata?.labels?.['ferry.dev/component'];
     if (!uid || !component || this.before.has(uid)) return;
@@ -210,6 +212,7 @@ export class PodRecorder {
     }
     const ready = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
     if (ready && !seen.readyAt) seen.readyAt = rv;
+    if (deleted) seen.deletedAt = rv;
   }
 
   /** Pods of a component created since start(). */
@@ -227,7 +230,11 @@ export class PodRecorder {
     const mine = this.created(dependent);
     if (!deps.length || !mine.length) return [`no new pods of ${deps.length ? dependent : dependency}`];
     const unready = deps.filter((d) => !d.readyAt);
-    if (unready.length) return unready.map((d) => `${d.name} (${dependency}) never Ready`);
+    if (unready.length)
+      return unready.map(
+        (d) =>
+          `${d.name} (${dependency}) never Ready (created @${d.createdAt}${d.deletedAt ? `, deleted @${d.deletedAt}` : ''}; ${deps.length} new pods of ${dependency}: ${deps.map((p) => `${p.name}@${p.createdAt}${p.readyAt ? ` ready@${p.readyAt}` : ''}`).join(', ')})`,
+      );
     const lastReady = deps.reduce((a, b) => (BigInt(a.readyAt!) > BigInt(b.readyAt!) ? a : b));
     return mine
       .filter((p) => BigInt(p.createdAt) < BigInt(lastReady.readyAt!))
