@@ -1,6 +1,7 @@
 import type { AppInstall, AppRevision } from '../../api/index.js';
 import { fakeContext } from '../../testing/fake-cluster.js';
 import { rollOut, seedShopInstall, seedShopTemplates, shopSecret } from '../../testing/install-world.js';
+import { draftDigest } from '../../model/drafts.js';
 import { PROGRESS_RECORD_MS } from './progress.js';
 import { reconcileInstall } from './reconciler.js';
 
@@ -185,6 +186,31 @@ describe('reconcileInstall', () => {
 
     await reconcile();
     expect(condition(install(), 'Reconciling')).toMatchObject({ reason: 'Installing' });
+  });
+
+  it('writes its status again on the stored install when someone changed the install meanwhile (409)', async () => {
+    const { cluster, ctx, reconcile, install } = world();
+    seedShopInstall(cluster, (i) => (i.metadata.finalizers = []));
+    const apply = ctx.client.apply.bind(ctx.client);
+    let refused = 0;
+    ctx.client.apply = async (object, options) => {
+      if (object.kind === 'AppInstall' && options?.subresource === 'status' && refused === 0) {
+        // a label added by someone else between this reconcile's read and its status write
+        await cluster.client.mergePatch(
+          { apiVersion: 'ferry.dev/v1alpha1', kind: 'AppInstall', namespace: 'shop', name: 'shop' },
+          { metadata: { labels: { team: 'erp' } } },
+        );
+        refused++;
+      }
+      return apply(object, options);
+    };
+
+    expect(await reconcile()).toEqual({ requeueAfterMs: 2000 });
+    expect(refused).toBe(1);
+    // what the reconcile recorded made it: the spec it applied, the operation it started
+    expect(install()!.status!.lastAppliedSpecDigest).toBe(draftDigest('1.0.0', install()!.spec));
+    expect(install()!.status!.operation).toEqual({ kind: 'Install', revision: 1 });
+    expect(install()!.metadata.labels).toMatchObject({ team: 'erp' });
   });
 
   it('with every rollout slot taken, a new install waits (WaitingForRolloutSlot) and starts when one ends', async () => {

@@ -1,14 +1,52 @@
-import type { AppInstallStatus } from '../../api/index.js';
-import { ConditionType, GROUP_VERSION } from '../../api/index.js';
+import type { AppInstall, AppInstallStatus } from '../../api/index.js';
+import { ConditionType, GROUP_VERSION, appInstallStatusSchema } from '../../api/index.js';
 import type { KubeObject } from '../../kube/client.js';
+import { KubeApiError, ferryRef } from '../../kube/client.js';
 import { computeInstallStatus, templateOrigin } from '../../model/install-status.js';
 import { sortedVersions } from '../cache.js';
 import type { ControllerContext } from '../context.js';
 import type { InstallWork } from './work.js';
 
-/** Computes the install's status from the work and writes it (through /status) only when it changed. */
+/**
+ * Computes the install's status from the work and writes it (through /status) only when it changed.
+ * The write is conditional on the install's resourceVersion; when someone changed the install since it
+ * was read (409), the status is computed again on the stored install and written once more, so what
+ * this reconcile recorded (lastAppliedSpecDigest, the outcome of its steps) is not lost with it.
+ */
 export async function writeInstallStatus(ctx: ControllerContext, work: InstallWork): Promise<void> {
-  const { install } = work;
+  try {
+    await writeStatusOnce(
+      ctx,
+      work,
+      work.install,
+      work.resourceVersion ?? work.install.metadata.resourceVersion,
+    );
+  } catch (error) {
+    if (!(error instanceof KubeApiError && error.conflict)) throw error;
+    const stored = await ctx.client.get<KubeObject>(
+      ferryRef('AppInstall', work.install.metadata.namespace, work.install.metadata.name),
+    );
+    if (!stored) return; // deleted meanwhile: nothing to record
+    const status = appInstallStatusSchema.safeParse(stored.status ?? {});
+    work.log.debug(
+      { resourceVersion: stored.metadata?.resourceVersion },
+      'status write conflicted; retrying',
+    );
+    await writeStatusOnce(
+      ctx,
+      work,
+      { ...work.install, status: status.success ? status.data : undefined },
+      stored.metadata?.resourceVersion,
+    );
+  }
+}
+
+async function writeStatusOnce(
+  ctx: ControllerContext,
+  work: InstallWork,
+  install: AppInstall,
+  resourceVersion: string | undefined,
+): Promise<void> {
   const namespace = install.metadata.namespace!;
   const status = computeInstallStatus({
     install,
@@ -27,24 +65,18 @@ export async function writeInstallStatus(ctx: ControllerContext, work: InstallWo
   });
   // unchanged, or only the replica counts and messages of an operation that goes on (progress.ts)
   if (!ctx.progress.installStatusChanged(install, status)) return;
-  await recordStalledEvent(ctx, work, status);
-  // resourceVersion makes the write conditional: a status computed from a stale cache is refused
-  // (409) and recomputed, so nothing recorded in it (lastAppliedSpecDigest) can be lost.
   const written = await ctx.client.apply(
     {
       apiVersion: GROUP_VERSION,
       kind: 'AppInstall',
-      metadata: {
-        name: install.metadata.name,
-        namespace,
-        resourceVersion: work.resourceVersion ?? install.metadata.resourceVersion,
-      },
+      metadata: { name: install.metadata.name, namespace, resourceVersion },
       status,
     },
     { subresource: 'status' },
   );
   ctx.expectations.wroteInstall(install, written.metadata?.resourceVersion);
   ctx.progress.wroteInstall(install, status);
+  await recordStalledEvent(ctx, work, status);
 }
 
 async function recordStalledEvent(ctx: ControllerContext, work: InstallWork, status: AppInstallStatus) {
