@@ -101,6 +101,7 @@ function startWork(ctx: ControllerContext, key: string, install: AppInstall): In
       .map((r) => ctx.progress.overlay(r)),
     templates: ctx.cache.templatesOf(install.spec.app),
     lastAppliedSpecDigest: install.status?.lastAppliedSpecDigest,
+    startedWithSpecDigest: install.status?.lastAppliedSpecDigest,
     generation: install.metadata.generation,
     log: ctx.log.child({ kind: 'AppInstall', key }),
   };

@@ -32,9 +32,12 @@ export async function writeInstallStatus(ctx: ControllerContext, work: InstallWo
       { resourceVersion: stored.metadata?.resourceVersion },
       'status write conflicted; retrying',
     );
+    // only what this reconcile recorded goes over the stored status: a digest it merely read from
+    // its (older) cache must not replace a newer one
+    const recorded = work.lastAppliedSpecDigest !== work.startedWithSpecDigest;
     await writeStatusOnce(
       ctx,
-      work,
+      recorded ? work : { ...work, lastAppliedSpecDigest: undefined },
       { ...work.install, status: status.success ? status.data : undefined },
       stored.metadata?.resourceVersion,
     );

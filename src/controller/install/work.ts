@@ -9,6 +9,8 @@ export interface InstallWork {
   revisions: AppRevision[];
   templates: Map<string, AppTemplate>;
   lastAppliedSpecDigest?: string;
+  /** lastAppliedSpecDigest as the cached install had it when this reconcile began. */
+  startedWithSpecDigest?: string;
   generation?: number;
   /** Set when this reconcile changed the AppInstall itself (spec.version), for the status precondition. */
   resourceVersion?: string;
