@@ -146,6 +146,32 @@ describe('hooks in the rollout', () => {
     expect(creates()).toEqual(['create Job/shop-r1-migrate']);
   });
 
+  it('a Job that ended before its lost start was recorded gets its creation time as the start', async () => {
+    const { ctx, cluster, install, untilMigration } = world();
+    await untilMigration();
+    const stored = cluster.get<AppRevision>('AppRevision', 'shop', 'shop-r1')!;
+    const lost = structuredClone(stored);
+    lost.status!.hooks![0] = { ...lost.status!.hooks![0]!, state: 'Pending' };
+    delete lost.status!.hooks![0]!.startedAt;
+    cluster.seed(lost);
+    finishJobs(cluster, 'shop');
+
+    const restarted = fakeContext(cluster, new Date(ctx.now().getTime() + 3_600_000));
+    const revision = cluster.get<AppRevision>('AppRevision', 'shop', 'shop-r1')!;
+    const work: InstallWork = {
+      install,
+      revisions: [revision],
+      templates: restarted.ctx.cache.templatesOf('shop'),
+      log: restarted.ctx.log,
+    };
+    await continueRevision(restarted.ctx, work, revision);
+    const job = cluster.get('Job', 'shop', 'shop-r1-migrate')!;
+    expect(work.revisions[0]!.status!.hooks![0]).toMatchObject({
+      state: 'Succeeded',
+      startedAt: job.metadata!.creationTimestamp,
+    });
+  });
+
   it('a failed Job fails the change with HookFailed, its exit code and last log line; api is never applied', async () => {
     const { cluster, work, step, hooks, untilMigration } = world();
     await untilMigration();

@@ -60,6 +60,9 @@ export async function runHookPoint(
           p.metadata?.ownerReferences?.some((o) => o.uid === job!.metadata!.uid),
       );
     const step = nextHookStep(row, view, revision.metadata.uid!);
+    // A Job found without a recorded start (the write after its create was lost): it started when created.
+    if (job && view?.ownerUid === revision.metadata.uid && step.type !== 'Done')
+      row.startedAt ??= createdAt(job) ?? iso(ctx.now());
     switch (step.type) {
       case 'Done':
         if (row.state === 'Failed') return failed(row, Reason.HookFailed);
@@ -78,7 +81,6 @@ export async function runHookPoint(
       case 'Wait':
         if (step.type === 'Wait' && row.state === 'Pending') {
           row.state = 'Running'; // created before a restart, found again by its name
-          row.startedAt ??= iso(ctx.now());
         }
         row.message = step.message;
         return { state: 'progressing', message: `${describeHook(row)}: ${step.message}` };
@@ -139,6 +141,12 @@ async function createJob(
     throw error;
   }
 }
+
+const createdAt = (job: V1Job): string | undefined => {
+  const created = job.metadata?.creationTimestamp;
+  if (created === undefined) return undefined;
+  return typeof created === 'string' ? created : iso(new Date(created));
+};
 
 function jobView(job: V1Job): JobView {
   const condition = (type: string) =>
