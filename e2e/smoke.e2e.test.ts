@@ -4,7 +4,7 @@
  * stores what is pushed so skopeo reads back the same digest.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { V1Deployment, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
@@ -135,6 +135,7 @@ describe('local cluster and registry', () => {
     expect(digest).toBe(layout.manifestDigest);
     const { stdout: info } = await run('skopeo', ['inspect', '--tls-verify=false', target]);
     expect(JSON.parse(info).Digest).toBe(layout.manifestDigest);
+    rmSync(layout.dir, { recursive: true, force: true });
   });
 });
 

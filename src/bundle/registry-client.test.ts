@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -70,6 +70,7 @@ describe('WWW-Authenticate and credentials', () => {
       username: 'f',
       password: 'g',
     });
+    rmSync(dir, { recursive: true, force: true });
   });
 });
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as yaml from 'js-yaml';
@@ -15,6 +15,7 @@ async function ferry(...argv: string[]) {
 
 const shop = (file: string) => examplePath('shop', file);
 const tmp = mkdtempSync(join(tmpdir(), 'ferry-cli-test-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 function writeTemp(name: string, text: string): string {
   const path = join(tmp, name);
   writeFileSync(path, text);

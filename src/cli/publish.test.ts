@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as yaml from 'js-yaml';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import { formatAppDetails, formatReleaseNotes } from './format-details.js';
 import { main } from './main.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'ferry-publish-cli-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const file = (name: string, content: Buffer | string) => {
   const path = join(tmp, name);
   writeFileSync(path, content);

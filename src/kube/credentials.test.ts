@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type https from 'node:https';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -6,7 +6,12 @@ import * as yaml from 'js-yaml';
 import { loadCredentials } from './credentials.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
-const dir = () => mkdtempSync(join(tmpdir(), 'ferry-kubeconfig-'));
+const made: string[] = [];
+const dir = () => {
+  made.push(mkdtempSync(join(tmpdir(), 'ferry-kubeconfig-')));
+  return made.at(-1)!;
+};
+afterAll(() => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 function kubeconfig(path: string, doc: Record<string, unknown>): string {
   writeFileSync(path, yaml.dump({ apiVersion: 'v1', kind: 'Config', ...doc }));

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OperatorProcess } from './operator-process.js';
@@ -25,7 +25,10 @@ process.once('SIGTERM', () => { log({ msg: 'shutting down' }); setTimeout(() => 
 setInterval(() => {}, 1000);
 `;
 
-afterAll(() => OperatorProcess.killAll());
+afterAll(async () => {
+  await OperatorProcess.killAll();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 describe('OperatorProcess', () => {
   it('passes the arguments, waits for the started line, reads the probe port and stops on SIGTERM', async () => {
