@@ -18,6 +18,18 @@ export function activeRevision(revisions: readonly AppRevision[]): AppRevision |
 export const lastSucceeded = (revisions: readonly AppRevision[]) =>
   revisions.filter((r) => r.status?.outcome === 'Succeeded').at(-1);
 
+/**
+ * Annotation on a revision: the digest of the install spec (draftDigest) that is applied once the
+ * revision is current — recorded when the revision is created, so it survives a status write that was
+ * lost (an AppUpgrade of some components, whose inputs differ from the spec, otherwise looks like a
+ * spec change still to be applied).
+ */
+export const ANNOTATION_APPLIED_SPEC = 'ferry.dev/applied-spec-digest';
+
+/** The install spec digest a revision applies (revisions made before the annotation: their inputs). */
+export const appliedSpecDigest = (revision: AppRevision) =>
+  revision.metadata.annotations?.[ANNOTATION_APPLIED_SPEC] ?? revision.spec.inputsDigest;
+
 export const isAutoRollback = (revision: AppRevision) =>
   revision.metadata.annotations?.[ANNOTATION_AUTO_ROLLBACK_OF] !== undefined;
 

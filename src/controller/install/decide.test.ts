@@ -1,7 +1,7 @@
 import type { AppInstall, AppRevision, AppTemplate, AppUpgrade } from '../../api/index.js';
 import { appUpgradeSchema } from '../../api/index.js';
 import { draftDigest, draftInstall, draftUpgrade } from '../../model/drafts.js';
-import { ANNOTATION_AUTO_ROLLBACK_OF } from '../../model/revisions.js';
+import { ANNOTATION_APPLIED_SPEC, ANNOTATION_AUTO_ROLLBACK_OF } from '../../model/revisions.js';
 import { decodeSnapshot } from '../../model/snapshot.js';
 import { revisionOf } from '../../testing/install-world.js';
 import { shopInstall, shopTemplate } from '../../testing/fixtures.js';
@@ -92,6 +92,17 @@ describe('nextAction', () => {
       { outcome: 'Succeeded' },
       { [ANNOTATION_AUTO_ROLLBACK_OF]: '2' },
     );
+  /** api alone upgraded to 2.0.0 by an AppUpgrade (ferry upgrade --component api). */
+  const partialUpgrade = (annotations: Record<string, string>): AppRevision => {
+    const r = revisionOf(
+      at2,
+      2,
+      draftUpgrade(decodeSnapshot(installed().spec.snapshot), shopTemplate('2.0.0').spec, at2.spec),
+      { outcome: 'Succeeded' },
+      annotations,
+    );
+    return { ...r, spec: { ...r.spec, inputsDigest: draftDigest('2.0.0', at2.spec, ['api']) } };
+  };
   const cases: [string, Partial<DecideInput>, string][] = [
     ['a new install starts its first revision', {}, 'Start Install 1.0.0 by AppInstall'],
     [
@@ -154,6 +165,30 @@ describe('nextAction', () => {
         workloadRevision: allAt(3),
       },
       'InSync (records the applied spec)',
+    ],
+    [
+      'an AppUpgrade of some components applied the spec it set, even when the status write that recorded it was lost',
+      {
+        install: at2,
+        revisions: [
+          installed('Succeeded', at2),
+          partialUpgrade({ [ANNOTATION_APPLIED_SPEC]: appliedDigest(at2) }),
+        ],
+        lastAppliedSpecDigest: appliedDigest(install()),
+        workloadRevision: allAt(2),
+      },
+      'InSync (records the applied spec)',
+    ],
+    [
+      // what the annotation prevents: the partial upgrade's inputs are not the spec's
+      'a revision without the applied-spec annotation is judged by its inputs',
+      {
+        install: at2,
+        revisions: [installed('Succeeded', at2), partialUpgrade({})],
+        lastAppliedSpecDigest: appliedDigest(install()),
+        workloadRevision: allAt(2),
+      },
+      'Start ConfigChange 2.0.0 by AppInstall',
     ],
     [
       'after an automatic rollback a spec edited since starts again',

@@ -13,7 +13,12 @@ import {
 import { formatProblem } from '../../model/problems.js';
 import { planRollbackRequest, planUpgradeRequest } from '../../model/requests.js';
 import type { ContentOf } from '../../model/revisions.js';
-import { ANNOTATION_AUTO_ROLLBACK_OF, activeRevision, isAutoRollback } from '../../model/revisions.js';
+import {
+  ANNOTATION_AUTO_ROLLBACK_OF,
+  activeRevision,
+  appliedSpecDigest,
+  isAutoRollback,
+} from '../../model/revisions.js';
 import { installProblems } from '../../model/validate.js';
 import { volumeChangeProblems } from '../../model/volume-changes.js';
 import type { PendingRequest } from '../cache.js';
@@ -111,7 +116,8 @@ function restoredAfter(revisions: readonly AppRevision[], specDigest: string): b
   const latest = revisions.at(-1);
   if (!latest || !isAutoRollback(latest)) return false;
   const failed = Number(latest.metadata.annotations![ANNOTATION_AUTO_ROLLBACK_OF]);
-  return revisions.find((r) => r.spec.revision === failed)?.spec.inputsDigest === specDigest;
+  const restoredFrom = revisions.find((r) => r.spec.revision === failed);
+  return restoredFrom !== undefined && appliedSpecDigest(restoredFrom) === specDigest;
 }
 
 /** A changed spec (version, parameters, overrides) becomes a new revision, once. */
@@ -121,7 +127,7 @@ function startFromSpec(input: DecideInput): InstallAction {
   const specDigest = draftDigest(spec.version, spec);
   if (specDigest === input.lastAppliedSpecDigest) return { type: 'InSync' };
   const latest = revisions.at(-1);
-  if (latest?.spec.inputsDigest === specDigest || restoredAfter(revisions, specDigest))
+  if ((latest && appliedSpecDigest(latest) === specDigest) || restoredAfter(revisions, specDigest))
     return { type: 'InSync', appliedSpecDigest: specDigest };
   const template = templates.get(spec.version);
   if (!template) return templateProblem(input);

@@ -54,6 +54,7 @@ describe('start', () => {
     ]);
     expect(work.revisions).toHaveLength(1);
     expect(work.lastAppliedSpecDigest).toBe(specDigest);
+    expect(created[0]!.metadata.annotations).toEqual({ 'ferry.dev/applied-spec-digest': specDigest });
     expect(logs).toContainEqual(
       expect.objectContaining({ level: 30, msg: 'revision 1, installing shop 1.0.0 started' }),
     );
@@ -126,6 +127,10 @@ describe('start', () => {
     ]);
     expect(cluster.get<AppInstall>('AppInstall', 'shop', 'shop')!.spec.version).toBe('2.0.0');
     expect(work.lastAppliedSpecDigest).toBe(draftDigest('2.0.0', install.spec));
+    // ... and on the revision, created with it: a lost status write does not lose it
+    expect(cluster.get('AppRevision', 'shop', 'shop-r2')!.metadata!.annotations).toEqual({
+      'ferry.dev/applied-spec-digest': draftDigest('2.0.0', install.spec),
+    });
     // decisions later in this reconcile see the version moved, not the cached one
     expect(work.install.spec.version).toBe('2.0.0');
     expect(work.resourceVersion).toBe(cluster.get('AppInstall', 'shop', 'shop')!.metadata!.resourceVersion);

@@ -3,6 +3,7 @@ import type { KubeObject } from '../../../kube/client.js';
 import { KubeApiError, ferryRef } from '../../../kube/client.js';
 import type { RevisionDraft } from '../../../model/drafts.js';
 import { draftDigest } from '../../../model/drafts.js';
+import { ANNOTATION_APPLIED_SPEC } from '../../../model/revisions.js';
 import type { ControllerContext } from '../../context.js';
 import { checkParameterSecrets, checkPullSecrets } from '../apply.js';
 import type { CauseRef, StartSource } from '../decide.js';
@@ -23,9 +24,11 @@ export async function start(
 ): Promise<ActionResult> {
   await checkParameterSecrets(ctx, work.install);
   await checkPullSecrets(ctx, work.install);
-  await beginRevision(ctx, work, draft, causeRef);
-  if (from.spec) work.lastAppliedSpecDigest = from.specDigest;
-  else if (!(await setSpecVersion(ctx, work, from.version))) return { requeueAfterMs: 0 };
+  // the spec this change applies: recorded on the revision with it, and in the status
+  const applied = from.spec ? from.specDigest : draftDigest(from.version, work.install.spec);
+  await beginRevision(ctx, work, draft, causeRef, { [ANNOTATION_APPLIED_SPEC]: applied });
+  if (!from.spec && !(await setSpecVersion(ctx, work, from.version))) return { requeueAfterMs: 0 };
+  work.lastAppliedSpecDigest = applied;
   return { again: true };
 }
 
@@ -36,10 +39,7 @@ export async function start(
  */
 async function setSpecVersion(ctx: ControllerContext, work: InstallWork, version: string): Promise<boolean> {
   const { install } = work;
-  if (install.spec.version === version) {
-    work.lastAppliedSpecDigest = draftDigest(version, install.spec);
-    return true;
-  }
+  if (install.spec.version === version) return true;
   try {
     const updated = await ctx.client.jsonPatch<KubeObject>(
       ferryRef('AppInstall', install.metadata.namespace, install.metadata.name),
@@ -51,7 +51,6 @@ async function setSpecVersion(ctx: ControllerContext, work: InstallWork, version
     work.generation = updated.metadata?.generation;
     work.resourceVersion = updated.metadata?.resourceVersion;
     ctx.expectations.wroteInstall(install, work.resourceVersion);
-    work.lastAppliedSpecDigest = draftDigest(version, install.spec);
     // the rest of this reconcile decides on the spec as it is now (with any other field someone
     // changed meanwhile): a revision that rolls out within it must not be followed by a "spec change"
     // back to the version just replaced
