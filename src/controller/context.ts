@@ -59,7 +59,8 @@ export interface ControllerContext {
   now(): Date;
   /** When each AppUpgrade/AppRollback was first seen: their creation order. */
   arrivals: RequestArrivals;
-  enqueue(queue: QueueName, key: string): void;
+  /** Queues a key; priority as in runtime/queue.ts (default Normal). */
+  enqueue(queue: QueueName, key: string, priority?: number): void;
   /** The operator's namespace: where AppMarket credentials and CA Secrets are read from. */
   namespace: string;
   /** When each AppMarket is next due to be synced (in memory; rebuilt from status on restart). */

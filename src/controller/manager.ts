@@ -102,7 +102,7 @@ export class Manager {
       log,
       now: () => new Date(),
       arrivals,
-      enqueue: (queue, key) => this.queues[queue].add(key),
+      enqueue: (queue, key, priority) => this.queues[queue].add(key, priority),
       namespace: options.namespace,
       marketSchedule: new MarketSchedule(),
       parameterSecretsChecked: new Map(),

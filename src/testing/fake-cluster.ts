@@ -306,7 +306,7 @@ export function fakeContext(
   const clock = { now: start };
   const informers = cluster.informers();
   const arrivals = new RequestArrivals(() => clock.now.getTime());
-  const enqueued: { queue: QueueName; key: string }[] = [];
+  const enqueued: { queue: QueueName; key: string; priority?: number }[] = [];
   const ctx: ControllerContext = {
     client: cluster.client,
     apis: cluster.apis,
@@ -324,7 +324,8 @@ export function fakeContext(
     log: createLogger('debug', sink),
     now: () => clock.now,
     arrivals,
-    enqueue: (queue, key) => enqueued.push({ queue, key }),
+    enqueue: (queue, key, priority) =>
+      enqueued.push({ queue, key, ...(priority === undefined ? {} : { priority }) }),
     namespace: 'ferry-system',
     marketSchedule: new MarketSchedule(),
     parameterSecretsChecked: new Map(),

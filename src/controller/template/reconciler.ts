@@ -7,8 +7,9 @@ import type { ControllerContext } from '../context.js';
 import { setCondition } from '../../model/conditions.js';
 import { ConditionType, Reason } from '../../api/index.js';
 import { specImages } from '../../model/images.js';
+import { Priority } from '../runtime/queue.js';
 
-/** Validates an AppTemplate, records its images and content digest, and wakes the installs of its app. */
+/** Validates an AppTemplate, records its images and content digest, and, when that changed, wakes the installs of its app. */
 export async function reconcileTemplate(ctx: ControllerContext, key: string): Promise<void> {
   const raw = ctx.informers.templates.get(key);
   if (!raw) return;
@@ -50,16 +51,30 @@ export async function reconcileTemplate(ctx: ControllerContext, key: string): Pr
         }
       : {}),
   };
-  if (canonicalJson(status) !== canonicalJson(previous)) {
-    await ctx.client.apply(
-      { apiVersion: GROUP_VERSION, kind: 'AppTemplate', metadata: { name }, status },
-      { subresource: 'status' },
-    );
-  }
-  const app = (raw as { spec?: { app?: string } }).spec?.app;
+  if (canonicalJson(status) === canonicalJson(previous)) return; // a resync: nothing new for the installs
+  await ctx.client.apply(
+    { apiVersion: GROUP_VERSION, kind: 'AppTemplate', metadata: { name }, status },
+    { subresource: 'status' },
+  );
+  wakeInstalls(ctx, raw as { spec?: { app?: string; version?: string } });
+}
+
+/**
+ * A template that changed (new, fixed, edited) wakes the installs of its app: the ones at its
+ * version may be waiting for it (Normal priority, as a change someone made); the others only list
+ * it among their available upgrades (Low, with the backlog: a fleet of thousands must not queue
+ * ahead of installs just created).
+ */
+function wakeInstalls(ctx: ControllerContext, template: { spec?: { app?: string; version?: string } }) {
+  const { app, version } = template.spec ?? {};
   for (const install of ctx.informers.installs.list(
     (o) => (o as { spec?: { app?: string } }).spec?.app === app,
   )) {
-    ctx.enqueue('install', `${install.metadata!.namespace}/${install.metadata!.name}`);
+    const atVersion = (install as { spec?: { version?: string } }).spec?.version === version;
+    ctx.enqueue(
+      'install',
+      `${install.metadata!.namespace}/${install.metadata!.name}`,
+      atVersion ? Priority.Normal : Priority.Low,
+    );
   }
 }
