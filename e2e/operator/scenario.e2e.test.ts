@@ -47,6 +47,20 @@ describe('shop: install, configure, upgrade, roll back', () => {
     client.close();
   });
 
+  /** On a failure, what the db StatefulSet went through and what the operator wrote in the namespace. */
+  const explainDbRollout = (recorder: WorkloadRecorder) => {
+    const samples = recorder
+      .of('shop-db')
+      .map(
+        (x) =>
+          `@${x.resourceVersion} gen ${x.generation}/${x.observedGeneration} ${x.updateRevision} ${x.image}`,
+      );
+    const writes = operator.logs.filter((l) => l.includes(ns) || /apptemplates|AppTemplate/.test(l));
+    console.log(
+      `db StatefulSet:\n${samples.join('\n')}\noperator (debug):\n${writes.slice(-300).join('\n')}`,
+    );
+  };
+
   const pvc = () =>
     client.get<Obj>({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: ns, name: 'shop-db-data' });
 
@@ -159,6 +173,7 @@ describe('shop: install, configure, upgrade, roll back', () => {
     }
     // Dependency order, from the pods: a dependent's new pods are created only after every new pod of
     // its dependency is Ready (old pods still stopping do not hold them).
+    if (pods.orderViolations('db', 'api').length) explainDbRollout(recorder);
     expect(pods.orderViolations('db', 'api')).toEqual([]);
     expect(pods.orderViolations('api', 'web')).toEqual([]);
     expect(pods.orderViolations('api', 'reports')).toEqual([]);
