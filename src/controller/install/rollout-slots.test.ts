@@ -49,6 +49,22 @@ describe('RolloutSlots', () => {
     expect(woken).toEqual(['fleet/1', 'probe/p', 'fleet/2', 'fleet/3']);
   });
 
+  it('gives a freed slot to the namespace with the fewest in use: a team with nothing rolling goes first', () => {
+    const { s, woken } = slots(3);
+    for (const key of ['a/1', 'a/2', 'b/1']) {
+      s.acquire(key);
+      s.rollingChanged(key, true);
+    }
+    s.acquire('a/3');
+    s.acquire('b/2');
+    s.acquire('new/p'); // in line last, with nothing rolling
+    s.rollingChanged('a/1', false);
+    expect(woken).toEqual(['new/p']);
+    s.rollingChanged('new/p', true);
+    s.rollingChanged('a/2', false); // a, b and new hold one each: a's turn
+    expect(woken).toEqual(['new/p', 'a/3']);
+  });
+
   it('takes a slot back from an install that did not start after all, and from one deleted while waiting', () => {
     const { s, woken } = slots(1);
     s.acquire('a/1');

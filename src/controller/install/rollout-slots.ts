@@ -12,8 +12,9 @@ const namespaceOf = (installKey: string) => installKey.slice(0, installKey.index
  *
  * A slot is in use while an install has a revision in progress (`rollingChanged`, from the AppRevision
  * informer) or is reserved: granted to an install whose reconcile is about to create its revision.
- * Installs that find every slot in use wait in line, one line per namespace, and freed slots go to the
- * namespaces in turn, so one team's fleet does not hold back another team's install. A slot is granted
+ * Installs that find every slot in use wait in line, one line per namespace; a freed slot goes to the
+ * namespace with the fewest slots in use, in turn among equals, so one team's fleet does not hold back
+ * another team's install. A slot is granted
  * by reserving it and waking the install (`wake`), so two installs never race for the same slot.
  * Rollouts that restore service (automatic rollbacks) and revisions in progress do not ask.
  */
@@ -98,7 +99,8 @@ export class RolloutSlots {
   /** Gives free slots to the installs in line, a namespace at a time, and wakes them. */
   private grant(): void {
     while (this.limit && this.inUse < this.limit && this.waiting.size) {
-      const [namespace, line] = this.lines.entries().next().value as [string, string[]];
+      const namespace = this.leastServedLine();
+      const line = this.lines.get(namespace)!;
       const installKey = line.shift()!;
       this.lines.delete(namespace);
       if (line.length) this.lines.set(namespace, line); // to the back: the next namespace goes next
@@ -106,6 +108,26 @@ export class RolloutSlots {
       this.reserved.set(installKey, this.clock());
       this.wake(installKey);
     }
+  }
+
+  /**
+   * The namespace in line with the fewest slots in use — a team with nothing rolling goes before one
+   * whose fleet holds most of them — and among equals the one whose turn it is.
+   */
+  private leastServedLine(): string {
+    const used = new Map<string, number>();
+    for (const key of [...this.rolling, ...this.reserved.keys()]) {
+      const namespace = namespaceOf(key);
+      used.set(namespace, (used.get(namespace) ?? 0) + 1);
+    }
+    let chosen = '';
+    let fewest = Infinity;
+    for (const namespace of this.lines.keys()) {
+      const count = used.get(namespace) ?? 0;
+      if (count < fewest) [chosen, fewest] = [namespace, count];
+      if (count === 0) break;
+    }
+    return chosen;
   }
 
   private leaveLine(installKey: string): void {
