@@ -3,6 +3,31 @@ import { Priority, WorkQueue } from './queue.js';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('WorkQueue', () => {
+  it('never hands a key to a second worker, even when it is added again while a worker takes it', async () => {
+    const queue = new WorkQueue();
+    let running = 0;
+    let most = 0;
+    void queue.run(
+      2,
+      async () => {
+        running++;
+        most = Math.max(most, running);
+        await sleep(5);
+        running--;
+      },
+      () => undefined,
+    );
+    queue.add('a');
+    // informer events arrive between the microtasks in which a worker takes the key
+    for (let i = 0; i < 20; i++) {
+      await Promise.resolve();
+      queue.add('a');
+    }
+    await sleep(40);
+    queue.stop();
+    expect(most).toBe(1);
+  });
+
   it('queues a key once however often it is added', async () => {
     const queue = new WorkQueue();
     const seen: string[] = [];

@@ -196,7 +196,10 @@ export class WorkQueue {
     while (!this.stopped) {
       const entry = this.pick();
       if (entry) {
+        // active in the same step it leaves the queue: the worker resumes only microtasks later, and
+        // an add() in between must mark it dirty, not queue it for a second worker
         this.queued.delete(entry.key);
+        this.active.set(entry.key, entry.priority);
         return entry;
       }
       await new Promise<void>((resolve) => this.waiters.push(resolve));
@@ -207,7 +210,6 @@ export class WorkQueue {
   private async worker(handler: Handler, onError: (key: string, error: unknown) => void): Promise<void> {
     for (let entry = await this.next(); entry !== undefined; entry = await this.next()) {
       const { key } = entry;
-      this.active.set(key, entry.priority);
       const again = () => this.options.priorityOf?.(key) ?? entry.priority;
       try {
         const result = await handler(key);
