@@ -39,7 +39,7 @@ export const REASONS = {
   ImagePullSecretNotFound:
     'A Secret named in spec.imagePullSecrets is missing; the change waits for it (pods could not pull without it).',
   WaitingForRolloutSlot:
-    'The operator already runs as many rollouts as it may at once (--max-rollouts); the change starts when one ends. Installs waiting are served a namespace at a time, oldest first.',
+    'The operator already runs as many rollouts as it may at once (--max-rollouts); the change starts when one ends. A freed slot goes to the waiting namespace that holds the fewest, oldest install first.',
   InstallNotFound: 'The request names an AppInstall that does not exist or is not installed yet.',
   RevisionNotFound: 'The rollback target revision does not exist or cannot be restored.',
   NoUpgradeAvailable:

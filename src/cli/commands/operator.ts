@@ -18,7 +18,8 @@ Stops gracefully on SIGTERM or SIGINT.
 
 --max-rollouts N (default 32; 0: no limit): how many installs roll out at once. A change of a whole
 fleet starts N rollouts; the others wait (Ready False, reason WaitingForRolloutSlot) and start as
-rollouts end, a namespace at a time. Automatic rollbacks never wait.`;
+rollouts end; a freed slot goes to the waiting namespace holding the fewest. Automatic rollbacks
+never wait.`;
 
 export async function operatorCommand(args: string[], _output: Output): Promise<void> {
   const { values } = parseArgs({
