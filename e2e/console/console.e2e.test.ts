@@ -34,7 +34,7 @@ import { OperatorProcess, createNamespace, kube, readManifests, repoRoot } from 
 
 const APP = 'shop-console';
 // FERRY_E2E_SCREENSHOTS=docs/images refreshes the README's pictures; otherwise they go to a temp dir,
-// so a test run leaves the checkout clean
+// removed at the end, so a test run leaves neither the checkout nor /tmp changed
 const IMAGES = process.env.FERRY_E2E_SCREENSHOTS
   ? join(repoRoot, process.env.FERRY_E2E_SCREENSHOTS)
   : mkdtempSync(join(tmpdir(), 'ferry-console-screens-'));
@@ -125,6 +125,7 @@ describe('ferry console in a browser', () => {
     expect(await operator.stop()).toBe(0);
     admin.close();
     rmSync(tmp, { recursive: true, force: true });
+    if (!process.env.FERRY_E2E_SCREENSHOTS) rmSync(IMAGES, { recursive: true, force: true });
   });
 
   it('installs shop from the Templates page', async () => {
