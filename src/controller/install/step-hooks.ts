@@ -43,6 +43,8 @@ export async function runHookPoint(
   content: RevisionContent,
   rows: HookProgress[],
   rendering: HookRendering,
+  /** The rollout step's time: every row of one step is stamped with it, so the record keeps its order. */
+  now: Date,
 ): Promise<HookPointResult> {
   const namespace = install.metadata.namespace!;
   for (const row of rows) {
@@ -62,7 +64,7 @@ export async function runHookPoint(
     const step = nextHookStep(row, view, revision.metadata.uid!);
     // A Job found without a recorded start (the write after its create was lost): it started when created.
     if (job && view?.ownerUid === revision.metadata.uid && step.type !== 'Done')
-      row.startedAt ??= createdAt(job) ?? iso(ctx.now());
+      row.startedAt ??= createdAt(job) ?? iso(now);
     switch (step.type) {
       case 'Done':
         if (row.state === 'Failed') return failed(row, Reason.HookFailed);
@@ -73,7 +75,7 @@ export async function runHookPoint(
           return { state: 'progressing', message: `${describeHook(row)}: Job ${row.job} appeared` };
         Object.assign(row, {
           state: 'Running',
-          startedAt: iso(ctx.now()),
+          startedAt: iso(now),
           message: `Job ${row.job} created`,
         });
         return { state: 'progressing', message: `${describeHook(row)}: Job ${row.job} created` };
@@ -88,7 +90,7 @@ export async function runHookPoint(
       case 'Fail':
         Object.assign(row, await outcome(ctx, namespace, row.job));
         row.state = step.type === 'Succeed' ? 'Succeeded' : 'Failed';
-        row.finishedAt = iso(ctx.now());
+        row.finishedAt = iso(now);
         if (step.type === 'Succeed') {
           delete row.message;
           continue;

@@ -57,7 +57,7 @@ export async function stepRevision(
   const hookPoint = async (level: number, phase: 'Pre' | 'Post'): Promise<StepResult | undefined> => {
     const rows = hooksAt(status.hooks, level, phase);
     if (!rows.length) return undefined;
-    const result = await runHookPoint(ctx, install, revision, content, rows, rendering);
+    const result = await runHookPoint(ctx, install, revision, content, rows, rendering, now);
     if (result.state === 'done') return undefined;
     if (result.state === 'failed') return result;
     return { state: 'progressing', message: `level ${level + 1}/${levels}: ${result.message}` };
