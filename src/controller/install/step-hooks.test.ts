@@ -40,7 +40,26 @@ function world() {
     rollOut(t.cluster, 'shop');
     await step();
   };
-  return { ...t, install, work, step, jobs, hooks, creates, untilMigration };
+  /** The status write after the Job's create never happened: the revision says Pending, no start. */
+  const loseHookStart = () => {
+    const lost = structuredClone(t.cluster.get<AppRevision>('AppRevision', 'shop', 'shop-r1')!);
+    lost.status!.hooks![0] = { ...lost.status!.hooks![0]!, state: 'Pending' };
+    delete lost.status!.hooks![0]!.startedAt;
+    t.cluster.seed(lost);
+  };
+  /** A new operator process at `now`: a fresh context over the same cluster, the revision as stored. */
+  const restart = (now: Date) => {
+    const restarted = fakeContext(t.cluster, now);
+    const revision = t.cluster.get<AppRevision>('AppRevision', 'shop', 'shop-r1')!;
+    const work: InstallWork = {
+      install,
+      revisions: [revision],
+      templates: restarted.ctx.cache.templatesOf('shop'),
+      log: restarted.ctx.log,
+    };
+    return { restarted, revision, work };
+  };
+  return { ...t, install, work, step, jobs, hooks, creates, untilMigration, loseHookStart, restart };
 }
 
 describe('hooks in the rollout', () => {
@@ -113,26 +132,15 @@ describe('hooks in the rollout', () => {
   });
 
   it('never creates the Job twice: an operator that died before recording it finds it again by name', async () => {
-    const { ctx, cluster, install, creates, untilMigration } = world();
+    const { ctx, cluster, creates, untilMigration, loseHookStart, restart } = world();
     await untilMigration();
     expect(creates()).toEqual(['create Job/shop-r1-migrate']);
 
     // The status write after the create never happened: the revision says Pending, the Job exists.
-    const stored = cluster.get<AppRevision>('AppRevision', 'shop', 'shop-r1')!;
-    const lost = structuredClone(stored);
-    lost.status!.hooks![0] = { ...lost.status!.hooks![0]!, state: 'Pending' };
-    delete lost.status!.hooks![0]!.startedAt;
-    cluster.seed(lost);
+    loseHookStart();
 
     // A new operator process: a fresh context over the same cluster.
-    const restarted = fakeContext(cluster, ctx.now());
-    const revision = cluster.get<AppRevision>('AppRevision', 'shop', 'shop-r1')!;
-    const work: InstallWork = {
-      install,
-      revisions: [revision],
-      templates: restarted.ctx.cache.templatesOf('shop'),
-      log: restarted.ctx.log,
-    };
+    const { restarted, revision, work } = restart(ctx.now());
     await continueRevision(restarted.ctx, work, revision);
     expect(creates()).toEqual(['create Job/shop-r1-migrate']);
     expect(work.revisions[0]!.status!.hooks![0]).toMatchObject({ state: 'Running' });
@@ -147,23 +155,12 @@ describe('hooks in the rollout', () => {
   });
 
   it('a Job that ended before its lost start was recorded gets its creation time as the start', async () => {
-    const { ctx, cluster, install, untilMigration } = world();
+    const { ctx, cluster, untilMigration, loseHookStart, restart } = world();
     await untilMigration();
-    const stored = cluster.get<AppRevision>('AppRevision', 'shop', 'shop-r1')!;
-    const lost = structuredClone(stored);
-    lost.status!.hooks![0] = { ...lost.status!.hooks![0]!, state: 'Pending' };
-    delete lost.status!.hooks![0]!.startedAt;
-    cluster.seed(lost);
+    loseHookStart();
     finishJobs(cluster, 'shop');
 
-    const restarted = fakeContext(cluster, new Date(ctx.now().getTime() + 3_600_000));
-    const revision = cluster.get<AppRevision>('AppRevision', 'shop', 'shop-r1')!;
-    const work: InstallWork = {
-      install,
-      revisions: [revision],
-      templates: restarted.ctx.cache.templatesOf('shop'),
-      log: restarted.ctx.log,
-    };
+    const { restarted, revision, work } = restart(new Date(ctx.now().getTime() + 3_600_000));
     await continueRevision(restarted.ctx, work, revision);
     const job = cluster.get('Job', 'shop', 'shop-r1-migrate')!;
     expect(work.revisions[0]!.status!.hooks![0]).toMatchObject({
