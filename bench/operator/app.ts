@@ -86,3 +86,8 @@ export function nodeObject(name: string): KubeObject {
     },
   };
 }
+
+/** Ready for its current generation. */
+export const isReady = (o: Install) =>
+  o.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true &&
+  o.status?.observedGeneration === o.metadata?.generation;

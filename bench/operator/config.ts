@@ -7,7 +7,7 @@ export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export const USAGE = `npm run bench:operator -- [--installs N] [--namespaces K] [--concurrency C] [--workers W]
   [--max-rollouts R] [--resync S] [--kcm-qps Q] [--upgrade U] [--no-probe] [--phase-timeout SECONDS] [--no-ordered-floor]
-  [--results FILE] [--dist DIR]
+  [--no-unordered-floor] [--results FILE] [--dist DIR]
 Defaults: N 500, K 10, C 4, W and R the operator's own defaults (not passed), S 15, Q 200, U 500 (capped at N;
 0 skips the mass upgrade), phase timeout 900 s, results bench/operator/RESULTS.md. What it measures:
 the comment at the top of bench/operator/bench.ts.`;
@@ -26,6 +26,7 @@ const { values: opts } = parseArgs({
     dist: { type: 'string' },
     'phase-timeout': { type: 'string', default: '900' },
     'no-ordered-floor': { type: 'boolean', default: false },
+    'no-unordered-floor': { type: 'boolean', default: false },
     'kcm-qps': { type: 'string', default: '200' },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -43,6 +44,7 @@ export const PROBE = !opts['no-probe'];
 export const RESYNC = Number(opts.resync);
 export const PHASE_TIMEOUT_MS = Number(opts['phase-timeout']) * 1000;
 export const ORDERED_FLOOR = !opts['no-ordered-floor'];
+export const UNORDERED_FLOOR = !opts['no-unordered-floor'];
 export const KCM_QPS = Number(opts['kcm-qps']);
 export const RESULTS = opts.results!;
 export const DIST = opts.dist;

@@ -7,7 +7,7 @@ import type { KubeClient, KubeObject } from '../../src/kube/client.js';
 import { ferryRef } from '../../src/kube/client.js';
 import { sleep } from '../../src/util/sleep.js';
 import type { Install } from './app.js';
-import { benchNamespace, installName, templateObject } from './app.js';
+import { benchNamespace, installName, isReady, templateObject } from './app.js';
 import { stopFirst, work } from './cluster.js';
 import {
   APP,
@@ -18,7 +18,6 @@ import {
   PROBE_NAMESPACE,
   RESYNC,
   UPGRADE,
-  UPGRADE_VERSION,
   VERSION,
   WORKERS,
   MAX_ROLLOUTS,
@@ -28,6 +27,9 @@ import {
 import { Tracker, createNamespaces, follow, pool, retry, ssa } from './kube.js';
 import type { Metrics } from './metrics.js';
 import { BenchOperator } from './operator.js';
+import type { UpgradeResult } from './upgrade.js';
+import { massUpgrade } from './upgrade.js';
+export type { UpgradeResult } from './upgrade.js';
 
 export interface FerryResult {
   op: BenchOperator;
@@ -71,21 +73,6 @@ export interface ProbeResult {
   loaded: ProbeTimes;
   idle: ProbeTimes;
 }
-
-export interface UpgradeResult {
-  count: number;
-  /** First spec.version patch → all upgraded installs Ready at 1.1.0. */
-  ms: number;
-  patchMs: number;
-  readyTimes: number[];
-  before: Metrics;
-  after: Metrics;
-  reconciles: number;
-}
-
-const isReady = (o: Install) =>
-  o.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true &&
-  o.status?.observedGeneration === o.metadata?.generation;
 
 const installObject = (namespace: string, name: string): KubeObject => ({
   apiVersion: 'ferry.dev/v1alpha1',
@@ -280,61 +267,5 @@ export async function runFerry(client: KubeClient, kubeconfig: string, dist: str
     endHeap,
     probe,
     upgrade,
-  };
-}
-
-/**
- * The GitOps mass upgrade: bench.1.1.0 published, then spec.version bumped from 1.0.0 to 1.1.0 on
- * the first UPGRADE installs (CONCURRENCY patches at a time, as a sync would); done when each is Ready
- * with status.version 1.1.0 for its new generation.
- */
-async function massUpgrade(client: KubeClient, op: BenchOperator): Promise<UpgradeResult> {
-  await ssa(client, templateObject(UPGRADE_VERSION), 'ferry-bench');
-  await sleep(2000); // the template's own reconcile, and availableUpgrades on every install, first
-  const names = new Set(Array.from({ length: UPGRADE }, (_, i) => `${benchNamespace(i)}/${installName(i)}`));
-  const upgraded = (o: Install) =>
-    isReady(o) && (o.status as { version?: string } | undefined)?.version === UPGRADE_VERSION;
-  const tracker = new Tracker<Install>(
-    client,
-    ferryRef('AppInstall'),
-    (o) => names.has(`${o.metadata?.namespace}/${o.metadata?.name}`),
-    upgraded,
-    UPGRADE,
-  );
-  const before = await op.metrics();
-  log(`mass upgrade: spec.version ${VERSION} -> ${UPGRADE_VERSION} on ${UPGRADE} installs`);
-  const t0 = performance.now();
-  await pool(
-    Array.from({ length: UPGRADE }, (_, i) => i),
-    CONCURRENCY,
-    async (i) => {
-      await retry(`upgrade AppInstall ${i}`, () =>
-        client.mergePatch(ferryRef('AppInstall', benchNamespace(i), installName(i)), {
-          spec: { version: UPGRADE_VERSION },
-        }),
-      );
-    },
-  );
-  const patchMs = performance.now() - t0;
-  await follow('AppInstalls upgraded', tracker as Tracker<KubeObject>, UPGRADE, async () => {
-    const m = await op.metrics();
-    return `install queue ${m.sum('ferry_workqueue_depth', { queue: 'install' })}, rollouts ${m.sum('ferry_rollouts', { state: 'rolling' })} (${m.sum('ferry_rollouts', { state: 'waiting' })} waiting), writes ${m.sum('ferry_api_writes_total') - before.sum('ferry_api_writes_total')}, RSS ${op.rssMiB().toFixed(0)} MiB (peak ${op.peakRssMiB().toFixed(0)})`;
-  });
-  const readyTimes = [...tracker.doneAt.values()].map((t) => t - t0).sort((a, b) => a - b);
-  const ms = readyTimes.at(-1)!;
-  log(`mass upgrade: all ${UPGRADE} Ready at ${UPGRADE_VERSION} after ${seconds(ms)}`);
-  // let the records of the last ones land before the writes are counted
-  await sleep(3000);
-  const after = await op.metrics();
-  return {
-    count: UPGRADE,
-    ms,
-    patchMs,
-    readyTimes,
-    before,
-    after,
-    reconciles:
-      after.sum('ferry_reconcile_total', { kind: 'install' }) -
-      before.sum('ferry_reconcile_total', { kind: 'install' }),
   };
 }

@@ -49,7 +49,7 @@ const ofTotal = (ms: number, total: number) => `${((ms / total) * 100).toFixed(0
 
 export function report(
   ferry: FerryResult,
-  flat: FloorResult,
+  flat: FloorResult | undefined,
   ordered: FloorResult | undefined,
   upgradeFloor: FloorResult | undefined,
   run: RunContext,
@@ -182,17 +182,18 @@ export function report(
       `${perInstallKiB.toFixed(0)} KiB; ${(ferry.baselineRss + (perInstallKiB * 10_000) / 1024).toFixed(0)} MiB`,
     ],
     ['operator warnings/errors logged', `${warnings.reduce((n, [, c]) => n + c, 0)}`],
-    [
+  ];
+  if (flat)
+    rows.push([
       `**floor (unordered): first apply → all ${N * 3} Deployments rolled out**`,
       `**${seconds(flat.ms)}** (applies done at ${seconds(flat.applyMs)}; ${flat.writes} writes)`,
-    ],
-  ];
+    ]);
   if (ordered)
     rows.push([
       '**floor (ordered: db, then api, then web per install)**',
       `**${seconds(ordered.ms)}** (${ordered.writes} writes)`,
     ]);
-  rows.push(['**ratio Ferry / floor (unordered)**', `**${(ferryMs / flat.ms).toFixed(2)}**`]);
+  if (flat) rows.push(['**ratio Ferry / floor (unordered)**', `**${(ferryMs / flat.ms).toFixed(2)}**`]);
   if (ordered)
     rows.push([
       '**ratio Ferry / floor (ordered)** (target ≤ 1.2)',

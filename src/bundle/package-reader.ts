@@ -1,17 +1,13 @@
 import type { KeyObject } from 'node:crypto';
-import * as yaml from 'js-yaml';
 import type { AppTemplate, BundleManifest } from '../api/index.js';
-import { ROOT_MEDIA_TYPES, templateName } from '../api/index.js';
-import { formatProblem } from '../model/problems.js';
-import { validateTemplate } from '../model/validate.js';
+import { ROOT_MEDIA_TYPES } from '../api/index.js';
 import { BundleError } from './errors.js';
 import type { Descriptor, ImageIndex, ManifestBlob } from './media-types.js';
 import { parseManifest } from './media-types.js';
 import { checkLayoutMarker, parseIndex } from './oci-layout.js';
 import type { Chart } from './operator-chart.js';
-import { chartMetadata } from './operator-chart.js';
+import { readChart } from './package-chart.js';
 import {
-  CHART_DIR,
   INDEX_ENTRY,
   LAYOUT_ENTRY,
   MANIFEST_ENTRY,
@@ -21,12 +17,10 @@ import {
   parseSignatureFile,
   parseSums,
   signingKey,
-  templateEntry,
 } from './package-format.js';
+import { checkImageUse, readTemplates } from './package-templates.js';
 import type { Progress } from './progress.js';
 import { silentProgress } from './progress.js';
-import { parseReference } from './reference.js';
-import { imageUses } from '../model/images.js';
 import type { BlobLocation, PackageScan } from './package-scan.js';
 import { hashBlobs, scanPackage } from './package-scan.js';
 
@@ -76,8 +70,6 @@ export interface VerifyOptions {
   allowUnusedImages?: boolean;
 }
 
-/** Most YAML/JSON nodes a template may expand to (aliases count each time they are used). */
-const TEMPLATE_MAX_NODES = 200_000;
 /** A media type as a Content-Type header may carry it (RFC 6838 names, no parameters). */
 const MEDIA_TYPE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/;
 
@@ -199,198 +191,6 @@ function checkSignature(
       { entry: SIGNATURE_ENTRY },
     );
   return { signature: 'verified', signedBy: keyFingerprint(key) };
-}
-
-/**
- * Every image a template uses is listed, each listed once, and (unless allowed) each listed image
- * is used by a template: an unused image would be pushed to the site for nothing. No two images
- * may land on the same repository and tag.
- */
-function checkImageUse(manifest: BundleManifest, templates: AppTemplate[], allowUnused: boolean): void {
-  const listed = new Set<string>();
-  const destinations = new Map<string, string>();
-  for (const image of manifest.images) {
-    if (listed.has(image.ref))
-      throw new BundleError(`images lists ${image.ref} twice`, { entry: MANIFEST_ENTRY });
-    listed.add(image.ref);
-    const tag = parseReference(image.ref).tag;
-    if (!tag) continue;
-    const destination = `${image.repository}:${tag}`;
-    const other = destinations.get(destination);
-    if (other && other !== image.digest)
-      throw new BundleError(`two images would both be tagged ${destination} on import`, {
-        entry: MANIFEST_ENTRY,
-      });
-    destinations.set(destination, image.digest);
-  }
-  const used = new Set<string>();
-  for (const template of templates) {
-    for (const { where, image } of imageUses(template.spec)) {
-      if (!listed.has(image)) {
-        throw new BundleError(`${where} uses image ${image}, which ${MANIFEST_ENTRY} does not list`, {
-          entry: templateEntry(manifest.app, template.spec.version),
-        });
-      }
-      used.add(image);
-    }
-  }
-  if (manifest.operator || allowUnused) return;
-  const unused = manifest.images.filter((i) => !used.has(i.ref));
-  if (unused.length)
-    throw new BundleError(
-      `images lists ${unused.map((i) => i.ref).join(', ')}, which no template uses: refused (it would be pushed to the site for nothing); pass --allow-unused-images to import it anyway`,
-      { entry: MANIFEST_ENTRY },
-    );
-}
-
-/** Counts the nodes of a parsed document, stopping at `max` (YAML aliases can make a small file vast). */
-function withinNodeCount(value: unknown, max: number): boolean {
-  let count = 0;
-  const stack: unknown[] = [value];
-  while (stack.length) {
-    const node = stack.pop();
-    if (++count > max) return false;
-    if (Array.isArray(node)) stack.push(...(node as unknown[]));
-    else if (node && typeof node === 'object') stack.push(...Object.values(node));
-  }
-  return true;
-}
-
-/**
- * The chart of an operator package: every chart/ entry under manifest.operator.chart, whose
- * Chart.yaml must agree with the manifest. An app package holds no chart/ entry, an operator
- * package no templates/ entry, and no two chart files may differ only in case (they would
- * collide on a case-insensitive disk).
- */
-function readChart(manifest: BundleManifest, metadata: Map<string, Buffer>): Chart | undefined {
-  const operator = manifest.operator;
-  for (const name of metadata.keys()) {
-    if (operator && name.startsWith('templates/'))
-      throw new BundleError('an operator package carries no templates', { entry: name });
-    if (!operator && name.startsWith(`${CHART_DIR}/`))
-      throw new BundleError(`chart files in an app package (${MANIFEST_ENTRY} has no operator)`, {
-        entry: name,
-      });
-  }
-  if (!operator) return undefined;
-  const prefix = `${operator.chart}/`;
-  if (operator.chart !== `${CHART_DIR}/${operator.chartName}`)
-    throw new BundleError(
-      `operator.chart is ${operator.chart}, expected ${CHART_DIR}/${operator.chartName}`,
-      {
-        entry: MANIFEST_ENTRY,
-      },
-    );
-  if (manifest.app !== operator.chartName || manifest.versions.join() !== operator.appVersion)
-    throw new BundleError(
-      `app ${manifest.app} ${manifest.versions.join(', ')} does not match the chart ${operator.chartName} ${operator.appVersion}`,
-      { entry: MANIFEST_ENTRY },
-    );
-  const files: Chart['files'] = [];
-  const folded = new Set<string>();
-  for (const [name, bytes] of metadata) {
-    if (!name.startsWith(`${CHART_DIR}/`)) continue;
-    if (!name.startsWith(prefix))
-      throw new BundleError(`chart file outside ${operator.chart}`, { entry: name });
-    const lower = name.toLowerCase();
-    if (folded.has(lower))
-      throw new BundleError('two chart files differ only in case: refused', { entry: name });
-    folded.add(lower);
-    files.push({ path: name.slice(prefix.length), bytes });
-  }
-  checkChartLayout(files, prefix);
-  const chartYaml = files.find((f) => f.path === 'Chart.yaml');
-  if (!chartYaml)
-    throw new BundleError('missing from the operator package', { entry: `${prefix}Chart.yaml` });
-  const meta = chartMetadata(chartYaml.bytes, `${prefix}Chart.yaml`);
-  if (
-    meta.name !== operator.chartName ||
-    meta.version !== operator.chartVersion ||
-    meta.appVersion !== operator.appVersion
-  )
-    throw new BundleError(
-      `holds ${meta.name} ${meta.version} (appVersion ${meta.appVersion}); ${MANIFEST_ENTRY} says ${operator.chartName} ${operator.chartVersion} (appVersion ${operator.appVersion})`,
-      { entry: `${prefix}Chart.yaml` },
-    );
-  return { ...meta, files };
-}
-
-/**
- * What Helm's chart loader (or writing the chart out) would refuse, refused before anything is
- * pushed: a file where another file's directory is, subcharts (Ferry's chart has none), and a
- * values.yaml that is not a YAML mapping.
- */
-function checkChartLayout(files: Chart['files'], prefix: string): void {
-  const paths = new Set(files.map((f) => f.path));
-  for (const file of files) {
-    const segments = file.path.split('/');
-    for (let i = 1; i < segments.length; i++) {
-      const parent = segments.slice(0, i).join('/');
-      if (paths.has(parent))
-        throw new BundleError(`${prefix}${parent} is a file, and also the directory of this one`, {
-          entry: `${prefix}${file.path}`,
-        });
-    }
-    if (segments[0] === 'charts')
-      throw new BundleError('subcharts are not supported in an operator package', {
-        entry: `${prefix}${file.path}`,
-      });
-  }
-  const values = files.find((f) => f.path === 'values.yaml');
-  if (!values) return;
-  let doc: unknown;
-  try {
-    doc = yaml.load(values.bytes.toString('utf8'));
-  } catch (error) {
-    throw new BundleError(`not valid YAML: ${(error as Error).message.split('\n')[0]}`, {
-      cause: error,
-      entry: `${prefix}values.yaml`,
-    });
-  }
-  if (doc !== undefined && doc !== null && (typeof doc !== 'object' || Array.isArray(doc)))
-    throw new BundleError('not a YAML mapping (Helm refuses such values)', { entry: `${prefix}values.yaml` });
-}
-
-function readTemplates(manifest: BundleManifest, metadata: Map<string, Buffer>): AppTemplate[] {
-  const expected = new Set(manifest.versions.map((v) => templateEntry(manifest.app, v)));
-  for (const name of metadata.keys()) {
-    if (name.startsWith('templates/') && !expected.has(name)) {
-      throw new BundleError(`template not listed in ${MANIFEST_ENTRY} versions`, { entry: name });
-    }
-  }
-  return manifest.versions.map((version) => {
-    const name = templateEntry(manifest.app, version);
-    const data = metadata.get(name);
-    if (!data) throw new BundleError(`missing: ${MANIFEST_ENTRY} lists version ${version}`, { entry: name });
-    let doc: unknown;
-    try {
-      doc = yaml.load(data.toString('utf8'));
-    } catch (error) {
-      throw new BundleError(`not valid YAML: ${(error as Error).message.split('\n')[0]}`, {
-        cause: error,
-        entry: name,
-      });
-    }
-    if (!withinNodeCount(doc, TEMPLATE_MAX_NODES))
-      throw new BundleError(`expands to more than ${TEMPLATE_MAX_NODES} values (YAML aliases?): refused`, {
-        entry: name,
-      });
-    const result = validateTemplate(doc);
-    if (!result.ok)
-      throw new BundleError(`invalid AppTemplate: ${result.problems.map(formatProblem).join('; ')}`, {
-        entry: name,
-      });
-    const template = result.value;
-    if (template.spec.app !== manifest.app || template.spec.version !== version) {
-      throw new BundleError(
-        `holds ${templateName(template.spec.app, template.spec.version)}, expected ${templateName(manifest.app, version)}`,
-        {
-          entry: name,
-        },
-      );
-    }
-    return template;
-  });
 }
 
 function walkImages(

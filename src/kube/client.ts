@@ -3,121 +3,21 @@ import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Credentials } from './credentials.js';
 import { loadCredentials } from './credentials.js';
+import { KubeApiError, apiError } from './errors.js';
+import type { ObjectRef } from './ref.js';
+import { resourcePath } from './ref.js';
+import type { KubeObject, KubeList } from './objects.js';
+import { refOf } from './objects.js';
+import type { WatchEvent } from './watch-stream.js';
+import { watchError, watchEvents } from './watch-stream.js';
+export type { KubeObject, KubeList } from './objects.js';
+export type { WatchEvent } from './watch-stream.js';
+export type { ObjectRef } from './ref.js';
+export { ferryRef, resourcePath } from './ref.js';
+export { KubeApiError } from './errors.js';
 
 /** The one field manager Ferry applies with (server-side apply). */
 export const FIELD_MANAGER = 'ferry-operator';
-
-import type { ObjectRef } from './ref.js';
-export type { ObjectRef } from './ref.js';
-export { ferryRef } from './ref.js';
-
-export interface KubeObject {
-  apiVersion?: string;
-  kind?: string;
-  metadata?: {
-    name?: string;
-    namespace?: string;
-    uid?: string;
-    resourceVersion?: string;
-    generation?: number;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-    finalizers?: string[];
-    deletionTimestamp?: string;
-    creationTimestamp?: string;
-    ownerReferences?: unknown[];
-    [key: string]: unknown;
-  };
-  [key: string]: unknown;
-}
-
-export interface KubeList<T> {
-  metadata: { resourceVersion: string; continue?: string };
-  items: T[];
-}
-
-export interface WatchEvent<T> {
-  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
-  object: T;
-}
-
-/** A Kubernetes API error, with the server's Status reason and message. */
-export class KubeApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly reason: string,
-    message: string,
-    readonly details?: unknown,
-  ) {
-    super(message);
-    this.name = 'KubeApiError';
-  }
-  get notFound() {
-    return this.status === 404;
-  }
-  get conflict() {
-    return this.status === 409;
-  }
-  get gone() {
-    return this.status === 410;
-  }
-  get invalid() {
-    return this.status === 422;
-  }
-}
-
-const PLURALS: Record<string, string> = {
-  Namespace: 'namespaces',
-  ConfigMap: 'configmaps',
-  Secret: 'secrets',
-  Service: 'services',
-  Ingress: 'ingresses',
-  HTTPRoute: 'httproutes',
-  PersistentVolumeClaim: 'persistentvolumeclaims',
-  PersistentVolume: 'persistentvolumes',
-  Pod: 'pods',
-  Node: 'nodes',
-  Event: 'events',
-  ServiceAccount: 'serviceaccounts',
-  Deployment: 'deployments',
-  StatefulSet: 'statefulsets',
-  ReplicaSet: 'replicasets',
-  ControllerRevision: 'controllerrevisions',
-  Job: 'jobs',
-  Lease: 'leases',
-  CustomResourceDefinition: 'customresourcedefinitions',
-  Role: 'roles',
-  RoleBinding: 'rolebindings',
-  ClusterRole: 'clusterroles',
-  ClusterRoleBinding: 'clusterrolebindings',
-  AppTemplate: 'apptemplates',
-  AppInstall: 'appinstalls',
-  AppRevision: 'apprevisions',
-  AppUpgrade: 'appupgrades',
-  AppRollback: 'approllbacks',
-  AppMarket: 'appmarkets',
-};
-const CLUSTER_SCOPED = new Set([
-  'Namespace',
-  'PersistentVolume',
-  'Node',
-  'CustomResourceDefinition',
-  'ClusterRole',
-  'ClusterRoleBinding',
-  'AppTemplate',
-  'AppMarket',
-]);
-
-/** REST path of a kind (collection when ref.name is absent). */
-export function resourcePath(ref: ObjectRef): string {
-  const plural = PLURALS[ref.kind];
-  if (!plural) throw new Error(`unknown kind ${ref.kind}`);
-  const base = ref.apiVersion.includes('/') ? `/apis/${ref.apiVersion}` : `/api/${ref.apiVersion}`;
-  const ns =
-    !CLUSTER_SCOPED.has(ref.kind) && ref.namespace ? `/namespaces/${encodeURIComponent(ref.namespace)}` : '';
-  const name = ref.name ? `/${encodeURIComponent(ref.name)}` : '';
-  return `${base}${ns}/${plural}${name}`;
-}
 
 interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined>;
@@ -153,7 +53,6 @@ export class KubeClient {
     this.agent = this.server.protocol === 'https:' ? new https.Agent(options) : new http.Agent(options);
   }
 
-  /** From KUBECONFIG / ~/.kube/config, or in-cluster service account when running in a pod. */
   /** The API server's URL, as the credentials name it. */
   get apiServer(): string {
     return this.credentials.server;
@@ -164,6 +63,7 @@ export class KubeClient {
     return this.credentials.namespace;
   }
 
+  /** From KUBECONFIG / ~/.kube/config, or in-cluster service account when running in a pod. */
   static fromDefault(kubeconfigPath?: string): KubeClient {
     return new KubeClient(loadCredentials(kubeconfigPath));
   }
@@ -324,27 +224,14 @@ export class KubeClient {
       this.onApiError?.(res.statusCode ?? 0, 'WATCH', path);
       throw apiError(res.statusCode ?? 0, await readBody(res), 'WATCH', resourcePath(ref));
     }
-    let buffer = '';
     try {
-      for await (const chunk of res) {
-        buffer += (chunk as Buffer).toString('utf8');
-        let newline: number;
-        while ((newline = buffer.indexOf('\n')) >= 0) {
-          const line = buffer.slice(0, newline).trim();
-          buffer = buffer.slice(newline + 1);
-          if (!line) continue;
-          const event = JSON.parse(line) as WatchEvent<T>;
-          if (event.type === 'ERROR') {
-            const status = event.object as unknown as { code?: number; reason?: string; message?: string };
-            this.onApiError?.(status.code ?? 500, 'WATCH', path);
-            throw new KubeApiError(
-              status.code ?? 500,
-              status.reason ?? 'Unknown',
-              status.message ?? 'watch error',
-            );
-          }
-          onEvent(event);
+      for await (const event of watchEvents<T>(res)) {
+        if (event.type === 'ERROR') {
+          const error = watchError(event);
+          this.onApiError?.(error.status, 'WATCH', path);
+          throw error;
         }
+        onEvent(event);
       }
     } catch (error) {
       if (options.signal?.aborted) return;
@@ -390,32 +277,8 @@ export class KubeClient {
   }
 }
 
-function refOf(obj: KubeObject): ObjectRef {
-  if (!obj.apiVersion || !obj.kind) throw new Error('object without apiVersion/kind');
-  return {
-    apiVersion: obj.apiVersion,
-    kind: obj.kind,
-    namespace: obj.metadata?.namespace,
-    name: obj.metadata?.name,
-  };
-}
-
 async function readBody(res: http.IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of res) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
-}
-
-function apiError(status: number, text: string, method: string, path: string): KubeApiError {
-  try {
-    const s = JSON.parse(text) as { reason?: string; message?: string; details?: unknown };
-    return new KubeApiError(
-      status,
-      s.reason ?? 'Unknown',
-      s.message ?? `${method} ${path}: HTTP ${status}`,
-      s.details,
-    );
-  } catch {
-    return new KubeApiError(status, 'Unknown', `${method} ${path}: HTTP ${status}: ${text.slice(0, 200)}`);
-  }
 }

@@ -18,3 +18,56 @@ export const ferryRef = (kind: string, namespace?: string, name?: string): Objec
   namespace,
   name,
 });
+
+const PLURALS: Record<string, string> = {
+  Namespace: 'namespaces',
+  ConfigMap: 'configmaps',
+  Secret: 'secrets',
+  Service: 'services',
+  Ingress: 'ingresses',
+  HTTPRoute: 'httproutes',
+  PersistentVolumeClaim: 'persistentvolumeclaims',
+  PersistentVolume: 'persistentvolumes',
+  Pod: 'pods',
+  Node: 'nodes',
+  Event: 'events',
+  ServiceAccount: 'serviceaccounts',
+  Deployment: 'deployments',
+  StatefulSet: 'statefulsets',
+  ReplicaSet: 'replicasets',
+  ControllerRevision: 'controllerrevisions',
+  Job: 'jobs',
+  Lease: 'leases',
+  CustomResourceDefinition: 'customresourcedefinitions',
+  Role: 'roles',
+  RoleBinding: 'rolebindings',
+  ClusterRole: 'clusterroles',
+  ClusterRoleBinding: 'clusterrolebindings',
+  AppTemplate: 'apptemplates',
+  AppInstall: 'appinstalls',
+  AppRevision: 'apprevisions',
+  AppUpgrade: 'appupgrades',
+  AppRollback: 'approllbacks',
+  AppMarket: 'appmarkets',
+};
+const CLUSTER_SCOPED = new Set([
+  'Namespace',
+  'PersistentVolume',
+  'Node',
+  'CustomResourceDefinition',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'AppTemplate',
+  'AppMarket',
+]);
+
+/** REST path of a kind (collection when ref.name is absent). */
+export function resourcePath(ref: ObjectRef): string {
+  const plural = PLURALS[ref.kind];
+  if (!plural) throw new Error(`unknown kind ${ref.kind}`);
+  const base = ref.apiVersion.includes('/') ? `/apis/${ref.apiVersion}` : `/api/${ref.apiVersion}`;
+  const ns =
+    !CLUSTER_SCOPED.has(ref.kind) && ref.namespace ? `/namespaces/${encodeURIComponent(ref.namespace)}` : '';
+  const name = ref.name ? `/${encodeURIComponent(ref.name)}` : '';
+  return `${base}${ns}/${plural}${name}`;
+}

@@ -8,15 +8,16 @@
  * and the moment the answer flips. Otherwise (or with `--kwok`) pods land on KWOK nodes, which never
  * start a container, and the demo says so. `--keep` leaves everything running.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sleep } from '../util/sleep.js';
 import { LocalWorld } from './local-world.js';
 import { OperatorProcess } from './operator-process.js';
+import { ferry, ferryAsync, ferryWith, kubectl } from './demo-commands.js';
 import { probed, waitServing } from './demo-probe.js';
+import { siteVolume } from './demo-site.js';
 import { pushSamples } from './sample-images.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -61,21 +62,6 @@ function startCluster(): { kubeconfig: string; realNode: boolean } {
   return { kubeconfig: world.up('cluster.sh', 'cluster-kwok', 'KUBECONFIG'), realNode: false };
 }
 
-/** Runs a ferry command as a person would type it, showing the command and its output. */
-function ferry(...args: string[]): void {
-  ferryWith({}, ...args);
-}
-
-/** `ferry` with extra environment variables, shown before the command (secret values masked). */
-function ferryWith(env: Record<string, string>, ...args: string[]): void {
-  const shown = Object.keys(env).map((name) => `${name}=${/PASSWORD/.test(name) ? '…' : env[name]} `);
-  console.log(`$ ${shown.join('')}ferry ${args.join(' ')}`);
-  execFileSync(join(root, 'scripts', 'node'), [join(root, 'dist', 'ferry', 'main.js'), ...args], {
-    stdio: 'inherit',
-    env: { ...process.env, ...env },
-  });
-}
-
 /** The site registry's credentials: the import pushes with them, the shop's pods pull with them. */
 const siteCredentials = {
   FERRY_REGISTRY_USERNAME: 'site',
@@ -83,20 +69,6 @@ const siteCredentials = {
 };
 /** The pull Secret ferry import writes and examples/shop/install.yaml names. */
 const PULL_SECRET = 'site-registry';
-
-/** `ferry` without blocking this process, so a prober keeps requesting while it runs. */
-function ferryAsync(...args: string[]): Promise<void> {
-  console.log(`$ ferry ${args.join(' ')}`);
-  const child = spawn(join(root, 'scripts', 'node'), [join(root, 'dist', 'ferry', 'main.js'), ...args], {
-    stdio: 'inherit',
-  });
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error(`ferry ${args[0]} exited ${code}`)),
-    );
-  });
-}
 
 /** `http://CLUSTER-IP:PORT/version` of shop's web Service: the host routes ClusterIPs to the real node. */
 function webVersionUrl(bin: string, kubeconfig: string): string {
@@ -106,67 +78,12 @@ function webVersionUrl(bin: string, kubeconfig: string): string {
   return `http://${service.spec.clusterIP}:${service.spec.ports[0]!.port}/version`;
 }
 
-function kubectl(bin: string, kubeconfig: string, args: string[], input?: string, quiet = false): string {
-  if (!quiet) console.log(`$ kubectl ${args.join(' ')}`);
-  const out = execFileSync(join(bin, 'kubectl'), ['--kubeconfig', kubeconfig, ...args], {
-    encoding: 'utf8',
-    input,
-  });
-  if (!quiet) process.stdout.write(out);
-  return out;
-}
-
 /** The example templates, pointing at the vendor registry instead of registry.example.com. */
 function vendorTemplate(version: string, vendor: string): string {
   const text = readFileSync(join(root, 'examples', 'shop', `shop-${version}.yaml`), 'utf8');
   const file = join(work, `shop-${version}.yaml`);
   writeFileSync(file, text.replaceAll('registry.example.com/', `${vendor}/`));
   return file;
-}
-
-/**
- * The volume of the site's storage class that the shop's database claims: on the real node a local
- * volume there (a directory of this demo's), on KWOK a hostPath nobody mounts.
- */
-function siteVolume(realNode: boolean, bin: string, kubeconfig: string): object {
-  const path = join(work, 'pv');
-  mkdirSync(path, { mode: 0o777, recursive: true });
-  chmodSync(path, 0o777); // the database runs as a non-root user
-  const spec = {
-    capacity: { storage: '50Gi' },
-    accessModes: ['ReadWriteOnce'],
-    storageClassName: 'site-local',
-  };
-  if (!realNode)
-    return {
-      apiVersion: 'v1',
-      kind: 'PersistentVolume',
-      metadata: { name: 'demo-pv' },
-      spec: { ...spec, hostPath: { path } },
-    };
-  const node = kubectl(
-    bin,
-    kubeconfig,
-    ['get', 'nodes', '-l', 'type!=kwok', '-o', 'jsonpath={.items[0].metadata.name}'],
-    undefined,
-    true,
-  );
-  return {
-    apiVersion: 'v1',
-    kind: 'PersistentVolume',
-    metadata: { name: 'demo-pv' },
-    spec: {
-      ...spec,
-      local: { path },
-      nodeAffinity: {
-        required: {
-          nodeSelectorTerms: [
-            { matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [node] }] },
-          ],
-        },
-      },
-    },
-  };
 }
 
 async function main(): Promise<void> {
@@ -197,7 +114,13 @@ async function main(): Promise<void> {
     kubectl(bin, kubeconfig, ['cordon', '-l', 'type=kwok'], undefined, true);
   }
   // examples/shop/install.yaml puts the shop's database on the site's class, site-local.
-  kubectl(bin, kubeconfig, ['apply', '-f', '-'], JSON.stringify(siteVolume(realNode, bin, kubeconfig)), true);
+  kubectl(
+    bin,
+    kubeconfig,
+    ['apply', '-f', '-'],
+    JSON.stringify(siteVolume(work, realNode, bin, kubeconfig)),
+    true,
+  );
 
   step('Vendor side: images of shop 1.0.0 and 2.0.0, built from examples/sample-app without Docker');
   await pushSamples(vendor, { plainHttp: true, log: console.log });
