@@ -27,6 +27,7 @@ import {
 import { Tracker, createNamespaces, follow, pool, retry, ssa } from './kube.js';
 import type { Metrics } from './metrics.js';
 import { BenchOperator } from './operator.js';
+import type { HeapSummary } from '../../src/tools/heap-summary.js';
 import type { UpgradeResult } from './upgrade.js';
 import { massUpgrade } from './upgrade.js';
 export type { UpgradeResult } from './upgrade.js';
@@ -44,6 +45,11 @@ export interface FerryResult {
   cpuWindow0: number;
   cpuWindow1: number;
   peakRss: number;
+  /** VmHWM at the end of the run (after the mass upgrade, before the heap snapshot), MiB. */
+  finalPeakRss: number;
+  /** The live heap (heap snapshot) on the empty cluster, and at the end of the run. */
+  baselineHeap: HeapSummary;
+  endHeapSummary: HeapSummary;
   windowMs: number;
   installsModified: number;
   revisionsAdded: number;
@@ -109,19 +115,25 @@ async function probeInstall(client: KubeClient, name: string): Promise<ProbeTime
   return { readyMs: since(ready), firstStatusMs: since(firstStatus), startedMs: since(started) };
 }
 
+const mib = (bytes: number) => `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+
 const describeProbe = (t: ProbeTimes) =>
   `Ready ${seconds(t.readyMs)} after its creation (first status ${seconds(t.firstStatusMs)}, rollout started ${seconds(t.startedMs)})`;
 
-/** The RSS of an operator started on the empty cluster, once its caches synced and it settled. */
-async function baselineRss(kubeconfig: string, dist: string): Promise<number> {
+/** The RSS and live heap of an operator started on the empty cluster, once its caches synced and it settled. */
+async function baselineOperator(
+  kubeconfig: string,
+  dist: string,
+): Promise<{ rss: number; heap: HeapSummary }> {
   const op = new BenchOperator();
   stopFirst.operator = op;
   await op.start(dist, kubeconfig, join(work, 'operator-baseline.log'));
   for (let i = 0; i < 100 && op.syncedAt === undefined; i++) await sleep(100);
   await sleep(5000);
   const rss = op.rssMiB();
+  const heap = await op.heapSummary();
   await op.stop();
-  return rss;
+  return { rss, heap };
 }
 
 export async function runFerry(client: KubeClient, kubeconfig: string, dist: string): Promise<FerryResult> {
@@ -132,8 +144,8 @@ export async function runFerry(client: KubeClient, kubeconfig: string, dist: str
   ]);
   await ssa(client, templateObject(), 'ferry-bench');
   log('baseline: the operator on a cluster with nothing to reconcile');
-  const baseline = await baselineRss(kubeconfig, dist);
-  log(`baseline RSS ${baseline.toFixed(0)} MiB`);
+  const { rss: baseline, heap: baselineHeap } = await baselineOperator(kubeconfig, dist);
+  log(`baseline RSS ${baseline.toFixed(0)} MiB, live heap ${mib(baselineHeap.bytes)}`);
   log(`creating ${N} AppInstalls, ${CONCURRENCY} at a time`);
   const createStart = performance.now();
   await pool(
@@ -238,6 +250,11 @@ export async function runFerry(client: KubeClient, kubeconfig: string, dist: str
     log(`idle probe ${describeProbe(idle)}`);
   }
   const upgrade = UPGRADE > 0 ? await massUpgrade(client, op) : undefined;
+  // the snapshot itself takes memory: the peak is read first
+  const finalPeakRss = op.peakRssMiB();
+  log('heap snapshot of the operator');
+  const endHeapSummary = await op.heapSummary();
+  log(`live heap ${mib(endHeapSummary.bytes)} (baseline ${mib(baselineHeap.bytes)})`);
   log('stopping the operator');
   await op.stop();
   const warnings = [...op.warnings].sort((a, b) => b[1] - a[1]);
@@ -253,6 +270,9 @@ export async function runFerry(client: KubeClient, kubeconfig: string, dist: str
     cpuWindow0,
     cpuWindow1,
     peakRss,
+    finalPeakRss,
+    baselineHeap,
+    endHeapSummary,
     windowMs,
     installsModified: installs.modified,
     revisionsAdded: revisionWrites.added,

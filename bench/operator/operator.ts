@@ -4,8 +4,12 @@
  * /metrics, CPU seconds and peak RSS from /proc.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { HeapSummary } from '../../src/tools/heap-summary.js';
+import { summarizeHeapFile } from '../../src/tools/heap-summary.js';
 import { OperatorProcess } from '../../src/tools/operator-process.js';
+import { sleep } from '../../src/util/sleep.js';
 import { MAX_ROLLOUTS, RESYNC, WORKERS } from './config.js';
 import { Metrics } from './metrics.js';
 
@@ -29,11 +33,16 @@ export class BenchOperator {
   syncedAt?: number;
   readonly warnings = new Map<string, number>();
   private process?: OperatorProcess;
+  private heapDir?: string;
 
   /** Spawns `operator --resync RESYNC [--workers W] [--max-rollouts R]` at info level; its output goes to `logPath`. */
   async start(dist: string, kubeconfig: string, logPath: string): Promise<void> {
+    // SIGUSR2 writes a heap snapshot there (heapSummary())
+    this.heapDir = `${logPath}.heap`;
+    mkdirSync(this.heapDir, { recursive: true });
     this.process = await OperatorProcess.start({
       main: `${dist}/cli/main.js`,
+      nodeArgs: ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${this.heapDir}`],
       kubeconfig,
       args: [
         '--resync',
@@ -84,6 +93,30 @@ export class BenchOperator {
   peakRssMiB(): number {
     const status = readFileSync(`/proc/${this.running.pid}/status`, 'utf8');
     return Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1] ?? NaN) / 1024;
+  }
+
+  /**
+   * The live heap, from a heap snapshot the operator writes on SIGUSR2 (V8 collects garbage first).
+   * Writing it blocks the operator's event loop, so /metrics answers once the file is complete.
+   * Raises the operator's RSS while it runs: read VmHWM before.
+   */
+  async heapSummary(): Promise<HeapSummary> {
+    const dir = this.heapDir!;
+    const before = new Set(readdirSync(dir));
+    process.kill(this.running.pid, 'SIGUSR2');
+    for (let i = 0; i < 600; i++) {
+      await sleep(500);
+      const file = readdirSync(dir).find((f) => !before.has(f) && f.endsWith('.heapsnapshot'));
+      if (!file) continue;
+      await this.metrics(); // answered after the snapshot is written
+      const path = join(dir, file);
+      try {
+        return summarizeHeapFile(path);
+      } finally {
+        rmSync(path, { force: true });
+      }
+    }
+    throw new Error(`no heap snapshot in ${dir} 300 s after SIGUSR2`);
   }
 
   /** SIGTERM; SIGKILL after 15 s. */

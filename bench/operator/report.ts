@@ -18,6 +18,7 @@ import {
   seconds,
 } from './config.js';
 import type { FerryResult } from './ferry.js';
+import { heapRows } from './report-heap.js';
 import type { FloorResult } from './floor.js';
 import type { Metrics } from './metrics.js';
 import { bucketDelta, quantile } from './metrics.js';
@@ -172,7 +173,10 @@ export function report(
       'operator CPU in the no-op window',
       `${(cpuWindow1 - cpuWindow0).toFixed(1)} s (${(((cpuWindow1 - cpuWindow0) / windowMs) * 1000 * 100).toFixed(1)} % of one core)`,
     ],
-    ['**operator peak RSS (VmHWM)** (target ≤ 300 MiB)', `**${peakRss.toFixed(0)} MiB**`],
+    [
+      '**operator peak RSS (VmHWM)** (target ≤ 300 MiB): until the end of the no-op window / through the mass upgrade',
+      `**${peakRss.toFixed(0)} MiB** / ${ferry.finalPeakRss.toFixed(0)} MiB`,
+    ],
     [
       'operator RSS: empty cluster (baseline) / at the end of the no-op window (V8 heap in use then)',
       `${ferry.baselineRss.toFixed(0)} MiB / ${ferry.endRss.toFixed(0)} MiB (${ferry.endHeap.toFixed(0)} MiB)`,
@@ -181,6 +185,7 @@ export function report(
       'memory per install: (RSS at the end − baseline) ÷ N; projected RSS at 10,000 installs',
       `${perInstallKiB.toFixed(0)} KiB; ${(ferry.baselineRss + (perInstallKiB * 10_000) / 1024).toFixed(0)} MiB`,
     ],
+    ...heapRows(ferry.baselineHeap, ferry.endHeapSummary, upgrade?.count ?? 0),
     ['operator warnings/errors logged', `${warnings.reduce((n, [, c]) => n + c, 0)}`],
   ];
   if (flat)

@@ -20,6 +20,8 @@ export interface OperatorStartOptions {
   args?: string[];
   /** The built CLI entry; this checkout's dist/cli/main.js unless said. */
   main?: string;
+  /** Node's own flags, before the entry (e.g. --heapsnapshot-signal). */
+  nodeArgs?: string[];
   /** FERRY_LOG_LEVEL for the child; the operator's default when absent. */
   logLevel?: string;
   cwd?: string;
@@ -74,6 +76,7 @@ export class OperatorProcess {
     const child = spawn(
       join(root, 'scripts', 'node'),
       [
+        ...(options.nodeArgs ?? []),
         options.main ?? join(root, 'dist', 'cli', 'main.js'),
         'operator',
         '--kubeconfig',
