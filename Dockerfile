@@ -84,5 +84,6 @@ EXPOSE 8081
 # kernel's PID-1 default of ignoring unhandled signals does not matter; it spawns no child processes,
 # so there are no zombies to reap (what tini would add). For interactive CLI use (`docker run -it
 # ferry bundle ...`), where Ctrl-C should stop a command that installs no handler, add `--init`.
-ENTRYPOINT ["node", "dist/cli/main.js"]
+# --optimize-for-size: src/image/node-flags.ts says why
+ENTRYPOINT ["node", "--optimize-for-size", "dist/cli/main.js"]
 CMD ["operator"]

@@ -75,8 +75,10 @@ async function main(): Promise<void> {
 
   // --- floors ------------------------------------------------------------------------------
   // each floor starts in a cluster emptied of the previous phase's objects, as Ferry's run did
-  log("deleting Ferry's namespaces before the floors");
-  await deleteNamespaces(client, 'bench', PROBE ? [PROBE_NAMESPACE] : []);
+  if (UNORDERED_FLOOR || ORDERED_FLOOR) {
+    log("deleting Ferry's namespaces before the floors");
+    await deleteNamespaces(client, 'bench', PROBE ? [PROBE_NAMESPACE] : []);
+  }
   let flat: FloorResult | undefined;
   let ordered: FloorResult | undefined;
   let upgradeFloor: FloorResult | undefined;

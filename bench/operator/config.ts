@@ -7,7 +7,7 @@ export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export const USAGE = `npm run bench:operator -- [--installs N] [--namespaces K] [--concurrency C] [--workers W]
   [--max-rollouts R] [--resync S] [--kcm-qps Q] [--upgrade U] [--no-probe] [--phase-timeout SECONDS] [--no-ordered-floor]
-  [--no-unordered-floor] [--results FILE] [--dist DIR]
+  [--no-unordered-floor] [--node-flags FLAGS] [--results FILE] [--dist DIR]
 Defaults: N 500, K 10, C 4, W and R the operator's own defaults (not passed), S 15, Q 200, U 500 (capped at N;
 0 skips the mass upgrade), phase timeout 900 s, results bench/operator/RESULTS.md. What it measures:
 the comment at the top of bench/operator/bench.ts.`;
@@ -28,6 +28,7 @@ const { values: opts } = parseArgs({
     'no-ordered-floor': { type: 'boolean', default: false },
     'no-unordered-floor': { type: 'boolean', default: false },
     'kcm-qps': { type: 'string', default: '200' },
+    'node-flags': { type: 'string', default: '' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -47,6 +48,8 @@ export const ORDERED_FLOOR = !opts['no-ordered-floor'];
 export const UNORDERED_FLOOR = !opts['no-unordered-floor'];
 export const KCM_QPS = Number(opts['kcm-qps']);
 export const RESULTS = opts.results!;
+/** --node-flags: Node/V8 flags for the operator's process (space-separated), e.g. heap sizing. */
+export const NODE_FLAGS = opts['node-flags']!.split(' ').filter(Boolean);
 export const DIST = opts.dist;
 if (!HELP)
   for (const [name, v] of Object.entries({

@@ -10,7 +10,7 @@ import type { HeapSummary } from '../../src/tools/heap-summary.js';
 import { summarizeHeapFile } from '../../src/tools/heap-summary.js';
 import { OperatorProcess } from '../../src/tools/operator-process.js';
 import { sleep } from '../../src/util/sleep.js';
-import { MAX_ROLLOUTS, RESYNC, WORKERS } from './config.js';
+import { MAX_ROLLOUTS, NODE_FLAGS, RESYNC, WORKERS } from './config.js';
 import { Metrics } from './metrics.js';
 
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
@@ -42,7 +42,7 @@ export class BenchOperator {
     mkdirSync(this.heapDir, { recursive: true });
     this.process = await OperatorProcess.start({
       main: `${dist}/cli/main.js`,
-      nodeArgs: ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${this.heapDir}`],
+      nodeArgs: [...NODE_FLAGS, '--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${this.heapDir}`],
       kubeconfig,
       args: [
         '--resync',

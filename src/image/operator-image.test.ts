@@ -1,12 +1,23 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { layerKey, operatorImageConfig } from './operator-image.js';
+
+/** The JSON array of a Dockerfile instruction (ENTRYPOINT, CMD) in the repository's Dockerfile. */
+const dockerfileArray = (instruction: string): unknown => {
+  const text = readFileSync(join(process.cwd(), 'Dockerfile'), 'utf8');
+  const line = new RegExp(`^${instruction} (\\[.*\\])$`, 'm').exec(text);
+  return line ? JSON.parse(line[1]!) : undefined;
+};
 
 describe('the operator image config', () => {
   const inputs = { version: '0.1.0', basePackages: ['libc6=2.36-9+deb12u14'], nodeVersion: 'v24.21.0' };
 
   it("is the Dockerfile's: entrypoint, cmd, env, non-root user, workdir, port, labels", () => {
     const config = operatorImageConfig({ ...inputs, revision: 'abc', created: 1700000000 });
+    expect(config.entrypoint).toEqual(dockerfileArray('ENTRYPOINT'));
+    expect(config.cmd).toEqual(dockerfileArray('CMD'));
     expect(config).toMatchObject({
-      entrypoint: ['node', 'dist/cli/main.js'],
+      entrypoint: ['node', '--optimize-for-size', 'dist/cli/main.js'],
       cmd: ['operator'],
       env: ['PATH=/usr/local/bin:/usr/bin:/bin', 'NODE_ENV=production'],
       user: '65532:65532',

@@ -12,6 +12,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { NONROOT_ID, nonrootEntries } from './base.js';
+import { OPERATOR_NODE_FLAGS } from './node-flags.js';
 import type { DebianBase } from './debian-base.js';
 import { baseExcluded, debianBase } from './debian-base.js';
 import { directoryEntries, diskReader } from './fs-source.js';
@@ -47,7 +48,7 @@ export interface OperatorConfigInputs {
 /** The image config: the Dockerfile's ENTRYPOINT, CMD, ENV, USER, WORKDIR, EXPOSE and labels. */
 export function operatorImageConfig(inputs: OperatorConfigInputs): ImageConfig {
   return {
-    entrypoint: ['node', 'dist/cli/main.js'],
+    entrypoint: ['node', ...OPERATOR_NODE_FLAGS, 'dist/cli/main.js'],
     cmd: ['operator'],
     env: ['PATH=/usr/local/bin:/usr/bin:/bin', 'NODE_ENV=production'],
     user: `${NONROOT_ID}:${NONROOT_ID}`,

@@ -11,7 +11,7 @@ function fakeMain(name: string, body: string): string {
   writeFileSync(
     file,
     `const log = (o) => console.log(JSON.stringify({ level: 30, ...o }));
-log({ args: process.argv.slice(2), logLevel: process.env.FERRY_LOG_LEVEL ?? null, msg: 'booting' });
+log({ args: process.argv.slice(2), node: process.execArgv, logLevel: process.env.FERRY_LOG_LEVEL ?? null, msg: 'booting' });
 ${body}
 `,
   );
@@ -46,6 +46,8 @@ describe('OperatorProcess', () => {
     expect(operator.probePort).toBe(4321);
     expect(JSON.parse(operator.logs[0]!)).toMatchObject({
       args: ['operator', '--kubeconfig', '/k/config', '--probe-address', '127.0.0.1:0', '--resync', '2'],
+      // the image's Node flags, as it ships
+      node: ['--optimize-for-size'],
       logLevel: 'debug',
     });
     expect(await operator.stop()).toBe(0);

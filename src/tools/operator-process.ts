@@ -10,6 +10,7 @@ import type { WriteStream } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sleep } from '../util/sleep.js';
+import { OPERATOR_NODE_FLAGS } from '../image/node-flags.js';
 
 /** The checkout (or package) root: this file is src/tools/ or dist/tools/. */
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -20,7 +21,7 @@ export interface OperatorStartOptions {
   args?: string[];
   /** The built CLI entry; this checkout's dist/cli/main.js unless said. */
   main?: string;
-  /** Node's own flags, before the entry (e.g. --heapsnapshot-signal). */
+  /** Node's own flags, after the image's (OPERATOR_NODE_FLAGS), before the entry. */
   nodeArgs?: string[];
   /** FERRY_LOG_LEVEL for the child; the operator's default when absent. */
   logLevel?: string;
@@ -76,6 +77,7 @@ export class OperatorProcess {
     const child = spawn(
       join(root, 'scripts', 'node'),
       [
+        ...OPERATOR_NODE_FLAGS,
         ...(options.nodeArgs ?? []),
         options.main ?? join(root, 'dist', 'cli', 'main.js'),
         'operator',
