@@ -6,6 +6,7 @@ import { DNS_LABEL_PATTERN, SEMVER_PATTERN } from '../api/index.js';
 import { BundleError } from './errors.js';
 import { CHART_MAX_FILE, CHART_MAX_FILES, CHART_MAX_TOTAL, CHART_SEGMENT } from './package-format.js';
 import { parseReference } from './reference.js';
+import { loadYamlEntry } from './yaml-entry.js';
 
 /** One file of a Helm chart, by its path relative to the chart directory ('/'-separated). */
 export interface ChartFile {
@@ -31,15 +32,7 @@ export function chartMetadata(
   bytes: Buffer,
   where: string,
 ): { name: string; version: string; appVersion: string } {
-  let doc: unknown;
-  try {
-    doc = yaml.load(bytes.toString('utf8'));
-  } catch (error) {
-    throw new BundleError(`not valid YAML: ${(error as Error).message.split('\n')[0]}`, {
-      cause: error,
-      entry: where,
-    });
-  }
+  const doc = loadYamlEntry(bytes, where);
   const chart = (doc ?? {}) as Record<string, unknown>;
   const field = (key: string, pattern: string, what: string): string => {
     const value = chart[key];

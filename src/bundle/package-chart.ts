@@ -1,9 +1,9 @@
-import * as yaml from 'js-yaml';
 import type { BundleManifest } from '../api/index.js';
 import { BundleError } from './errors.js';
 import type { Chart } from './operator-chart.js';
 import { chartMetadata } from './operator-chart.js';
 import { CHART_DIR, MANIFEST_ENTRY } from './package-format.js';
+import { loadYamlEntry } from './yaml-entry.js';
 
 /**
  * The chart of an operator package: every chart/ entry under manifest.operator.chart, whose
@@ -87,15 +87,7 @@ function checkChartLayout(files: Chart['files'], prefix: string): void {
   }
   const values = files.find((f) => f.path === 'values.yaml');
   if (!values) return;
-  let doc: unknown;
-  try {
-    doc = yaml.load(values.bytes.toString('utf8'));
-  } catch (error) {
-    throw new BundleError(`not valid YAML: ${(error as Error).message.split('\n')[0]}`, {
-      cause: error,
-      entry: `${prefix}values.yaml`,
-    });
-  }
+  const doc = loadYamlEntry(values.bytes, `${prefix}values.yaml`);
   if (doc !== undefined && doc !== null && (typeof doc !== 'object' || Array.isArray(doc)))
     throw new BundleError('not a YAML mapping (Helm refuses such values)', { entry: `${prefix}values.yaml` });
 }

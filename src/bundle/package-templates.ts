@@ -1,4 +1,3 @@
-import * as yaml from 'js-yaml';
 import type { AppTemplate, BundleManifest } from '../api/index.js';
 import { templateName } from '../api/index.js';
 import { imageUses } from '../model/images.js';
@@ -7,6 +6,7 @@ import { validateTemplate } from '../model/validate.js';
 import { BundleError } from './errors.js';
 import { MANIFEST_ENTRY, templateEntry } from './package-format.js';
 import { parseReference } from './reference.js';
+import { loadYamlEntry } from './yaml-entry.js';
 
 /** Most YAML/JSON nodes a template may expand to (aliases count each time they are used). */
 const TEMPLATE_MAX_NODES = 200_000;
@@ -22,15 +22,7 @@ export function readTemplates(manifest: BundleManifest, metadata: Map<string, Bu
     const name = templateEntry(manifest.app, version);
     const data = metadata.get(name);
     if (!data) throw new BundleError(`missing: ${MANIFEST_ENTRY} lists version ${version}`, { entry: name });
-    let doc: unknown;
-    try {
-      doc = yaml.load(data.toString('utf8'));
-    } catch (error) {
-      throw new BundleError(`not valid YAML: ${(error as Error).message.split('\n')[0]}`, {
-        cause: error,
-        entry: name,
-      });
-    }
+    const doc = loadYamlEntry(data, name);
     if (!withinNodeCount(doc, TEMPLATE_MAX_NODES))
       throw new BundleError(`expands to more than ${TEMPLATE_MAX_NODES} values (YAML aliases?): refused`, {
         entry: name,

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { layerKey, operatorImageConfig } from './operator-image.js';
 
 /** The JSON array of a Dockerfile instruction (ENTRYPOINT, CMD) in the repository's Dockerfile. */
 const dockerfileArray = (instruction: string): unknown => {
-  const text = readFileSync(join(process.cwd(), 'Dockerfile'), 'utf8');
+  const text = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'Dockerfile'), 'utf8');
   const line = new RegExp(`^${instruction} (\\[.*\\])$`, 'm').exec(text);
   return line ? JSON.parse(line[1]!) : undefined;
 };
